@@ -1,0 +1,20 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './2026_11_22_0001_immutability_guards.ts';
+import * as m0002 from './2026_11_22_0002_accounts.ts';
+import * as m0003 from './2026_11_22_0003_studies_and_protocols.ts';
+import * as m0004 from './2026_11_22_0004_benchmark_cards.ts';
+import * as m0005 from './2026_11_22_0005_participants_and_allocation.ts';
+import * as m0006 from './2026_11_22_0006_conversations_and_decisions.ts';
+import * as m0007 from './2026_11_22_0007_audit_events.ts';
+
+// Every migration, by name, in order. Listed by hand (not read from the folder at run time) so the
+// same list works in the bundled server, the CLI and the tests; a test checks no file is missing.
+export const migrations: Record<string, Migration> = {
+	'2026_11_22_0001_immutability_guards': m0001,
+	'2026_11_22_0002_accounts': m0002,
+	'2026_11_22_0003_studies_and_protocols': m0003,
+	'2026_11_22_0004_benchmark_cards': m0004,
+	'2026_11_22_0005_participants_and_allocation': m0005,
+	'2026_11_22_0006_conversations_and_decisions': m0006,
+	'2026_11_22_0007_audit_events': m0007
+};

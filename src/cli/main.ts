@@ -1,0 +1,47 @@
+import { ConfigError } from '../lib/server/config.ts';
+import { runDbTypes } from './db-types.ts';
+import { runMigrate } from './migrate.ts';
+import { runStart } from './start.ts';
+
+const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
+	start: { run: runStart, help: 'build if needed, migrate, seed the demo study, serve' },
+	migrate: { run: runMigrate, help: 'bring the database schema to the newest migration' },
+	'db-types': {
+		run: runDbTypes,
+		help: 'regenerate src/lib/server/db/schema.ts from the migrations (needs PostgreSQL)'
+	}
+};
+
+function usage(): string {
+	const width = Math.max(...Object.keys(commands).map((c) => c.length));
+	return [
+		'usage: bedside <command> [options]',
+		'',
+		'commands:',
+		...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.help}`)
+	].join('\n');
+}
+
+/** Runs one CLI command and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+	const [name, ...args] = argv;
+	if (!name || name === '--help' || name === '-h' || name === 'help') {
+		console.log(usage());
+		return name ? 0 : 2;
+	}
+	const command = commands[name];
+	if (!command) {
+		console.error(`bedside: unknown command "${name}"\n\n${usage()}`);
+		return 2;
+	}
+	try {
+		return await command.run(args);
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			console.error(error.message);
+			return 1;
+		}
+		console.error(`bedside ${name}: ${error instanceof Error ? error.message : String(error)}`);
+		return 1;
+	}
+}

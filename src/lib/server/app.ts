@@ -1,0 +1,67 @@
+import { describeDatabase, loadConfig, type AppConfig } from './config.ts';
+import { openDatabase, type Database } from './db/index.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { DEMO_STUDY_SLUG, seedDemoStudyIfEmpty } from './demo/demo-study.ts';
+
+/** What one running Bedside process holds: its configuration and its database. */
+export interface App {
+	config: AppConfig;
+	database: Database;
+	startedAt: Date;
+}
+
+// The one process-wide resource (the connection pool or the embedded database). Per-request
+// data never lives here; it belongs on event.locals.
+let running: Promise<App> | undefined;
+
+/**
+ * Starts the app once per process: validates the environment, opens the database, migrates it
+ * (under an advisory lock, so several instances may start at once), and seeds the demo study
+ * into an empty database.
+ */
+export function startApp(env: Record<string, string | undefined> = process.env): Promise<App> {
+	running ??= boot(env).catch((error: unknown) => {
+		running = undefined;
+		throw error;
+	});
+	return running;
+}
+
+/** The running app; starts it if nothing has yet (e.g. `vite dev` before the first request). */
+export function getApp(): Promise<App> {
+	return startApp();
+}
+
+export async function stopApp(): Promise<void> {
+	const app = running;
+	running = undefined;
+	if (app) await (await app).database.close();
+}
+
+async function boot(env: Record<string, string | undefined>): Promise<App> {
+	const config = loadConfig(env);
+	const database = await openDatabase(config.database);
+	try {
+		const { applied, version } = await migrateToLatest(database.db);
+		const seeded = config.seedDemo ? await seedDemoStudyIfEmpty(database.db) : false;
+		const url = config.origin ?? `http://localhost:${config.port}`;
+		console.log(
+			[
+				'',
+				`Bedside is starting on ${describeDatabase(config.database)}.`,
+				`  schema: ${version}${applied.length ? ` (applied ${applied.length} migration(s) now)` : ''}`,
+				seeded ? `  seeded the demo study "${DEMO_STUDY_SLUG}"` : null,
+				`  open ${url}`,
+				`  health: ${url}/healthz`,
+				'  sign in: researcher and analyst accounts are not built yet (issue #7); the home page lists the studies.',
+				''
+			]
+				.filter((line) => line !== null)
+				.join('\n')
+		);
+		return { config, database, startedAt: new Date() };
+	} catch (error) {
+		await database.close();
+		throw error;
+	}
+}

@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The validated environment of one Bedside process. */
+export interface AppConfig {
+	port: number;
+	host: string;
+	origin: string | undefined;
+	/** `pg` when DATABASE_URL is set, otherwise embedded PGlite in `dataDir`. */
+	database: DatabaseTarget;
+	dataDir: string;
+	seedDemo: boolean;
+}
+
+export type DatabaseTarget =
+	{ kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(
+			`Bedside cannot start: the environment has ${problems.length} problem(s):\n` +
+				problems.map((p) => `  - ${p}`).join('\n')
+		);
+		this.name = 'ConfigError';
+	}
+}
+
+const booleanFlag = z
+	.enum(['1', '0', 'true', 'false', 'yes', 'no'], {
+		error: 'must be one of 1, 0, true, false, yes, no'
+	})
+	.transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const schema = z.object({
+	PORT: z.coerce
+		.number({ error: 'must be a whole number' })
+		.int('must be a whole number')
+		.min(1, 'must be between 1 and 65535')
+		.max(65535, 'must be between 1 and 65535')
+		.default(3000),
+	HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+	ORIGIN: z
+		.url({ error: 'must be a URL such as https://bedside.example.org' })
+		.refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+		.refine((u) => !/\/$/.test(u), 'must not end with a slash')
+		.optional(),
+	DATABASE_URL: z
+		.string()
+		.refine(
+			(u) => /^postgres(ql)?:\/\//.test(u),
+			'must be a PostgreSQL URL such as postgres://user:password@host:5432/bedside'
+		)
+		.optional(),
+	DATABASE_POOL_SIZE: z.coerce
+		.number({ error: 'must be a whole number' })
+		.int('must be a whole number')
+		.min(1, 'must be at least 1')
+		.max(200, 'must be at most 200')
+		.default(10),
+	BEDSIDE_DATA_DIR: z.string().min(1, 'must not be empty').default('./.data'),
+	BEDSIDE_SEED_DEMO: booleanFlag.default(true)
+});
+
+/** Reads and validates the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+	// An empty variable means "not set": shells and .env files often leave `FOO=` behind.
+	const present = Object.fromEntries(
+		Object.entries(env).filter(([, v]) => v !== undefined && v !== '')
+	);
+	const parsed = schema.safeParse(present);
+	if (!parsed.success) {
+		throw new ConfigError(
+			parsed.error.issues.map((issue) => {
+				const name = String(issue.path[0] ?? '?');
+				const got = present[name];
+				const shown = name === 'DATABASE_URL' ? redactUrl(got) : got;
+				return `${name}: ${issue.message}${shown === undefined ? '' : ` (got "${shown}")`}`;
+			})
+		);
+	}
+	const e = parsed.data;
+	const dataDir =
+		e.BEDSIDE_DATA_DIR === 'memory://' ? 'memory://' : path.resolve(e.BEDSIDE_DATA_DIR);
+	return {
+		port: e.PORT,
+		host: e.HOST,
+		origin: e.ORIGIN,
+		dataDir,
+		database: e.DATABASE_URL
+			? { kind: 'pg', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+			: {
+					kind: 'pglite',
+					dataDir: dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite')
+				},
+		seedDemo: e.BEDSIDE_SEED_DEMO
+	};
+}
+
+/** A database URL with its password hidden, for messages and logs. */
+export function redactUrl(url: string | undefined): string | undefined {
+	if (url === undefined) return undefined;
+	return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/** One line saying which database a process uses, with no secret in it. */
+export function describeDatabase(target: DatabaseTarget): string {
+	return target.kind === 'pg'
+		? `PostgreSQL at ${redactUrl(target.url)}`
+		: target.dataDir === 'memory://'
+			? 'embedded PGlite in memory'
+			: `embedded PGlite in ${target.dataDir}`;
+}
