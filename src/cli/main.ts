@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { ConfigError } from '../lib/server/config.ts';
 import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
@@ -30,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
 		return name ? 0 : 2;
 	}
 	const command = commands[name];
+	// A .env file in the working directory fills in variables the environment does not set.
+	if (fs.existsSync('.env')) process.loadEnvFile('.env');
 	if (!command) {
 		console.error(`bedside: unknown command "${name}"\n\n${usage()}`);
 		return 2;

@@ -69,14 +69,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 	);
 	const parsed = schema.safeParse(present);
 	if (!parsed.success) {
-		throw new ConfigError(
-			parsed.error.issues.map((issue) => {
-				const name = String(issue.path[0] ?? '?');
-				const got = present[name];
-				const shown = name === 'DATABASE_URL' ? redactUrl(got) : got;
-				return `${name}: ${issue.message}${shown === undefined ? '' : ` (got "${shown}")`}`;
-			})
-		);
+		// One message per variable: the first thing wrong with it is the one to fix.
+		const byVariable = new Map<string, string>();
+		for (const issue of parsed.error.issues) {
+			const name = String(issue.path[0] ?? '?');
+			if (byVariable.has(name)) continue;
+			const got = present[name];
+			const shown = name === 'DATABASE_URL' ? redactUrl(got) : got;
+			byVariable.set(
+				name,
+				`${name}: ${issue.message}${shown === undefined ? '' : ` (got "${shown}")`}`
+			);
+		}
+		throw new ConfigError([...byVariable.values()]);
 	}
 	const e = parsed.data;
 	const dataDir =

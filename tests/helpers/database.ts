@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createDatabase, dropDatabase } from '../../src/lib/server/db/admin.ts';
+import { openDatabase, type Database } from '../../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+
+export type TestDatabaseKind = 'pglite' | 'pg';
+
+export interface TestDatabase extends Database {
+	/** For pg: the URL of this test's own database (to hand to a server process). */
+	url: string | null;
+}
+
+/** The databases integration tests run on: PGlite always, PostgreSQL when one is configured. */
+export function databaseKinds(): TestDatabaseKind[] {
+	return inject('pg') ? ['pglite', 'pg'] : ['pglite'];
+}
+
+/** A fresh database of its own for one test file (or one describe block), already migrated. */
+export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
+	if (kind === 'pglite') {
+		const database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+		await migrateToLatest(database.db);
+		return { ...database, url: null };
+	}
+	const { url, drop } = await createPgTestDatabase();
+	const database = await openDatabase({ kind: 'pg', url, poolSize: 10 });
+	return {
+		...database,
+		url,
+		close: async () => {
+			await database.close();
+			await drop();
+		}
+	};
+}
+
+/** A new PostgreSQL database cloned from the migrated template; `drop` removes it. */
+export async function createPgTestDatabase(
+	options: { migrated?: boolean } = {}
+): Promise<{ url: string; drop: () => Promise<void> }> {
+	const pg = inject('pg');
+	if (!pg) throw new Error('no PostgreSQL configured for tests (set TEST_DATABASE_URL)');
+	const name = `${pg.prefix}${randomBytes(5).toString('hex')}`;
+	const url = await createDatabase(
+		pg.adminUrl,
+		name,
+		options.migrated === false ? undefined : pg.template
+	);
+	return { url, drop: () => dropDatabase(pg.adminUrl, name) };
+}

@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeDatabase, loadConfig } from '../../src/lib/server/config.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+	try {
+		loadConfig(env);
+	} catch (error) {
+		if (error instanceof ConfigError) return error.problems;
+		throw error;
+	}
+	throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+	it('defaults to embedded PGlite in ./.data on port 3000', () => {
+		const config = loadConfig({});
+		expect(config.port).toBe(3000);
+		expect(config.host).toBe('0.0.0.0');
+		expect(config.seedDemo).toBe(true);
+		expect(config.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.data', 'pglite') });
+	});
+
+	it('uses pg when DATABASE_URL is set', () => {
+		const config = loadConfig({
+			DATABASE_URL: 'postgres://u:p@db:5432/bedside',
+			DATABASE_POOL_SIZE: '4'
+		});
+		expect(config.database).toEqual({
+			kind: 'pg',
+			url: 'postgres://u:p@db:5432/bedside',
+			poolSize: 4
+		});
+	});
+
+	it('treats an empty variable as unset', () => {
+		expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
+	});
+
+	it('names every bad variable with what was wrong and what it got', () => {
+		const problems = problemsOf({
+			PORT: 'eighty',
+			ORIGIN: 'bedside.example.org',
+			DATABASE_URL: 'mysql://root:secret@db/x',
+			BEDSIDE_SEED_DEMO: 'maybe'
+		});
+		expect(problems).toHaveLength(4);
+		expect(problems).toContain('PORT: must be a whole number (got "eighty")');
+		expect(problems.find((p) => p.startsWith('ORIGIN:'))).toMatch(/must be a URL/);
+		expect(problems.find((p) => p.startsWith('BEDSIDE_SEED_DEMO:'))).toMatch(/must be one of/);
+		// The password never appears in a message.
+		const dbProblem = problems.find((p) => p.startsWith('DATABASE_URL:'));
+		expect(dbProblem).toMatch(/PostgreSQL URL/);
+		expect(dbProblem).not.toContain('secret');
+	});
+
+	it('refuses ports out of range and trailing slashes on ORIGIN', () => {
+		expect(problemsOf({ PORT: '70000' })).toEqual([
+			'PORT: must be between 1 and 65535 (got "70000")'
+		]);
+		expect(problemsOf({ ORIGIN: 'https://bedside.example.org/' })[0]).toMatch(
+			/must not end with a slash/
+		);
+	});
+
+	it('describes the database without its password', () => {
+		expect(describeDatabase({ kind: 'pg', url: 'postgres://u:hunter2@db/x', poolSize: 1 })).toBe(
+			'PostgreSQL at postgres://u:***@db/x'
+		);
+	});
+});
