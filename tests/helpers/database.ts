@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createDatabase, dropDatabase } from '../../src/lib/server/db/admin.ts';
 import { openDatabase, type Database } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
@@ -48,4 +48,22 @@ export async function createPgTestDatabase(
 		options.migrated === false ? undefined : pg.template
 	);
 	return { url, drop: () => dropDatabase(pg.adminUrl, name) };
+}
+
+/**
+ * Opens a fresh database for the enclosing describe block and closes it afterwards; call the
+ * returned function inside tests to get it.
+ */
+export function useTestDatabase(kind: TestDatabaseKind): () => TestDatabase {
+	let database: TestDatabase | undefined;
+	beforeAll(async () => {
+		database = await openTestDatabase(kind);
+	});
+	afterAll(async () => {
+		await database?.close();
+	});
+	return () => {
+		if (!database) throw new Error('the test database is not open yet');
+		return database;
+	};
 }

@@ -2,6 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { createDatabase, dropDatabase, listDatabases } from '../../src/lib/server/db/admin.ts';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import { isProcessRunning } from '../../src/lib/server/process-alive.ts';
 import { pgTestServerUrl, type PgTestContext } from './pg-url.ts';
 
 // Migrate once into a template database; every test file then clones it with
@@ -15,20 +16,11 @@ declare module 'vitest' {
 
 const PREFIX = 'bedside_t';
 
-function isRunning(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
-
 /** Drops databases left behind by test runs that crashed (their process is gone). */
 async function dropLeftovers(adminUrl: string): Promise<void> {
 	for (const name of await listDatabases(adminUrl, `${PREFIX}`)) {
 		const pid = Number(/^bedside_t(?:pl)?_(\d+)_/.exec(name)?.[1]);
-		if (Number.isInteger(pid) && !isRunning(pid)) await dropDatabase(adminUrl, name);
+		if (Number.isInteger(pid) && !isProcessRunning(pid)) await dropDatabase(adminUrl, name);
 	}
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import {
 	DEMO_STUDY_SLUG,
@@ -6,14 +6,19 @@ import {
 	seedDemoStudyIfEmpty
 } from '../../src/lib/server/demo/demo-study.ts';
 import { sha256OfJson } from '../../src/lib/server/protocols/hash.ts';
-import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import {
+	databaseKinds,
+	openTestDatabase,
+	useTestDatabase,
+	type TestDatabase
+} from '../helpers/database.ts';
 
 describe.each(databaseKinds())('demo study seeding (%s)', (kind) => {
+	const database = useTestDatabase(kind);
 	let t: TestDatabase;
-	beforeAll(async () => {
-		t = await openTestDatabase(kind);
+	beforeEach(() => {
+		t = database();
 	});
-	afterAll(() => t?.close());
 
 	it('seeds an empty database once, with its protocol, arms, scenarios and an audit entry', async () => {
 		expect(await seedDemoStudyIfEmpty(t.db)).toBe(true);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import {
 	newArm,
 	newEpisodeWorld,
@@ -21,11 +21,11 @@ async function refusal(work: Promise<unknown>): Promise<{ code: string; message:
 }
 
 describe.each(databaseKinds())('locked rows stay locked in the database (%s)', (kind) => {
+	const database = useTestDatabase(kind);
 	let t: TestDatabase;
-	beforeAll(async () => {
-		t = await openTestDatabase(kind);
+	beforeEach(() => {
+		t = database();
 	});
-	afterAll(() => t?.close());
 
 	it('refuses to update or delete a submitted decision', async () => {
 		const { episode } = await newEpisodeWorld(t.db);

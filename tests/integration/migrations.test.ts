@@ -1,5 +1,5 @@
 import { Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.ts';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import {
@@ -10,7 +10,7 @@ import {
 import {
 	createPgTestDatabase,
 	databaseKinds,
-	openTestDatabase,
+	useTestDatabase,
 	type TestDatabase
 } from '../helpers/database.ts';
 
@@ -48,11 +48,11 @@ async function tables<T>(db: Kysely<T>): Promise<string[]> {
 }
 
 describe.each(databaseKinds())('migrations on %s', (kind) => {
+	const database = useTestDatabase(kind);
 	let t: TestDatabase;
-	beforeAll(async () => {
-		t = await openTestDatabase(kind);
+	beforeEach(() => {
+		t = database();
 	});
-	afterAll(() => t?.close());
 
 	it('create every table of the domain model', async () => {
 		expect(await tables(t.db)).toEqual(DOMAIN_TABLES);

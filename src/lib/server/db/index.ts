@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { DatabaseTarget } from '../config.ts';
+import { isProcessRunning } from '../process-alive.ts';
 import type { DB } from './schema.ts';
 
 export type { DB } from './schema.ts';
@@ -80,7 +81,7 @@ function lockDataDir(dataDir: string): () => void {
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 			const holder = Number(fs.readFileSync(lockFile, 'utf8'));
-			if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+			if (Number.isInteger(holder) && holder !== process.pid && isProcessRunning(holder)) {
 				throw new Error(
 					`The embedded database in ${dataDir} is in use by process ${holder}. ` +
 						'Stop that process first, or set DATABASE_URL to share a PostgreSQL server.'
@@ -91,13 +92,4 @@ function lockDataDir(dataDir: string): () => void {
 		}
 	}
 	throw new Error(`Could not lock the embedded database in ${dataDir}`);
-}
-
-function isRunning(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
 }
