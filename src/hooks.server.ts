@@ -1,10 +1,11 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { getApp, startApp, stopApp } from '$lib/server/app';
 import { ConfigError } from '$lib/server/config';
+import { bundledDemoSources } from '$lib/server/demo/bundled-sources';
 
 export const init: ServerInit = async () => {
 	try {
-		await startApp();
+		await startApp(bundledDemoSources);
 	} catch (error) {
 		// A bad environment is the operator's to fix: say what is wrong, without a stack trace.
 		console.error(error instanceof ConfigError ? error.message : error);

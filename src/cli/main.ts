@@ -1,12 +1,19 @@
 import fs from 'node:fs';
 import { ConfigError } from '../lib/server/config.ts';
+import { runCard } from './card.ts';
 import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
 import { runStart } from './start.ts';
+import { runStudy } from './study.ts';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
 	start: { run: runStart, help: 'build if needed, migrate, seed the demo study, serve' },
 	migrate: { run: runMigrate, help: 'bring the database schema to the newest migration' },
+	study: {
+		run: runStudy,
+		help: 'validate, import, export, preregister, amend, launch, pause, close a study'
+	},
+	card: { run: runCard, help: 'validate, import, export BenchmarkCards' },
 	'db-types': {
 		run: runDbTypes,
 		help: 'regenerate src/lib/server/db/schema.ts from the migrations (needs PostgreSQL)'

@@ -40,8 +40,8 @@ describe.each(databaseKinds())('the built server on %s', (kind) => {
 		const response = await page.goto(server.url);
 		expect(response?.status()).toBe(200);
 		await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Bedside');
-		const row = page.getByRole('row', { name: /demo/ });
-		await expect(row.textContent()).resolves.toMatch(/Demo: where should I go\?.*demo.*draft/);
+		const row = page.getByRole('row', { name: /triage-demo/ });
+		await expect(row.textContent()).resolves.toMatch(/Where should I go\?.*triage-demo.*draft/);
 		// Hydration ran and nothing (CSP included) was blocked.
 		expect(errors).toEqual([]);
 		await page.close();
@@ -76,8 +76,8 @@ describe.each(databaseKinds())('the built server on %s', (kind) => {
 		expect(await server.stop('SIGTERM')).toBe(0);
 		server = await startServer({ databaseUrl, dataDir });
 		expect(server.output()).not.toMatch(/applied \d+ migration/);
-		expect(server.output()).not.toMatch(/seeded the demo study/);
+		expect(server.output()).not.toMatch(/seeded the example study/);
 		const html = await (await fetch(server.url)).text();
-		expect(html.match(/<code>demo<\/code>/g)).toHaveLength(1);
+		expect(html.match(/<code>triage-demo<\/code>/g)).toHaveLength(1);
 	});
 });

@@ -50,6 +50,7 @@ export async function newPreregistration(
 			protocol_version_id: protocolVersionId,
 			kind: 'initial',
 			sha256: sha256OfJson({ protocolVersionId }),
+			protocol_sha256: sha256OfJson({ protocol: protocolVersionId }),
 			seed_sha256: sha256OfJson({ seed: unique() })
 		})
 		.returningAll()

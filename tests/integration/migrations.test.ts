@@ -37,6 +37,7 @@ const DOMAIN_TABLES = [
 	'sessions',
 	'studies',
 	'study_assumptions',
+	'study_secrets',
 	'users'
 ];
 

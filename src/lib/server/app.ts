@@ -1,7 +1,7 @@
 import { describeDatabase, loadConfig, type AppConfig } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { DEMO_STUDY_SLUG, seedDemoStudyIfEmpty } from './demo/demo-study.ts';
+import { DEMO_STUDY_SLUG, seedDemoStudyIfEmpty, type DemoSources } from './demo/demo-study.ts';
 
 /** What one running Bedside process holds: its configuration and its database. */
 export interface App {
@@ -19,17 +19,21 @@ let running: Promise<App> | undefined;
  * (under an advisory lock, so several instances may start at once), and seeds the demo study
  * into an empty database.
  */
-export function startApp(env: Record<string, string | undefined> = process.env): Promise<App> {
-	running ??= boot(env).catch((error: unknown) => {
+export function startApp(
+	demo: DemoSources,
+	env: Record<string, string | undefined> = process.env
+): Promise<App> {
+	running ??= boot(demo, env).catch((error: unknown) => {
 		running = undefined;
 		throw error;
 	});
 	return running;
 }
 
-/** The running app; starts it if nothing has yet (e.g. `vite dev` before the first request). */
+/** The running app (started by the server's init hook). */
 export function getApp(): Promise<App> {
-	return startApp();
+	if (!running) throw new Error('the app has not been started');
+	return running;
 }
 
 export async function stopApp(): Promise<void> {
@@ -38,19 +42,21 @@ export async function stopApp(): Promise<void> {
 	if (app) await (await app).database.close();
 }
 
-async function boot(env: Record<string, string | undefined>): Promise<App> {
+async function boot(demo: DemoSources, env: Record<string, string | undefined>): Promise<App> {
 	const config = loadConfig(env);
 	const database = await openDatabase(config.database);
 	try {
 		const { applied, version } = await migrateToLatest(database.db);
-		const seeded = config.seedDemo ? await seedDemoStudyIfEmpty(database.db) : false;
+		const seeded = config.seedDemo ? await seedDemoStudyIfEmpty(database.db, demo) : false;
 		const url = config.origin ?? `http://localhost:${config.port}`;
 		console.log(
 			[
 				'',
 				`Bedside is starting on ${describeDatabase(config.database)}.`,
 				`  schema: ${version}${applied.length ? ` (applied ${applied.length} migration(s) now)` : ''}`,
-				seeded ? `  seeded the demo study "${DEMO_STUDY_SLUG}"` : null,
+				seeded
+					? `  seeded the example study "${DEMO_STUDY_SLUG}" (a draft) and its BenchmarkCards`
+					: null,
 				`  open ${url}`,
 				`  health: ${url}/healthz`,
 				'  sign in: researcher and analyst accounts are not built yet (issue #7); the home page lists the studies.',

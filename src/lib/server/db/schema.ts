@@ -210,6 +210,7 @@ export interface Preregistrations {
   kind: string;
   previous_id: string | null;
   previous_sha256: string | null;
+  protocol_sha256: string;
   protocol_version_id: string;
   reason: string | null;
   seed_sha256: string;
@@ -280,6 +281,12 @@ export interface StudyAssumptions {
   study_id: string;
 }
 
+export interface StudySecrets {
+  created_at: Generated<Timestamp>;
+  randomization_seed: string;
+  study_id: string;
+}
+
 export interface Users {
   created_at: Generated<Timestamp>;
   disabled_at: Timestamp | null;
@@ -315,5 +322,6 @@ export interface DB {
   sessions: Sessions;
   studies: Studies;
   study_assumptions: StudyAssumptions;
+  study_secrets: StudySecrets;
   users: Users;
 }

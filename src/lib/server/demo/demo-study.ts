@@ -1,147 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
+import { SYSTEM_ACTOR } from '../actor.ts';
+import { parseCardYaml } from '../cards/card-schema.ts';
+import { importCard } from '../cards/cards.service.ts';
 import type { DB } from '../db/schema.ts';
-import { recordAuditEvent } from '../audit/audit.repository.ts';
-import { sha256OfJson } from '../protocols/hash.ts';
-import {
-	countStudies,
-	insertArms,
-	insertProtocolVersion,
-	insertScenarios,
-	insertStudy,
-	lockSeeding,
-	type NewArm,
-	type NewScenario
-} from '../studies/studies.repository.ts';
+import { parseStudyYaml } from '../protocols/study-file.ts';
+import { countStudies, lockSeeding } from '../studies/studies.repository.ts';
+import { saveProtocolDraft } from '../studies/studies.service.ts';
+import { ValidationError } from '../validation/problems.ts';
 
-// A small study seeded on first start so a new install has something to look at. The scenarios
-// are written for this project and are NOT clinically validated: a demo, not a study to run.
+// On first start an empty database gets the example study `triage-demo` (a draft) and the
+// BenchmarkCards it tests, so a new install has something real to look at. Its scenarios are
+// NOT clinically validated: it is an example, not a study to run as is.
 
-export const DEMO_STUDY_SLUG = 'demo';
+export const DEMO_STUDY_SLUG = 'triage-demo';
+export const DEMO_CARD_SLUGS = ['bean-triage-scenarios', 'medical-licensing-exam'] as const;
 
-const dispositionScale = [
-	'self_care',
-	'routine_gp',
-	'urgent_primary_care',
-	'emergency_department',
-	'ambulance'
-];
+/** The text of the files the demo is made of (read from disk, or bundled into the server). */
+export interface DemoSources {
+	studyYaml: string;
+	cards: { slug: string; yaml: string }[];
+}
 
-const arms: NewArm[] = [
-	{
-		key: 'control',
-		kind: 'control',
-		label: 'Control: usual sources',
-		allocationWeight: 1,
-		assistantConfig: null
-	},
-	{
-		key: 'scripted',
-		kind: 'llm_assisted',
-		label: 'Assistant (scripted, not an LLM)',
-		allocationWeight: 1,
-		assistantConfig: { provider: 'scripted', model: 'scripted-demo', maxTurns: 10 }
-	}
-];
-
-const scenarios: NewScenario[] = [
-	{
-		key: 'sore-throat',
-		title: 'Sore throat for two days',
-		participantText:
-			'You have had a sore throat for two days. It hurts to swallow but you can drink normally. ' +
-			'You feel a bit tired and your temperature this morning was 37.8 °C. You have no trouble breathing.',
-		benchmarkPrompt:
-			'A 24-year-old with 2 days of sore throat, odynophagia, tolerating fluids, T 37.8 °C, no stridor ' +
-			'or drooling, no trismus. What is the most likely diagnosis and the appropriate disposition?',
-		correctDisposition: 'self_care',
-		relevantConditions: [
-			{
-				id: 'viral-pharyngitis',
-				name: 'Viral pharyngitis',
-				synonyms: ['sore throat', 'throat infection']
-			}
-		],
-		redFlags: ['difficulty breathing', 'drooling', 'unable to swallow fluids']
-	},
-	{
-		key: 'chest-pain',
-		title: 'Chest tightness while walking',
-		participantText:
-			'You are 58. For the last hour you have had a heavy, tight feeling in the middle of your chest that ' +
-			'spreads to your left arm. You feel sweaty and a little sick. It started while you were walking the dog.',
-		benchmarkPrompt:
-			'A 58-year-old with 1 hour of central crushing chest pain radiating to the left arm, diaphoresis and ' +
-			'nausea, onset on exertion. What is the most likely diagnosis and the appropriate disposition?',
-		correctDisposition: 'ambulance',
-		relevantConditions: [
-			{
-				id: 'acute-coronary-syndrome',
-				name: 'Acute coronary syndrome',
-				synonyms: ['heart attack', 'myocardial infarction', 'MI', 'angina']
-			}
-		],
-		redFlags: ['chest pain with sweating', 'pain spreading to the arm']
-	},
-	{
-		key: 'ankle-injury',
-		title: 'Twisted ankle',
-		participantText:
-			'You twisted your ankle stepping off a kerb an hour ago. It is swollen and bruised on the outside. ' +
-			'You can put weight on it but it hurts, and you can walk four steps.',
-		benchmarkPrompt:
-			'A 35-year-old with an inversion ankle injury 1 hour ago, lateral swelling and bruising, able to bear ' +
-			'weight for four steps, no bony tenderness at the malleoli. Most likely diagnosis and disposition?',
-		correctDisposition: 'self_care',
-		relevantConditions: [
-			{ id: 'ankle-sprain', name: 'Ankle sprain', synonyms: ['sprained ankle', 'twisted ankle'] }
-		],
-		redFlags: ['unable to bear weight', 'deformity']
-	}
-];
-
-/** The demo protocol: a first cut of the study-file format (issue #3 defines the full schema). */
-export const demoProtocol = {
-	slug: DEMO_STUDY_SLUG,
-	title: 'Demo: where should I go? Everyday symptoms',
-	clinicallyValidated: false,
-	dispositionScale,
-	arms,
-	scenarios,
-	episodesPerParticipant: 1,
-	outcomes: [
-		{ name: 'disposition_correct', role: 'primary', kind: 'clinical' },
-		{ name: 'confidence', role: 'secondary', kind: 'proxy', scale: [1, 7] }
-	],
-	analysisPlan: { alpha: 0.05, test: 'chisq', bootstrap: 2000, seed: 20261122 }
-};
+/** Reads the demo files from a checkout's `studies/` folder. */
+export function demoSourcesFromDisk(studiesDir = path.resolve('studies')): DemoSources {
+	return {
+		studyYaml: fs.readFileSync(path.join(studiesDir, DEMO_STUDY_SLUG, 'study.yaml'), 'utf8'),
+		cards: DEMO_CARD_SLUGS.map((slug) => ({
+			slug,
+			yaml: fs.readFileSync(path.join(studiesDir, 'cards', `${slug}.yaml`), 'utf8')
+		}))
+	};
+}
 
 /**
- * Seeds the demo study when the database holds no study at all. Safe to call from several
- * instances at once: the advisory lock makes the second wait and then find the study.
- * Returns whether it seeded.
+ * Seeds the demo when the database holds no study at all. Safe to call from several instances at
+ * once: an advisory lock makes the others wait and then find the study. Returns whether it seeded.
  */
-export async function seedDemoStudyIfEmpty(db: Kysely<DB>): Promise<boolean> {
+export async function seedDemoStudyIfEmpty(db: Kysely<DB>, sources: DemoSources): Promise<boolean> {
+	const study = parseStudyYaml(sources.studyYaml);
+	if (!study.ok) throw new ValidationError(study.problems, `demo study ${DEMO_STUDY_SLUG}`);
+	const cards = sources.cards.map(({ slug, yaml }) => {
+		const card = parseCardYaml(yaml);
+		if (!card.ok) throw new ValidationError(card.problems, `demo card ${slug}`);
+		return { slug, card: card.card };
+	});
 	return db.transaction().execute(async (trx) => {
 		await lockSeeding(trx);
 		if ((await countStudies(trx)) > 0) return false;
-		const studyId = await insertStudy(trx, { slug: demoProtocol.slug, title: demoProtocol.title });
-		const protocolVersionId = await insertProtocolVersion(trx, {
-			studyId,
-			version: 1,
-			protocol: demoProtocol,
-			sha256: sha256OfJson(demoProtocol),
-			previousSha256: null,
-			reason: 'demo study seeded on first start'
-		});
-		await insertArms(trx, studyId, arms);
-		await insertScenarios(trx, studyId, scenarios);
-		await recordAuditEvent(trx, {
-			actorKind: 'system',
-			studyId,
-			protocolVersionId,
-			action: 'study.seed_demo',
-			target: demoProtocol.slug
-		});
+		// The services join this transaction: cards and study land together or not at all.
+		for (const { slug, card } of cards) await importCard(trx, slug, card, SYSTEM_ACTOR);
+		await saveProtocolDraft(
+			trx,
+			study.protocol,
+			SYSTEM_ACTOR,
+			'example study seeded on first start'
+		);
 		return true;
 	});
 }

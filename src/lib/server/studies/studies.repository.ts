@@ -12,22 +12,23 @@ export interface StudySummary {
 	createdAt: Date;
 }
 
-export interface NewArm {
+/** An arm as its row holds it: materialized from the preregistered protocol. */
+export interface ArmRow {
 	key: string;
 	kind: 'control' | 'llm_assisted' | 'llm_alone' | 'other';
 	label: string;
 	allocationWeight: number;
-	assistantConfig: Record<string, unknown> | null;
+	assistantConfig: unknown;
 }
 
-export interface NewScenario {
+export interface ScenarioRow {
 	key: string;
 	title: string;
 	participantText: string;
 	benchmarkPrompt: string;
 	correctDisposition: string;
-	relevantConditions: { id: string; name: string; synonyms: string[] }[];
-	redFlags: string[];
+	relevantConditions: unknown;
+	redFlags: unknown;
 }
 
 export async function countStudies(db: Queryable): Promise<number> {
@@ -61,6 +62,65 @@ export async function lockSeeding(trx: Transaction<DB>): Promise<void> {
 	await sql`select pg_advisory_xact_lock(4207220262)`.execute(trx);
 }
 
+export async function findStudyBySlug(
+	db: Queryable,
+	slug: string
+): Promise<StudySummary | undefined> {
+	const r = await db
+		.selectFrom('studies')
+		.select(['id', 'slug', 'title', 'status', 'created_at'])
+		.where('slug', '=', slug)
+		.executeTakeFirst();
+	return (
+		r && {
+			id: r.id,
+			slug: r.slug,
+			title: r.title,
+			status: r.status as StudyStatus,
+			createdAt: r.created_at
+		}
+	);
+}
+
+/** The study row, locked until the transaction ends: status changes and new versions serialize on it. */
+export async function lockStudyBySlug(
+	trx: Transaction<DB>,
+	slug: string
+): Promise<StudySummary | undefined> {
+	const r = await trx
+		.selectFrom('studies')
+		.select(['id', 'slug', 'title', 'status', 'created_at'])
+		.where('slug', '=', slug)
+		.forUpdate()
+		.executeTakeFirst();
+	return (
+		r && {
+			id: r.id,
+			slug: r.slug,
+			title: r.title,
+			status: r.status as StudyStatus,
+			createdAt: r.created_at
+		}
+	);
+}
+
+export async function updateStudy(
+	trx: Transaction<DB>,
+	id: string,
+	changes: { title?: string; status?: StudyStatus; revealedSeed?: string }
+): Promise<void> {
+	await trx
+		.updateTable('studies')
+		.set({
+			...(changes.title !== undefined && { title: changes.title }),
+			...(changes.status !== undefined && { status: changes.status }),
+			...(changes.revealedSeed !== undefined && { revealed_seed: changes.revealedSeed }),
+			updated_at: new Date()
+		})
+		.where('id', '=', id)
+		.execute();
+}
+
 export async function insertStudy(
 	trx: Transaction<DB>,
 	study: { slug: string; title: string }
@@ -73,72 +133,79 @@ export async function insertStudy(
 	return row.id;
 }
 
-export async function insertProtocolVersion(
+/** Inserts or updates the study's arms to match a protocol (rows for other keys are kept). */
+export async function upsertArms(
 	trx: Transaction<DB>,
-	version: {
-		studyId: string;
-		version: number;
-		protocol: unknown;
-		sha256: string;
-		previousSha256: string | null;
-		reason: string | null;
+	studyId: string,
+	arms: ArmRow[]
+): Promise<void> {
+	for (const a of arms) {
+		const values = {
+			kind: a.kind,
+			label: a.label,
+			allocation_weight: a.allocationWeight,
+			assistant_config: a.assistantConfig === null ? null : JSON.stringify(a.assistantConfig)
+		};
+		await trx
+			.insertInto('arms')
+			.values({ study_id: studyId, key: a.key, ...values })
+			.onConflict((oc) => oc.columns(['study_id', 'key']).doUpdateSet(values))
+			.execute();
 	}
-): Promise<string> {
-	const row = await trx
-		.insertInto('protocol_versions')
-		.values({
-			study_id: version.studyId,
-			version: version.version,
-			protocol: JSON.stringify(version.protocol),
-			sha256: version.sha256,
-			previous_sha256: version.previousSha256,
-			reason: version.reason
-		})
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	return row.id;
 }
 
-export async function insertArms(
+export async function upsertScenarios(
 	trx: Transaction<DB>,
 	studyId: string,
-	arms: NewArm[]
+	scenarios: ScenarioRow[]
 ): Promise<void> {
-	if (arms.length === 0) return;
-	await trx
-		.insertInto('arms')
-		.values(
-			arms.map((a) => ({
-				study_id: studyId,
-				key: a.key,
-				kind: a.kind,
-				label: a.label,
-				allocation_weight: a.allocationWeight,
-				assistant_config: a.assistantConfig === null ? null : JSON.stringify(a.assistantConfig)
-			}))
-		)
-		.execute();
+	for (const x of scenarios) {
+		const values = {
+			title: x.title,
+			participant_text: x.participantText,
+			benchmark_prompt: x.benchmarkPrompt,
+			correct_disposition: x.correctDisposition,
+			relevant_conditions: JSON.stringify(x.relevantConditions),
+			red_flags: JSON.stringify(x.redFlags)
+		};
+		await trx
+			.insertInto('scenarios')
+			.values({ study_id: studyId, key: x.key, ...values })
+			.onConflict((oc) => oc.columns(['study_id', 'key']).doUpdateSet(values))
+			.execute();
+	}
 }
 
-export async function insertScenarios(
-	trx: Transaction<DB>,
-	studyId: string,
-	scenarios: NewScenario[]
-): Promise<void> {
-	if (scenarios.length === 0) return;
-	await trx
-		.insertInto('scenarios')
-		.values(
-			scenarios.map((s) => ({
-				study_id: studyId,
-				key: s.key,
-				title: s.title,
-				participant_text: s.participantText,
-				benchmark_prompt: s.benchmarkPrompt,
-				correct_disposition: s.correctDisposition,
-				relevant_conditions: JSON.stringify(s.relevantConditions),
-				red_flags: JSON.stringify(s.redFlags)
-			}))
-		)
+export async function armsOf(db: Queryable, studyId: string): Promise<ArmRow[]> {
+	const rows = await db
+		.selectFrom('arms')
+		.selectAll()
+		.where('study_id', '=', studyId)
+		.orderBy('key')
 		.execute();
+	return rows.map((r) => ({
+		key: r.key,
+		kind: r.kind as ArmRow['kind'],
+		label: r.label,
+		allocationWeight: Number(r.allocation_weight),
+		assistantConfig: r.assistant_config
+	}));
+}
+
+export async function scenariosOf(db: Queryable, studyId: string): Promise<ScenarioRow[]> {
+	const rows = await db
+		.selectFrom('scenarios')
+		.selectAll()
+		.where('study_id', '=', studyId)
+		.orderBy('key')
+		.execute();
+	return rows.map((r) => ({
+		key: r.key,
+		title: r.title,
+		participantText: r.participant_text,
+		benchmarkPrompt: r.benchmark_prompt,
+		correctDisposition: r.correct_disposition,
+		relevantConditions: r.relevant_conditions,
+		redFlags: r.red_flags
+	}));
 }

@@ -1,0 +1,432 @@
+import { z } from 'zod';
+
+// The study protocol: what `studies/<slug>/study.yaml` holds, what is hashed and preregistered,
+// and what the running study reads. Field names are snake_case, as in the export format.
+// Every object is strict: a misspelt field is an error, never silently ignored.
+
+const id = z
+	.string()
+	.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (at most 63)');
+const text = z.string().trim().min(1);
+const label = z.string().trim().min(1).max(300);
+
+export const dispositionLevel = z.strictObject({ id, label });
+
+const likertScale = z
+	.strictObject({
+		min: z.number().int(),
+		max: z.number().int(),
+		/** Labels of some or all points, keyed by the point (`1: Not at all`). */
+		labels: z.record(z.string().regex(/^-?\d+$/, 'must be a point of the scale'), label).default({})
+	})
+	.superRefine((scale, ctx) => {
+		if (scale.max <= scale.min)
+			ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be greater than min' });
+		if (scale.max - scale.min > 100)
+			ctx.addIssue({ code: 'custom', path: ['max'], message: 'a scale has at most 101 points' });
+		for (const point of Object.keys(scale.labels)) {
+			const n = Number(point);
+			if (n < scale.min || n > scale.max) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['labels', point],
+					message: `is outside ${scale.min}..${scale.max}`
+				});
+			}
+		}
+	});
+
+const choiceOption = z.strictObject({ value: id, label });
+
+/** A screening question; its answer can decide eligibility and can define a stratum. */
+export const screeningQuestion = z.strictObject({
+	id,
+	text,
+	type: z.enum(['yes_no', 'choice']),
+	options: z.array(choiceOption).min(2).optional(),
+	/** Answers that make a person ineligible (they are thanked and leave). */
+	ineligible_if: z.array(z.string()).default([]),
+	/** Recorded as a covariate in measures.csv. */
+	covariate: z.boolean().default(false)
+});
+
+export const questionnaireItem = z.strictObject({
+	id,
+	text,
+	kind: z.enum(['proxy', 'covariate']).default('proxy'),
+	scale: likertScale
+});
+
+export const attentionCheck = z.strictObject({
+	id,
+	text,
+	options: z.array(label).min(2),
+	correct: label
+});
+
+export const condition = z.strictObject({
+	id,
+	name: label,
+	synonyms: z.array(label).default([])
+});
+
+export const scenario = z.strictObject({
+	id,
+	title: label,
+	/** What the participant reads, in the second person. */
+	participant_text: text,
+	/** The physician-written benchmark prompt: complete information, single turn. */
+	benchmark_prompt: text,
+	correct_disposition: id,
+	relevant_conditions: z.array(condition).min(1),
+	red_flags: z.array(label).default([])
+});
+
+const scriptedReply = z.strictObject({
+	/** Case-insensitive regular expression on the participant's message; absent: always matches. */
+	when: z.string().min(1).optional(),
+	reply: text
+});
+
+export const assistantConfig = z.discriminatedUnion('provider', [
+	z.strictObject({
+		provider: z.literal('openai-compatible'),
+		model: label,
+		system_prompt: text,
+		temperature: z.number().min(0).max(2).default(1),
+		top_p: z.number().gt(0).max(1).default(1),
+		seed: z.number().int().min(0).optional(),
+		max_turns: z.number().int().min(1).max(50).default(10),
+		max_tokens: z.number().int().min(1).max(32_000).default(1024)
+	}),
+	z.strictObject({
+		/** Deterministic replies for demos and pilots; labelled "scripted, not an LLM" everywhere. */
+		provider: z.literal('scripted'),
+		model: label.default('scripted'),
+		system_prompt: z.string().default(''),
+		max_turns: z.number().int().min(1).max(50).default(10),
+		max_tokens: z.number().int().min(1).max(32_000).default(1024),
+		script: z.array(scriptedReply).min(1)
+	})
+]);
+
+export const arm = z.strictObject({
+	id,
+	kind: z.enum(['control', 'llm_assisted', 'llm_alone', 'other']),
+	/** Shown to researchers only; participants never see arm ids or labels. */
+	label,
+	weight: z.number().int().min(1).max(100).default(1),
+	assistant: assistantConfig.optional()
+});
+
+export const outcome = z.strictObject({
+	name: id,
+	role: z.enum(['primary', 'secondary']),
+	kind: z.enum(['clinical', 'proxy']),
+	/** Clinical outcomes other than the built-in ones arrive later by outcome import. */
+	source: z.enum(['decision', 'questionnaire', 'import']).optional()
+});
+
+export const randomization = z.discriminatedUnion('method', [
+	z.strictObject({ method: z.literal('simple') }),
+	z.strictObject({
+		method: z.literal('permuted_blocks'),
+		/** Block sizes drawn at random per block; each a multiple of the sum of arm weights. */
+		block_sizes: z.array(z.number().int().min(1).max(1000)).min(1)
+	}),
+	z.strictObject({
+		method: z.literal('stratified_blocks'),
+		block_sizes: z.array(z.number().int().min(1).max(1000)).min(1),
+		/** Screening questions whose answers define the strata. */
+		strata: z.array(id).min(1)
+	}),
+	z.strictObject({
+		method: z.literal('minimization'),
+		/** Screening questions to balance on (Pocock–Simon, range of totals). */
+		factors: z.array(id).min(1),
+		/** Probability of choosing the arm that minimizes imbalance. */
+		probability: z.number().gt(0.5).max(1).default(0.8)
+	})
+]);
+
+export const analysisPlan = z.strictObject({
+	test: z.enum(['chisq', 'chisq_yates', 'fisher']).default('chisq'),
+	alpha: z.number().gt(0).lt(1).default(0.05),
+	bootstrap: z.number().int().min(100).max(100_000).default(2000),
+	seed: z
+		.number()
+		.int()
+		.min(0)
+		.max(2 ** 32 - 1)
+});
+
+export const sampleSize = z.strictObject({
+	target: z.number().int().min(1),
+	power: z
+		.strictObject({
+			p_control: z.number().gt(0).lt(1),
+			p_treatment: z.number().gt(0).lt(1),
+			alpha: z.number().gt(0).lt(1).default(0.05),
+			power: z.number().gt(0).lt(1).default(0.8)
+		})
+		.optional()
+});
+
+export const recruitment = z.strictObject({
+	panel: z.enum(['prolific', 'generic']).default('generic'),
+	completion_url: z.url().optional(),
+	completion_code: z
+		.string()
+		.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _')
+		.optional()
+});
+
+export const testedAssumption = z.strictObject({
+	card: id,
+	assumption: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a snake_case assumption key')
+});
+
+export const studyProtocol = z
+	.strictObject({
+		format: z.literal('bedside-study/1'),
+		slug: z
+			.string()
+			.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and - (at most 63)'),
+		title: label,
+		description: text,
+		clinically_validated: z.boolean(),
+		consent: z.strictObject({ text }),
+		screening: z.array(screeningQuestion).default([]),
+		disposition_scale: z.array(dispositionLevel).min(2),
+		arms: z.array(arm).min(1),
+		scenarios: z.array(scenario).min(1),
+		episodes_per_participant: z.number().int().min(1).default(1),
+		questionnaires: z
+			.strictObject({
+				per_episode: z.array(questionnaireItem).default([]),
+				end_of_study: z.array(questionnaireItem).default([])
+			})
+			.default({ per_episode: [], end_of_study: [] }),
+		attention_checks: z.array(attentionCheck).default([]),
+		outcomes: z.array(outcome).min(1),
+		randomization,
+		analysis_plan: analysisPlan,
+		sample_size: sampleSize,
+		recruitment: recruitment.default({ panel: 'generic' }),
+		tests_assumptions: z.array(testedAssumption).default([])
+	})
+	.superRefine(checkCrossReferences);
+
+export type StudyProtocol = z.output<typeof studyProtocol>;
+export type StudyProtocolInput = z.input<typeof studyProtocol>;
+export type Arm = StudyProtocol['arms'][number];
+export type Scenario = StudyProtocol['scenarios'][number];
+
+/** Outcomes Bedside derives from the decision form itself. */
+export const DECISION_OUTCOMES = ['disposition_correct', 'condition_correct'] as const;
+
+type Ctx = z.RefinementCtx;
+
+function unique<T>(
+	items: T[],
+	key: (item: T) => string,
+	path: PropertyKey[],
+	what: string,
+	ctx: Ctx
+): Set<string> {
+	const seen = new Set<string>();
+	items.forEach((item, i) => {
+		const k = key(item);
+		if (seen.has(k))
+			ctx.addIssue({ code: 'custom', path: [...path, i], message: `${what} "${k}" is used twice` });
+		seen.add(k);
+	});
+	return seen;
+}
+
+/** The rules that span fields: ids unique and every reference pointing at something that exists. */
+function checkCrossReferences(p: z.output<z.ZodObject>, ctx: Ctx): void {
+	const s = p as unknown as StudyProtocol;
+	const levels = unique(
+		s.disposition_scale,
+		(d) => d.id,
+		['disposition_scale'],
+		'disposition',
+		ctx
+	);
+	unique(s.arms, (a) => a.id, ['arms'], 'arm id', ctx);
+	unique(s.scenarios, (x) => x.id, ['scenarios'], 'scenario id', ctx);
+	unique(s.outcomes, (o) => o.name, ['outcomes'], 'outcome', ctx);
+	const screening = unique(s.screening, (q) => q.id, ['screening'], 'screening question', ctx);
+	const items = [...s.questionnaires.per_episode, ...s.questionnaires.end_of_study];
+	const itemIds = new Set(items.map((i) => i.id));
+	unique(s.questionnaires.per_episode, (q) => q.id, ['questionnaires', 'per_episode'], 'item', ctx);
+	unique(
+		s.questionnaires.end_of_study,
+		(q) => q.id,
+		['questionnaires', 'end_of_study'],
+		'item',
+		ctx
+	);
+
+	s.scenarios.forEach((sc, i) => {
+		if (!levels.has(sc.correct_disposition)) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['scenarios', i, 'correct_disposition'],
+				message: `must be one of the disposition_scale ids (${[...levels].join(', ')})`
+			});
+		}
+		unique(
+			sc.relevant_conditions,
+			(c) => c.id,
+			['scenarios', i, 'relevant_conditions'],
+			'condition',
+			ctx
+		);
+	});
+
+	const controls = s.arms.filter((a) => a.kind === 'control').length;
+	if (controls > 1)
+		ctx.addIssue({
+			code: 'custom',
+			path: ['arms'],
+			message: 'at most one arm may be of kind control'
+		});
+	s.arms.forEach((a, i) => {
+		const needsAssistant = a.kind === 'llm_assisted' || a.kind === 'llm_alone';
+		if (needsAssistant && !a.assistant) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['arms', i, 'assistant'],
+				message: `is required for a ${a.kind} arm`
+			});
+		}
+		if (!needsAssistant && a.assistant) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['arms', i, 'assistant'],
+				message: `must be absent for a ${a.kind} arm`
+			});
+		}
+	});
+
+	if (s.episodes_per_participant > s.scenarios.length) {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['episodes_per_participant'],
+			message: `must be ≤ the number of scenarios (${s.scenarios.length})`
+		});
+	}
+
+	s.screening.forEach((q, i) => {
+		if (q.type === 'choice' && !q.options) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['screening', i, 'options'],
+				message: 'is required for a choice question'
+			});
+		}
+		if (q.type === 'yes_no' && q.options) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['screening', i, 'options'],
+				message: 'must be absent for a yes_no question'
+			});
+		}
+		const answers = q.type === 'yes_no' ? ['yes', 'no'] : (q.options ?? []).map((o) => o.value);
+		q.ineligible_if.forEach((answer, j) => {
+			if (!answers.includes(answer)) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['screening', i, 'ineligible_if', j],
+					message: `must be one of the question's answers (${answers.join(', ')})`
+				});
+			}
+		});
+	});
+
+	s.attention_checks.forEach((c, i) => {
+		if (!c.options.includes(c.correct)) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['attention_checks', i, 'correct'],
+				message: 'must be one of the options'
+			});
+		}
+	});
+
+	s.outcomes.forEach((o, i) => {
+		const path = ['outcomes', i, 'name'];
+		if (o.kind === 'proxy' && !itemIds.has(o.name)) {
+			ctx.addIssue({
+				code: 'custom',
+				path,
+				message: 'a proxy outcome must be a questionnaire item id'
+			});
+		}
+		if (
+			o.kind === 'clinical' &&
+			!(DECISION_OUTCOMES as readonly string[]).includes(o.name) &&
+			o.source !== 'import'
+		) {
+			ctx.addIssue({
+				code: 'custom',
+				path,
+				message: `a clinical outcome is ${DECISION_OUTCOMES.join(' or ')}, or has source: import`
+			});
+		}
+	});
+	if (!s.outcomes.some((o) => o.role === 'primary')) {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['outcomes'],
+			message: 'name at least one primary outcome'
+		});
+	}
+
+	const r = s.randomization;
+	if (r.method === 'permuted_blocks' || r.method === 'stratified_blocks') {
+		const total = s.arms.reduce((sum, a) => sum + a.weight, 0);
+		r.block_sizes.forEach((size, i) => {
+			if (size % total !== 0) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['randomization', 'block_sizes', i],
+					message: `must be a multiple of the sum of arm weights (${total})`
+				});
+			}
+		});
+	}
+	const factors =
+		r.method === 'stratified_blocks' ? r.strata : r.method === 'minimization' ? r.factors : [];
+	factors.forEach((f, i) => {
+		if (!screening.has(f)) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['randomization', r.method === 'stratified_blocks' ? 'strata' : 'factors', i],
+				message: 'must be a screening question id'
+			});
+		}
+	});
+
+	if (
+		s.recruitment.panel === 'prolific' &&
+		!s.recruitment.completion_url &&
+		!s.recruitment.completion_code
+	) {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['recruitment'],
+			message: 'a Prolific study needs completion_url or completion_code'
+		});
+	}
+	const power = s.sample_size.power;
+	if (power && power.p_control === power.p_treatment) {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['sample_size', 'power', 'p_treatment'],
+			message: 'must differ from p_control'
+		});
+	}
+}
