@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely';
 import { stringify } from 'yaml';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
-import type { DB } from '../db/schema.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { ValidationError, type Problem } from '../validation/problems.ts';
 import type { Actor } from '../actor.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Actor } from '../actor.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
 import { findAssumption, replaceStudyAssumptions } from '../cards/cards.repository.ts';

@@ -1,8 +1,6 @@
-import type { Kysely } from 'kysely';
 import type { Actor } from '../actor.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
 import { findAssumption, replaceStudyAssumptions } from '../cards/cards.repository.ts';
-import type { DB } from '../db/schema.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { diffJson, type Change } from '../protocols/diff.ts';
 import { sha256OfJson } from '../protocols/hash.ts';
