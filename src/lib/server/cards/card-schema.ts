@@ -66,8 +66,8 @@ export function validateCard(
 ): CardResult {
 	const parsed = benchmarkCard.safeParse(value);
 	if (!parsed.success) {
-		const problems = problemsFromZod(parsed.error.issues).map((p, i) => {
-			const line = lineOf?.(parsed.error.issues[i]?.path ?? []);
+		const problems = problemsFromZod(parsed.error.issues).map((p) => {
+			const line = lineOf?.(p.keys ?? []);
 			return line ? { ...p, line } : p;
 		});
 		return { ok: false, problems, warnings: [] };

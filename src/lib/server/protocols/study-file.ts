@@ -16,10 +16,9 @@ export function validateProtocol(
 ): ProtocolResult {
 	const parsed = studyProtocol.safeParse(value);
 	if (parsed.success) return { ok: true, protocol: parsed.data };
-	const problems = problemsFromZod(parsed.error.issues).map((problem, i) => {
-		const issuePath = parsed.error.issues[i]?.path ?? [];
-		return locate(problem, issuePath, yaml, scenariosYaml);
-	});
+	const problems = problemsFromZod(parsed.error.issues).map((problem) =>
+		locate(problem, problem.keys ?? [], yaml, scenariosYaml)
+	);
 	return { ok: false, problems };
 }
 

@@ -8,6 +8,8 @@ export interface Problem {
 	line?: number;
 	/** The file the line is in, when an input spans several files. */
 	file?: string;
+	/** The path as keys (`['arms', 2, 'assistant']`), for locating it in a file or a form. */
+	keys?: PropertyKey[];
 }
 
 export class ValidationError extends Error {
@@ -35,6 +37,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function formatProblems(problems: Problem[]): string {
 	return problems
 		.map((p) => {
+			// keys are for machines; the sentence needs only the path
 			const where = p.line ? ` (${p.file ? `${p.file}, ` : ''}line ${p.line})` : '';
 			return `  ${p.path || '(document)'}: ${p.message}${where}`;
 		})
@@ -47,7 +50,8 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[]): Problem[] 
 	for (const issue of issues) {
 		if (issue.code === 'unrecognized_keys') {
 			for (const key of issue.keys) {
-				problems.push({ path: formatPath([...issue.path, key]), message: 'unknown field' });
+				const keys = [...issue.path, key];
+				problems.push({ path: formatPath(keys), message: 'unknown field', keys });
 			}
 			continue;
 		}
@@ -57,7 +61,11 @@ export function problemsFromZod(issues: readonly z.core.$ZodIssue[]): Problem[] 
 			problems.push(...problemsFromZod(best));
 			continue;
 		}
-		problems.push({ path: formatPath(issue.path), message: messageFor(issue) });
+		problems.push({
+			path: formatPath(issue.path),
+			message: messageFor(issue),
+			keys: [...issue.path]
+		});
 	}
 	return problems;
 }

@@ -15,13 +15,13 @@ export function parseYaml(
 	text: string
 ): { ok: true; yaml: ParsedYaml } | { ok: false; problems: Problem[] } {
 	const lineCounter = new LineCounter();
-	const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+	const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
 	if (doc.errors.length > 0) {
 		return {
 			ok: false,
 			problems: doc.errors.map((e) => ({
 				path: '',
-				message: `YAML syntax: ${e.message.split('\n')[0]}`,
+				message: `YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
 				line: e.linePos?.[0]?.line
 			}))
 		};
@@ -40,7 +40,9 @@ function lineOf(
 	lines: LineCounter,
 	path: readonly PropertyKey[]
 ): number | undefined {
-	for (let depth = path.length; depth >= 0; depth--) {
+	// Down to the nearest parent that exists, but not the document itself: a missing top-level
+	// field has no line worth naming.
+	for (let depth = path.length; depth >= 1; depth--) {
 		const node = doc.getIn(path.slice(0, depth) as unknown[], true);
 		if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
 	}
