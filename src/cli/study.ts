@@ -1,6 +1,7 @@
 import { CLI_ACTOR } from '../lib/server/actor.ts';
 import { describeChanges } from '../lib/server/protocols/diff.ts';
 import { sha256OfJson } from '../lib/server/protocols/hash.ts';
+import { studyJsonSchema } from '../lib/server/protocols/json-schema.ts';
 import { loadStudyFile, protocolToYaml } from '../lib/server/protocols/study-file.ts';
 import { preregistrationMarkdown } from '../lib/server/prereg/prereg-markdown.ts';
 import {
@@ -25,7 +26,8 @@ const USAGE = `usage: bedside study <command>
   launch | pause | close <slug>               change the study's status (launch re-checks the
                                               running configuration; close reveals the seed)
   preregistration <slug> [--format md|json] [--out FILE]
-                                              the preregistration document (for OSF)`;
+                                              the preregistration document (for OSF)
+  schema [--out FILE]                         the study file format as JSON Schema`;
 
 function loadOrThrow(file: string) {
 	const result = loadStudyFile(file);
@@ -149,6 +151,12 @@ export async function runStudy(args: string[]): Promise<number> {
 					);
 					return 0;
 				});
+			}
+			case 'schema': {
+				const { values, positionals } = parseOptions(rest, { out: { type: 'string' } });
+				if (positionals.length > 0) throw new UsageError('takes no arguments');
+				writeOut(studyJsonSchema(), values.out);
+				return 0;
 			}
 			default:
 				throw new UsageError(command ? `unknown command "${command}"` : 'which command?');

@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { studyJsonSchema } from '../../src/lib/server/protocols/json-schema.ts';
+import { loadStudyFile } from '../../src/lib/server/protocols/study-file.ts';
+import { tempDir } from '../helpers/server.ts';
+
+const run = promisify(execFile);
+
+/** Runs `bedside …` as a user would, on its own embedded database folder. */
+async function bedside(
+	dataDir: string,
+	...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+	try {
+		const { stdout, stderr } = await run(
+			process.execPath,
+			[path.resolve('bin/bedside.js'), ...args],
+			{
+				env: { PATH: process.env.PATH, HOME: process.env.HOME, BEDSIDE_DATA_DIR: dataDir }
+			}
+		);
+		return { code: 0, stdout, stderr };
+	} catch (error) {
+		const e = error as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+describe('bedside study / card (CLI)', () => {
+	it('validate prints every problem of a broken file with its path, and exits 1', async () => {
+		const result = await bedside(
+			tempDir('bedside-cli-'),
+			'study',
+			'validate',
+			'tests/fixtures/studies/broken/study.yaml'
+		);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain('arms[2].assistant.temperature: must be ≤ 2 (line 25)');
+		expect(result.stderr).toContain('arms[2].assistant.colour: unknown field (line 26)');
+		expect(result.stderr).toContain(
+			'slug: must be lowercase letters, digits and - (at most 63) (line 3)'
+		);
+	});
+
+	it('walks a study from file to preregistration and back', async () => {
+		const data = tempDir('bedside-cli-');
+		const out = tempDir('bedside-cli-out-');
+		expect(
+			(await bedside(data, 'study', 'import', 'studies/triage-demo/study.yaml')).stderr
+		).toMatch(/no assumption "decision_mediation" on a BenchmarkCard "bean-triage-scenarios"/);
+		expect(
+			(await bedside(data, 'card', 'import', 'studies/cards/bean-triage-scenarios.yaml')).stdout
+		).toBe('card bean-triage-scenarios: imported\n');
+		const imported = await bedside(data, 'study', 'import', 'studies/triage-demo/study.yaml');
+		expect(imported.stdout).toMatch(
+			/^triage-demo: created as a draft, version 1 \(SHA-256 [0-9a-f]{64}\)/
+		);
+		expect(
+			(await bedside(data, 'study', 'import', 'studies/triage-demo/study.yaml')).stdout
+		).toMatch(/^triage-demo: unchanged/);
+
+		const exported = path.join(out, 'study.yaml');
+		expect((await bedside(data, 'study', 'export', 'triage-demo', '--out', exported)).code).toBe(0);
+		// Round trip: the exported file holds the same protocol as the original.
+		const original = loadStudyFile('studies/triage-demo/study.yaml');
+		const back = loadStudyFile(exported);
+		if (!original.ok || !back.ok) throw new Error('both files must validate');
+		expect(back.protocol).toEqual(original.protocol);
+
+		const prereg = await bedside(
+			data,
+			'study',
+			'preregister',
+			'triage-demo',
+			'--seed',
+			'cli-test-seed'
+		);
+		expect(prereg.stdout).toMatch(/preregistered protocol version 1/);
+		const md = await bedside(data, 'study', 'preregistration', 'triage-demo', '--format', 'md');
+		expect(md.stdout).toMatch(/^# Preregistration: Where should I go\?/);
+		expect(md.stdout).toContain('| assistant_llm | llm_assisted |');
+		const json = JSON.parse(
+			(await bedside(data, 'study', 'preregistration', 'triage-demo', '--format', 'json')).stdout
+		);
+		expect(json.registrations).toHaveLength(1);
+		expect(json.randomization_seed).toBeNull();
+
+		const amendNoReason = await bedside(data, 'study', 'amend', 'triage-demo', exported);
+		expect(amendNoReason.code).toBe(2);
+		expect(amendNoReason.stderr).toMatch(/an amendment needs --reason/);
+	});
+
+	it('studies/study.schema.json is the JSON Schema of the current format (bedside study schema)', () => {
+		expect(fs.readFileSync('studies/study.schema.json', 'utf8')).toBe(studyJsonSchema());
+	});
+});
