@@ -1,4 +1,5 @@
 import type { App as BedsideApp } from '$lib/server/app';
+import type { User } from '$lib/server/auth/users.repository';
 
 declare global {
 	namespace App {
@@ -7,6 +8,10 @@ declare global {
 		}
 		interface Locals {
 			app: BedsideApp;
+			/** The signed-in researcher or analyst, or null. */
+			user: User | null;
+			/** Their session token (to sign out), when signed in. */
+			sessionToken: string | null;
 		}
 	}
 }

@@ -1,5 +1,7 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { getApp, startApp, stopApp } from '$lib/server/app';
+import { validateSessionToken } from '$lib/server/auth/auth.service';
+import { deleteSessionCookie, SESSION_COOKIE, setSessionCookie } from '$lib/server/auth/cookies';
 import { ConfigError } from '$lib/server/config';
 import { bundledDemoSources } from '$lib/server/demo/bundled-sources';
 
@@ -20,6 +22,20 @@ export const init: ServerInit = async () => {
 
 export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.app = await getApp();
+	event.locals.user = null;
+	event.locals.sessionToken = null;
+	const token = event.cookies.get(SESSION_COOKIE);
+	if (token) {
+		const secure = event.url.protocol === 'https:';
+		const session = await validateSessionToken(event.locals.app.database.db, token);
+		if (session) {
+			event.locals.user = session.user;
+			event.locals.sessionToken = token;
+			if (session.renewed) setSessionCookie(event.cookies, token, session.expiresAt, secure);
+		} else {
+			deleteSessionCookie(event.cookies, secure);
+		}
+	}
 	const response = await resolve(event);
 	response.headers.set('x-content-type-options', 'nosniff');
 	response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');

@@ -5,6 +5,7 @@ import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
 import { runStart } from './start.ts';
 import { runStudy } from './study.ts';
+import { runUser } from './user.ts';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
 	start: { run: runStart, help: 'build if needed, migrate, seed the demo study, serve' },
@@ -14,6 +15,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 		help: 'validate, import, export, preregister, amend, launch, pause, close a study'
 	},
 	card: { run: runCard, help: 'validate, import, export BenchmarkCards' },
+	user: { run: runUser, help: 'create accounts and grant roles in studies' },
 	'db-types': {
 		run: runDbTypes,
 		help: 'regenerate src/lib/server/db/schema.ts from the migrations (needs PostgreSQL)'

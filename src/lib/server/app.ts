@@ -1,7 +1,13 @@
 import { describeDatabase, loadConfig, type AppConfig } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { DEMO_STUDY_SLUG, seedDemoStudyIfEmpty, type DemoSources } from './demo/demo-study.ts';
+import {
+	DEMO_STUDY_SLUG,
+	seedDemoAdminIfNoUsers,
+	seedDemoStudyIfEmpty,
+	type DemoSources
+} from './demo/demo-study.ts';
+import { countUsers } from './auth/users.repository.ts';
 
 /** What one running Bedside process holds: its configuration and its database. */
 export interface App {
@@ -48,6 +54,8 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 	try {
 		const { applied, version } = await migrateToLatest(database.db);
 		const seeded = config.seedDemo ? await seedDemoStudyIfEmpty(database.db, demo) : false;
+		const admin = config.seedDemo ? await seedDemoAdminIfNoUsers(database.db) : null;
+		const noUsers = !admin && (await countUsers(database.db)) === 0;
 		const url = config.origin ?? `http://localhost:${config.port}`;
 		console.log(
 			[
@@ -59,7 +67,11 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 					: null,
 				`  open ${url}`,
 				`  health: ${url}/healthz`,
-				'  sign in: researcher and analyst accounts are not built yet (issue #7); the home page lists the studies.',
+				admin
+					? `  sign in at ${url}/login as ${admin.email} with the one-time password ${admin.password}\n    (shown once; you will choose your own password)`
+					: noUsers
+						? '  no account yet: stop the server and run `npx bedside user create --email you@example.org --admin`'
+						: `  sign in at ${url}/login`,
 				''
 			]
 				.filter((line) => line !== null)

@@ -154,6 +154,14 @@ export interface Episodes {
   submitted_at: Timestamp | null;
 }
 
+export interface LoginAttempts {
+  attempted_at: Generated<Timestamp>;
+  email: string;
+  id: Generated<number>;
+  ip: string | null;
+  succeeded: boolean;
+}
+
 export interface Measures {
   episode_id: string | null;
   id: Generated<number>;
@@ -311,6 +319,7 @@ export interface DB {
   decisions: Decisions;
   episode_events: EpisodeEvents;
   episodes: Episodes;
+  login_attempts: LoginAttempts;
   measures: Measures;
   memberships: Memberships;
   messages: Messages;

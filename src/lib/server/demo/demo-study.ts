@@ -6,7 +6,9 @@ import { parseCardYaml } from '../cards/card-schema.ts';
 import { importCard } from '../cards/cards.service.ts';
 import type { DB } from '../db/schema.ts';
 import { parseStudyYaml } from '../protocols/study-file.ts';
-import { countStudies, lockSeeding } from '../studies/studies.repository.ts';
+import { createUser } from '../auth/auth.service.ts';
+import { countUsers, upsertMembership } from '../auth/users.repository.ts';
+import { countStudies, findStudyBySlug, lockSeeding } from '../studies/studies.repository.ts';
 import { saveProtocolDraft } from '../studies/studies.service.ts';
 import { ValidationError } from '../validation/problems.ts';
 
@@ -58,5 +60,28 @@ export async function seedDemoStudyIfEmpty(db: Kysely<DB>, sources: DemoSources)
 			'example study seeded on first start'
 		);
 		return true;
+	});
+}
+
+export const DEMO_ADMIN_EMAIL = 'admin@bedside.local';
+
+/**
+ * On a server with no account at all, creates an admin with a one-time password (to be changed
+ * at first sign-in) who owns the demo study. Returns the credentials to print once, or null.
+ */
+export async function seedDemoAdminIfNoUsers(
+	db: Kysely<DB>
+): Promise<{ email: string; password: string } | null> {
+	return db.transaction().execute(async (trx) => {
+		await lockSeeding(trx);
+		if ((await countUsers(trx)) > 0) return null;
+		const { user, oneTimePassword } = await createUser(
+			trx,
+			{ email: DEMO_ADMIN_EMAIL, displayName: 'Demo admin', isAdmin: true },
+			SYSTEM_ACTOR
+		);
+		const study = await findStudyBySlug(trx, DEMO_STUDY_SLUG);
+		if (study) await upsertMembership(trx, user.id, study.id, 'owner');
+		return { email: user.email, password: oneTimePassword! };
 	});
 }

@@ -1,0 +1,81 @@
+import { CLI_ACTOR } from '../lib/server/actor.ts';
+import { createUser } from '../lib/server/auth/auth.service.ts';
+import {
+	findUserByEmail,
+	upsertMembership,
+	type StudyRole
+} from '../lib/server/auth/users.repository.ts';
+import { recordAuditEvent } from '../lib/server/audit/audit.repository.ts';
+import { findStudyBySlug } from '../lib/server/studies/studies.repository.ts';
+import { StudyStateError } from '../lib/server/studies/studies.service.ts';
+import { ValidationError } from '../lib/server/validation/problems.ts';
+import { parseOptions, runSubcommand, UsageError, withDatabase } from './shared.ts';
+
+const ROLES: StudyRole[] = ['owner', 'researcher', 'analyst', 'viewer'];
+
+const USAGE = `usage: bedside user <command>
+
+  create --email EMAIL [--admin] [--name NAME]    a new account with a one-time password,
+                                                  printed once (changed at first sign-in)
+  grant --email EMAIL --study SLUG --role ROLE    give an account a role in a study
+                                                  (${ROLES.join(', ')})`;
+
+export async function runUser(args: string[]): Promise<number> {
+	const [command, ...rest] = args;
+	return runSubcommand(`bedside user ${command ?? ''}`.trim(), USAGE, async () => {
+		switch (command) {
+			case 'create': {
+				const { values, positionals } = parseOptions(rest, {
+					email: { type: 'string' },
+					admin: { type: 'boolean', default: false },
+					name: { type: 'string' }
+				});
+				if (positionals.length > 0 || !values.email) throw new UsageError('give --email');
+				return withDatabase(async ({ db }) => {
+					const { user, oneTimePassword } = await createUser(
+						db,
+						{ email: values.email!, isAdmin: values.admin, displayName: values.name },
+						CLI_ACTOR
+					);
+					console.log(`created ${user.isAdmin ? 'admin ' : ''}account ${user.email}`);
+					console.log(
+						`one-time password: ${oneTimePassword} (shown once; to be changed at first sign-in)`
+					);
+					return 0;
+				});
+			}
+			case 'grant': {
+				const { values, positionals } = parseOptions(rest, {
+					email: { type: 'string' },
+					study: { type: 'string' },
+					role: { type: 'string' }
+				});
+				if (positionals.length > 0 || !values.email || !values.study || !values.role) {
+					throw new UsageError('give --email, --study and --role');
+				}
+				if (!ROLES.includes(values.role as StudyRole))
+					throw new UsageError(`--role is one of ${ROLES.join(', ')}`);
+				return withDatabase(async ({ db }) => {
+					const user = await findUserByEmail(db, values.email!.trim().toLowerCase());
+					if (!user)
+						throw new ValidationError([{ path: 'email', message: 'no account with this email' }]);
+					const study = await findStudyBySlug(db, values.study!);
+					if (!study) throw new StudyStateError(`no study "${values.study}"`, 'not_found');
+					await upsertMembership(db, user.id, study.id, values.role as StudyRole);
+					await recordAuditEvent(db, {
+						actorKind: 'cli',
+						actorId: CLI_ACTOR.id,
+						studyId: study.id,
+						action: 'membership.grant',
+						target: user.email,
+						details: { role: values.role }
+					});
+					console.log(`${user.email} is now ${values.role} of ${study.slug}`);
+					return 0;
+				});
+			}
+			default:
+				throw new UsageError(command ? `unknown command "${command}"` : 'which command?');
+		}
+	});
+}

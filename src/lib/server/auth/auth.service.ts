@@ -1,0 +1,219 @@
+import { hash, verify } from '@node-rs/argon2';
+import type { Actor } from '../actor.ts';
+import { recordAuditEvent } from '../audit/audit.repository.ts';
+import { inTransaction, type Queryable } from '../db/types.ts';
+import { ValidationError } from '../validation/problems.ts';
+import {
+	deleteSession,
+	deleteSessionsOfUser,
+	extendSession,
+	findSession,
+	insertSession,
+	recentFailures,
+	recordLoginAttempt
+} from './sessions.repository.ts';
+import { generateOneTimePassword, generateSessionToken, sessionIdOf } from './tokens.ts';
+import {
+	findUserByEmail,
+	findUserById,
+	insertUser,
+	updatePassword,
+	type User
+} from './users.repository.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+/** A session lasts 30 days from its last use (sliding), renewed at most once a day. */
+export const SESSION_LIFETIME_MS = 30 * DAY;
+const RENEW_WITHIN_MS = SESSION_LIFETIME_MS - DAY;
+
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export const MAX_FAILURES_PER_EMAIL = 5;
+export const MAX_FAILURES_PER_IP = 50;
+export const MIN_PASSWORD_LENGTH = 12;
+
+// Argon2id with the OWASP-recommended minimum (19 MiB, 2 passes, 1 lane).
+const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export function normalizeEmail(email: string): string {
+	return email.trim().toLowerCase();
+}
+
+function checkPassword(password: string, field = 'password'): void {
+	if (password.length < MIN_PASSWORD_LENGTH) {
+		throw new ValidationError([
+			{ path: field, message: `must be at least ${MIN_PASSWORD_LENGTH} characters` }
+		]);
+	}
+	if (password.length > 256)
+		throw new ValidationError([{ path: field, message: 'must be at most 256 characters' }]);
+}
+
+/**
+ * Creates an account. Without a password it gets a one-time password (returned once, never
+ * stored in clear) that must be changed at first sign-in.
+ */
+export async function createUser(
+	db: Queryable,
+	input: { email: string; displayName?: string; password?: string; isAdmin?: boolean },
+	actor: Actor
+): Promise<{ user: User; oneTimePassword?: string }> {
+	const email = normalizeEmail(input.email);
+	if (!/^[^\s@]+@[^\s@]+$/.test(email))
+		throw new ValidationError([{ path: 'email', message: 'must be an email address' }]);
+	const oneTimePassword = input.password === undefined ? generateOneTimePassword() : undefined;
+	const password = input.password ?? oneTimePassword!;
+	if (input.password !== undefined) checkPassword(password);
+	return inTransaction(db, async (trx) => {
+		if (await findUserByEmail(trx, email)) {
+			throw new ValidationError([{ path: 'email', message: 'an account with this email exists' }]);
+		}
+		const user = await insertUser(trx, {
+			email,
+			displayName: input.displayName?.trim() ?? '',
+			passwordHash: await hash(password, ARGON2),
+			isAdmin: input.isAdmin ?? false,
+			mustChangePassword: oneTimePassword !== undefined
+		});
+		await recordAuditEvent(trx, {
+			actorKind: actor.kind,
+			actorId: actor.id,
+			action: 'user.create',
+			target: email,
+			details: { admin: user.isAdmin }
+		});
+		return { user, oneTimePassword };
+	});
+}
+
+export type SignInResult =
+	| { ok: true; token: string; expiresAt: Date; user: User }
+	| { ok: false; reason: 'invalid' | 'locked' };
+
+/**
+ * Checks an email and password. Failures are recorded in the database; past 5 failures for an
+ * email (or 50 from one address) in 15 minutes, sign-in is refused until the window passes,
+ * whichever instance is asked. The answer never says whether the email exists.
+ */
+export async function signIn(
+	db: Queryable,
+	input: { email: string; password: string; ip: string | null },
+	now: Date = new Date()
+): Promise<SignInResult> {
+	const email = normalizeEmail(input.email);
+	const failures = await recentFailures(
+		db,
+		email,
+		input.ip,
+		new Date(now.getTime() - LOGIN_WINDOW_MS)
+	);
+	if (failures.email >= MAX_FAILURES_PER_EMAIL || failures.ip >= MAX_FAILURES_PER_IP) {
+		await recordLoginAttempt(db, { email, ip: input.ip, succeeded: false, at: now });
+		return { ok: false, reason: 'locked' };
+	}
+	const user = await findUserByEmail(db, email);
+	// Verify against a dummy hash when the user is unknown, so timing does not reveal accounts.
+	const valid = user
+		? await verify(user.passwordHash, input.password)
+		: (await verify(DUMMY_HASH, input.password), false);
+	if (!user || !valid || user.disabled) {
+		await recordLoginAttempt(db, { email, ip: input.ip, succeeded: false, at: now });
+		return { ok: false, reason: 'invalid' };
+	}
+	await recordLoginAttempt(db, { email, ip: input.ip, succeeded: true, at: now });
+	// A new token on every sign-in: a token planted before sign-in is never promoted (fixation).
+	const { token, expiresAt } = await startSession(db, user.id, now);
+	await recordAuditEvent(db, {
+		actorKind: 'user',
+		actorId: user.id,
+		action: 'user.sign_in',
+		target: email
+	});
+	const { passwordHash: _, ...plain } = user;
+	return { ok: true, token, expiresAt, user: plain };
+}
+
+const DUMMY_HASH =
+	'$argon2id$v=19$m=19456,t=2,p=1$SdC7tusfWMYM8T/KAGJwGQ$67pE0N1XLGgfbVPZO3x1DmBpN25EHzQk6MQSUKPj2eE';
+
+async function startSession(
+	db: Queryable,
+	userId: string,
+	now: Date
+): Promise<{ token: string; expiresAt: Date }> {
+	const token = generateSessionToken();
+	const expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
+	await insertSession(db, { id: sessionIdOf(token), userId, expiresAt });
+	return { token, expiresAt };
+}
+
+export interface ValidSession {
+	user: User;
+	sessionId: string;
+	expiresAt: Date;
+	/** Set when the expiry moved: the cookie should be sent again with it. */
+	renewed: boolean;
+}
+
+/** The user behind a session token, or null when it is unknown, expired or the user is disabled. */
+export async function validateSessionToken(
+	db: Queryable,
+	token: string,
+	now: Date = new Date()
+): Promise<ValidSession | null> {
+	const id = sessionIdOf(token);
+	const session = await findSession(db, id);
+	if (!session) return null;
+	if (now.getTime() >= session.expiresAt.getTime()) {
+		await deleteSession(db, id);
+		return null;
+	}
+	const user = await findUserById(db, session.userId);
+	if (!user || user.disabled) {
+		await deleteSession(db, id);
+		return null;
+	}
+	let expiresAt = session.expiresAt;
+	let renewed = false;
+	if (session.expiresAt.getTime() - now.getTime() < RENEW_WITHIN_MS) {
+		expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
+		await extendSession(db, id, expiresAt);
+		renewed = true;
+	}
+	const { passwordHash: _, ...plain } = user;
+	return { user: plain, sessionId: id, expiresAt, renewed };
+}
+
+export async function signOut(db: Queryable, token: string, userId: string): Promise<void> {
+	await deleteSession(db, sessionIdOf(token));
+	await recordAuditEvent(db, { actorKind: 'user', actorId: userId, action: 'user.sign_out' });
+}
+
+/**
+ * Changes a password after checking the current one. Every session of the user ends (on every
+ * device); a new one is returned for the device that asked.
+ */
+export async function changePassword(
+	db: Queryable,
+	userId: string,
+	current: string,
+	next: string,
+	now: Date = new Date()
+): Promise<{ token: string; expiresAt: Date }> {
+	const user = await findUserById(db, userId);
+	if (!user || !(await verify(user.passwordHash, current))) {
+		throw new ValidationError([{ path: 'current', message: 'is not your current password' }]);
+	}
+	checkPassword(next, 'password');
+	if (next === current)
+		throw new ValidationError([{ path: 'password', message: 'must differ from the current one' }]);
+	return inTransaction(db, async (trx) => {
+		await updatePassword(trx, userId, await hash(next, ARGON2), now);
+		await deleteSessionsOfUser(trx, userId);
+		await recordAuditEvent(trx, {
+			actorKind: 'user',
+			actorId: userId,
+			action: 'user.change_password'
+		});
+		return startSession(trx, userId, now);
+	});
+}

@@ -1,0 +1,23 @@
+import type { Cookies } from '@sveltejs/kit';
+
+export const SESSION_COOKIE = 'bedside_session';
+
+/** HttpOnly, SameSite=Lax, Secure whenever the site is served over HTTPS (set ORIGIN behind a proxy). */
+export function setSessionCookie(
+	cookies: Cookies,
+	token: string,
+	expiresAt: Date,
+	secure: boolean
+): void {
+	cookies.set(SESSION_COOKIE, token, {
+		path: '/',
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		expires: expiresAt
+	});
+}
+
+export function deleteSessionCookie(cookies: Cookies, secure: boolean): void {
+	cookies.delete(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
+}

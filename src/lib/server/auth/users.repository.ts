@@ -1,0 +1,162 @@
+import type { Queryable } from '../db/types.ts';
+
+export type StudyRole = 'owner' | 'researcher' | 'analyst' | 'viewer';
+
+export interface User {
+	id: string;
+	email: string;
+	displayName: string;
+	isAdmin: boolean;
+	mustChangePassword: boolean;
+	disabled: boolean;
+}
+
+interface UserRow {
+	id: string;
+	email: string;
+	display_name: string;
+	is_admin: boolean;
+	must_change_password: boolean;
+	disabled_at: Date | null;
+}
+
+const toUser = (r: UserRow): User => ({
+	id: r.id,
+	email: r.email,
+	displayName: r.display_name,
+	isAdmin: r.is_admin,
+	mustChangePassword: r.must_change_password,
+	disabled: r.disabled_at !== null
+});
+
+const USER_COLUMNS = [
+	'id',
+	'email',
+	'display_name',
+	'is_admin',
+	'must_change_password',
+	'disabled_at'
+] as const;
+
+export async function insertUser(
+	db: Queryable,
+	u: {
+		email: string;
+		displayName: string;
+		passwordHash: string;
+		isAdmin: boolean;
+		mustChangePassword: boolean;
+	}
+): Promise<User> {
+	const row = await db
+		.insertInto('users')
+		.values({
+			email: u.email,
+			display_name: u.displayName,
+			password_hash: u.passwordHash,
+			is_admin: u.isAdmin,
+			must_change_password: u.mustChangePassword
+		})
+		.returning(USER_COLUMNS)
+		.executeTakeFirstOrThrow();
+	return toUser(row);
+}
+
+export async function countUsers(db: Queryable): Promise<number> {
+	const row = await db
+		.selectFrom('users')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}
+
+export async function findUserByEmail(
+	db: Queryable,
+	email: string
+): Promise<(User & { passwordHash: string }) | undefined> {
+	const row = await db
+		.selectFrom('users')
+		.select([...USER_COLUMNS, 'password_hash'])
+		.where('email', '=', email)
+		.executeTakeFirst();
+	return row && { ...toUser(row), passwordHash: row.password_hash };
+}
+
+export async function findUserById(
+	db: Queryable,
+	id: string
+): Promise<(User & { passwordHash: string }) | undefined> {
+	const row = await db
+		.selectFrom('users')
+		.select([...USER_COLUMNS, 'password_hash'])
+		.where('id', '=', id)
+		.executeTakeFirst();
+	return row && { ...toUser(row), passwordHash: row.password_hash };
+}
+
+export async function updatePassword(
+	db: Queryable,
+	userId: string,
+	passwordHash: string,
+	at: Date
+): Promise<void> {
+	await db
+		.updateTable('users')
+		.set({ password_hash: passwordHash, must_change_password: false, password_changed_at: at })
+		.where('id', '=', userId)
+		.execute();
+}
+
+export async function upsertMembership(
+	db: Queryable,
+	userId: string,
+	studyId: string,
+	role: StudyRole
+): Promise<void> {
+	await db
+		.insertInto('memberships')
+		.values({ user_id: userId, study_id: studyId, role })
+		.onConflict((oc) => oc.columns(['user_id', 'study_id']).doUpdateSet({ role }))
+		.execute();
+}
+
+export async function roleInStudy(
+	db: Queryable,
+	userId: string,
+	studyId: string
+): Promise<StudyRole | undefined> {
+	const row = await db
+		.selectFrom('memberships')
+		.select('role')
+		.where('user_id', '=', userId)
+		.where('study_id', '=', studyId)
+		.executeTakeFirst();
+	return row?.role as StudyRole | undefined;
+}
+
+/** The studies a user is a member of, with their role in each. */
+export async function studiesOfUser(
+	db: Queryable,
+	userId: string
+): Promise<{ slug: string; title: string; status: string; role: StudyRole; updatedAt: Date }[]> {
+	const rows = await db
+		.selectFrom('memberships')
+		.innerJoin('studies', 'studies.id', 'memberships.study_id')
+		.select([
+			'studies.slug',
+			'studies.title',
+			'studies.status',
+			'memberships.role',
+			'studies.updated_at'
+		])
+		.where('memberships.user_id', '=', userId)
+		.orderBy('studies.updated_at', 'desc')
+		.execute();
+	return rows.map((r) => ({
+		slug: r.slug,
+		title: r.title,
+		status: r.status,
+		role: r.role as StudyRole,
+		updatedAt: r.updated_at
+	}));
+}

@@ -1,0 +1,38 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { signIn } from '$lib/server/auth/auth.service';
+import { setSessionCookie } from '$lib/server/auth/cookies';
+import { safeNext } from '$lib/server/auth/guard';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals, url }) => {
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	return {};
+};
+
+export const actions: Actions = {
+	default: async ({ request, locals, cookies, url, getClientAddress }) => {
+		const form = await request.formData();
+		const email = String(form.get('email') ?? '');
+		const password = String(form.get('password') ?? '');
+		if (!email || !password) return fail(400, { email, message: 'Enter your email and password.' });
+		const result = await signIn(locals.app.database.db, {
+			email,
+			password,
+			ip: getClientAddress()
+		});
+		if (!result.ok) {
+			return fail(result.reason === 'locked' ? 429 : 400, {
+				email,
+				message:
+					result.reason === 'locked'
+						? 'Too many failed attempts. Wait 15 minutes and try again.'
+						: 'That email and password do not match an account.'
+			});
+		}
+		setSessionCookie(cookies, result.token, result.expiresAt, url.protocol === 'https:');
+		redirect(
+			303,
+			result.user.mustChangePassword ? '/account/password' : safeNext(url.searchParams.get('next'))
+		);
+	}
+};

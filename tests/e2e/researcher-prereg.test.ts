@@ -1,0 +1,129 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { createPgTestDatabase, databaseKinds } from '../helpers/database.ts';
+import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+	browser = await launchBrowser();
+});
+afterAll(() => browser?.close());
+
+describe.each(databaseKinds())('a researcher edits a draft and preregisters it (%s)', (kind) => {
+	let server: RunningServer;
+	let drop = async () => {};
+	let page: Page;
+
+	beforeAll(async () => {
+		if (kind === 'pg') {
+			const created = await createPgTestDatabase({ migrated: false });
+			drop = created.drop;
+			server = await startServer({ databaseUrl: created.url });
+		} else {
+			server = await startServer({ dataDir: tempDir('bedside-researcher-') });
+		}
+		page = await browser.newPage();
+	});
+	afterAll(async () => {
+		await page?.close();
+		await server?.stop('SIGKILL');
+		await drop();
+	});
+
+	it('signs in with the one-time password printed at first start, and must choose a new one', async () => {
+		const [, email, otp] = /as (\S+) with the one-time password (\S+)/.exec(server.output()) ?? [];
+		expect(email).toBe('admin@bedside.local');
+		await page.goto(`${server.url}/studies`);
+		expect(new URL(page.url()).pathname).toBe('/login');
+
+		await page.getByLabel('Email').fill(email!);
+		await page.getByLabel('Password').fill('not the password');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await expect(page.getByRole('alert').textContent()).resolves.toMatch(/do not match an account/);
+
+		await page.getByLabel('Password').fill(otp!);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL('**/account/password');
+		await page.getByLabel('Current password').fill(otp!);
+		await page.getByLabel('New password', { exact: true }).fill('correct horse battery');
+		await page.getByLabel('New password again').fill('correct horse battery');
+		await page.getByRole('button', { name: 'Change password' }).click();
+		await page.waitForURL('**/studies');
+		await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('My studies');
+	});
+
+	it('edits the draft: an invalid value is refused with its path, a valid one becomes version 2', async () => {
+		await page.getByRole('link', { name: /Where should I go\?/ }).click();
+		await page.waitForURL('**/studies/triage-demo');
+		await expect(page.getByTestId('study-status').textContent()).resolves.toBe('draft');
+		await page.getByRole('link', { name: 'Edit the draft' }).click();
+		await page.waitForURL('**/studies/triage-demo/edit');
+
+		const arm = page.getByTestId('arm-1');
+		await arm.getByLabel('Temperature').fill('5');
+		await page.getByRole('button', { name: 'Save as a new version' }).first().click();
+		const problems = page.locator('#problems');
+		await expect(problems.textContent()).resolves.toMatch(
+			/arms\[1\]\.assistant\.temperature: must be ≤ 2/
+		);
+		// What was typed is still there, and marked.
+		await expect(arm.getByLabel('Temperature').inputValue()).resolves.toBe('5');
+		await expect(arm.getByLabel('Temperature').getAttribute('aria-invalid')).resolves.toBe('true');
+
+		await arm.getByLabel('Temperature').fill('0.3');
+		await arm.getByLabel('Label (researchers only)').fill('LLM assistant (cooler)');
+		await page.getByLabel('What changed and why').first().fill('lower temperature after the pilot');
+		await page.getByRole('button', { name: 'Save as a new version' }).first().click();
+		await page.waitForURL('**/studies/triage-demo?saved=2');
+		const history = await page.locator('.versions').textContent();
+		expect(history).toMatch(/Version 2/);
+		expect(history).toMatch(/lower temperature after the pilot/);
+		expect(history).toContain('~ arms[1].assistant.temperature: 0.7 → 0.3');
+		expect(history).toContain(
+			'~ arms[1].label: "LLM assistant (general health prompt)" → "LLM assistant (cooler)"'
+		);
+	});
+
+	it('preregisters version 2, after which the draft is locked and the registry shows it', async () => {
+		await page.getByRole('button', { name: 'Preregister version 2' }).click();
+		await expect(page.getByRole('status').textContent()).resolves.toMatch(
+			/Preregistered protocol version 2 \(SHA-256 [0-9a-f]{64}\)/
+		);
+		await expect(page.getByTestId('study-status').textContent()).resolves.toBe('preregistered');
+		expect(await page.getByRole('link', { name: 'Edit the draft' }).count()).toBe(0);
+
+		const doc = await (
+			await page.request.get(`${server.url}/studies/triage-demo/preregistration.json`)
+		).json();
+		expect(doc.registrations).toHaveLength(1);
+		expect(doc.registrations[0].protocol_version).toBe(2);
+		expect(doc.protocol.arms[1].assistant.temperature).toBe(0.3);
+
+		// Editing is now refused by the page too.
+		await page.goto(`${server.url}/studies/triage-demo/edit`);
+		await expect(page.locator('.notice').textContent()).resolves.toMatch(/protocol is locked/);
+
+		const anonymous = await browser.newPage();
+		await anonymous.goto(`${server.url}/registry`);
+		await expect(
+			anonymous.getByRole('row', { name: /Where should I go\?/ }).textContent()
+		).resolves.toMatch(/preregistered.*bean-triage-scenarios\/decision_mediation/);
+		await anonymous.getByRole('link', { name: /Where should I go\?/ }).click();
+		await expect(anonymous.locator('pre.document').textContent()).resolves.toContain(
+			doc.registrations[0].sha256
+		);
+		// …but the researcher pages are not theirs.
+		await anonymous.goto(`${server.url}/studies/triage-demo`);
+		expect(new URL(anonymous.url()).pathname).toBe('/login');
+		await anonymous.close();
+	});
+
+	it('signs out: the session ends on the server too', async () => {
+		await page.goto(`${server.url}/studies`);
+		await page.getByRole('button', { name: /Sign out/ }).click();
+		await page.waitForURL(`${server.url}/`);
+		await page.goto(`${server.url}/studies`);
+		expect(new URL(page.url()).pathname).toBe('/login');
+	});
+});
