@@ -87,9 +87,7 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 
 	it('preregisters version 2, after which the draft is locked and the registry shows it', async () => {
 		await page.getByRole('button', { name: 'Preregister version 2' }).click();
-		await expect(page.getByRole('status').textContent()).resolves.toMatch(
-			/Preregistered protocol version 2 \(SHA-256 [0-9a-f]{64}\)/
-		);
+		await page.getByText(/Preregistered protocol version 2 \(SHA-256 [0-9a-f]{64}\)/).waitFor();
 		await expect(page.getByTestId('study-status').textContent()).resolves.toBe('preregistered');
 		expect(await page.getByRole('link', { name: 'Edit the draft' }).count()).toBe(0);
 
@@ -100,9 +98,36 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		expect(doc.registrations[0].protocol_version).toBe(2);
 		expect(doc.protocol.arms[1].assistant.temperature).toBe(0.3);
 
-		// Editing is now refused by the page too.
+		// Editing now means amending: without a reason it is refused, with one it is registered.
 		await page.goto(`${server.url}/studies/triage-demo/edit`);
-		await expect(page.locator('.notice').textContent()).resolves.toMatch(/protocol is locked/);
+		await expect(page.locator('.notice').textContent()).resolves.toMatch(
+			/protocol is locked.*amendment/s
+		);
+		await page.getByTestId('arm-1').getByLabel('Max turns').fill('8');
+		await page
+			.getByLabel(/What changed and why/)
+			.first()
+			.fill('   ');
+		await page.getByRole('button', { name: 'Register the amendment' }).first().click();
+		await expect(page.locator('#problems').textContent()).resolves.toMatch(
+			/reason: an amendment needs a reason/
+		);
+		await page
+			.getByLabel(/What changed and why/)
+			.first()
+			.fill('participants needed fewer turns in the pilot');
+		await page.getByRole('button', { name: 'Register the amendment' }).first().click();
+		await page.waitForURL('**/studies/triage-demo?saved=3');
+		const amended = await (
+			await page.request.get(`${server.url}/studies/triage-demo/preregistration.json`)
+		).json();
+		expect(amended.registrations.map((r: { kind: string }) => r.kind)).toEqual([
+			'initial',
+			'amendment'
+		]);
+		expect(amended.registrations[1].previous_sha256).toBe(doc.registrations[0].sha256);
+		expect(amended.registrations[1].reason).toBe('participants needed fewer turns in the pilot');
+		expect(amended.protocol.arms[1].assistant.max_turns).toBe(8);
 
 		const anonymous = await browser.newPage();
 		await anonymous.goto(`${server.url}/registry`);
@@ -111,7 +136,7 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		).resolves.toMatch(/preregistered.*bean-triage-scenarios\/decision_mediation/);
 		await anonymous.getByRole('link', { name: /Where should I go\?/ }).click();
 		await expect(anonymous.locator('pre.document').textContent()).resolves.toContain(
-			doc.registrations[0].sha256
+			amended.registrations[1].sha256
 		);
 		// …but the researcher pages are not theirs.
 		await anonymous.goto(`${server.url}/studies/triage-demo`);

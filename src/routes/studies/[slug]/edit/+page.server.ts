@@ -1,5 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
+import { amend, RunningConfigError } from '$lib/server/prereg/prereg.service';
 import { parseStudyYaml, protocolToYaml, validateProtocol } from '$lib/server/protocols/study-file';
 import {
 	getProtocol,
@@ -55,21 +56,24 @@ export const actions: Actions = {
 				problems: [{ path: 'slug', message: `must stay "${study.slug}"` }]
 			});
 		}
-		let saved;
+		const db = event.locals.app.database.db;
+		const actor = { kind: 'user' as const, id: user.id };
+		let version: number;
 		try {
-			saved = await saveProtocolDraft(
-				event.locals.app.database.db,
-				result.protocol,
-				{ kind: 'user', id: user.id },
-				reason
-			);
+			// A draft takes a new version; a preregistered study takes an amendment, which needs a reason.
+			version =
+				study.status === 'draft'
+					? (await saveProtocolDraft(db, result.protocol, actor, reason)).version.version
+					: (await amend(db, study.slug, result.protocol, reason ?? '', actor)).protocolVersion;
 		} catch (error) {
-			if (error instanceof ValidationError)
+			if (error instanceof ValidationError) {
 				return fail(400, { mode, text, problems: plain(error.problems) });
-			if (error instanceof StudyStateError)
+			}
+			if (error instanceof StudyStateError || error instanceof RunningConfigError) {
 				return fail(409, { mode, text, problems: [{ path: '', message: error.message }] });
+			}
 			throw error;
 		}
-		redirect(303, `/studies/${study.slug}?saved=${saved.version.version}`);
+		redirect(303, `/studies/${study.slug}?saved=${version}`);
 	}
 };
