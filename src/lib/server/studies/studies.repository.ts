@@ -40,18 +40,8 @@ export async function countStudies(db: Queryable): Promise<number> {
 }
 
 export async function listStudies(db: Queryable): Promise<StudySummary[]> {
-	const rows = await db
-		.selectFrom('studies')
-		.select(['id', 'slug', 'title', 'status', 'created_at'])
-		.orderBy('created_at')
-		.execute();
-	return rows.map((r) => ({
-		id: r.id,
-		slug: r.slug,
-		title: r.title,
-		status: r.status as StudyStatus,
-		createdAt: r.created_at
-	}));
+	const rows = await db.selectFrom('studies').select(STUDY_COLUMNS).orderBy('created_at').execute();
+	return rows.map(toStudy);
 }
 
 /**
