@@ -35,23 +35,33 @@ export interface EvidenceRow {
 	createdAt: Date;
 }
 
+function toCard(r: {
+	id: string;
+	slug: string;
+	benchmark_name: string;
+	citation: string;
+	version: string | null;
+	card: unknown;
+	updated_at: Date;
+}): CardRow {
+	return {
+		id: r.id,
+		slug: r.slug,
+		benchmarkName: r.benchmark_name,
+		citation: r.citation,
+		version: r.version,
+		card: r.card,
+		updatedAt: r.updated_at
+	};
+}
+
 export async function findCardBySlug(db: Queryable, slug: string): Promise<CardRow | undefined> {
 	const r = await db
 		.selectFrom('benchmark_cards')
 		.selectAll()
 		.where('slug', '=', slug)
 		.executeTakeFirst();
-	return (
-		r && {
-			id: r.id,
-			slug: r.slug,
-			benchmarkName: r.benchmark_name,
-			citation: r.citation,
-			version: r.version,
-			card: r.card,
-			updatedAt: r.updated_at
-		}
-	);
+	return r && toCard(r);
 }
 
 export async function listCards(db: Queryable): Promise<CardRow[]> {
@@ -60,15 +70,7 @@ export async function listCards(db: Queryable): Promise<CardRow[]> {
 		.selectAll()
 		.orderBy('benchmark_name')
 		.execute();
-	return rows.map((r) => ({
-		id: r.id,
-		slug: r.slug,
-		benchmarkName: r.benchmark_name,
-		citation: r.citation,
-		version: r.version,
-		card: r.card,
-		updatedAt: r.updated_at
-	}));
+	return rows.map(toCard);
 }
 
 export async function upsertCard(

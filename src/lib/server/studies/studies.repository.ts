@@ -52,24 +52,34 @@ export async function lockSeeding(trx: Transaction<DB>): Promise<void> {
 	await sql`select pg_advisory_xact_lock(4207220262)`.execute(trx);
 }
 
+const STUDY_COLUMNS = ['id', 'slug', 'title', 'status', 'created_at'] as const;
+
+function toStudy(r: {
+	id: string;
+	slug: string;
+	title: string;
+	status: string;
+	created_at: Date;
+}): StudySummary {
+	return {
+		id: r.id,
+		slug: r.slug,
+		title: r.title,
+		status: r.status as StudyStatus,
+		createdAt: r.created_at
+	};
+}
+
 export async function findStudyBySlug(
 	db: Queryable,
 	slug: string
 ): Promise<StudySummary | undefined> {
 	const r = await db
 		.selectFrom('studies')
-		.select(['id', 'slug', 'title', 'status', 'created_at'])
+		.select(STUDY_COLUMNS)
 		.where('slug', '=', slug)
 		.executeTakeFirst();
-	return (
-		r && {
-			id: r.id,
-			slug: r.slug,
-			title: r.title,
-			status: r.status as StudyStatus,
-			createdAt: r.created_at
-		}
-	);
+	return r && toStudy(r);
 }
 
 /** The study row, locked until the transaction ends: status changes and new versions serialize on it. */
@@ -79,19 +89,11 @@ export async function lockStudyBySlug(
 ): Promise<StudySummary | undefined> {
 	const r = await trx
 		.selectFrom('studies')
-		.select(['id', 'slug', 'title', 'status', 'created_at'])
+		.select(STUDY_COLUMNS)
 		.where('slug', '=', slug)
 		.forUpdate()
 		.executeTakeFirst();
-	return (
-		r && {
-			id: r.id,
-			slug: r.slug,
-			title: r.title,
-			status: r.status as StudyStatus,
-			createdAt: r.created_at
-		}
-	);
+	return r && toStudy(r);
 }
 
 export async function updateStudy(
