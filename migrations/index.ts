@@ -8,6 +8,7 @@ import * as m0006 from './2026_11_22_0006_conversations_and_decisions.ts';
 import * as m0007 from './2026_11_22_0007_audit_events.ts';
 import * as m0008 from './2026_11_22_0008_preregistration_and_status.ts';
 import * as m0009 from './2026_11_22_0009_login_attempts.ts';
+import * as m0010 from './2026_11_22_0010_participant_flow.ts';
 
 // Every migration, by name, in order. Listed by hand (not read from the folder at run time) so the
 // same list works in the bundled server, the CLI and the tests; a test checks no file is missing.
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
 	'2026_11_22_0006_conversations_and_decisions': m0006,
 	'2026_11_22_0007_audit_events': m0007,
 	'2026_11_22_0008_preregistration_and_status': m0008,
-	'2026_11_22_0009_login_attempts': m0009
+	'2026_11_22_0009_login_attempts': m0009,
+	'2026_11_22_0010_participant_flow': m0010
 };

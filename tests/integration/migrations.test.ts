@@ -26,6 +26,7 @@ const DOMAIN_TABLES = [
 	'decisions',
 	'episode_events',
 	'episodes',
+	'instance_secrets',
 	'login_attempts',
 	'measures',
 	'memberships',

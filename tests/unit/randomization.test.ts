@@ -21,22 +21,36 @@ function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
 	return out;
 }
 
-const count = (keys: string[]) => keys.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>());
+const count = (keys: string[]) =>
+	keys.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>());
 
 describe('permuted blocks', () => {
-	const seq = armSequence('seed-1', { method: 'permuted_blocks', blockSizes: [3, 6] }, THREE, '', 600);
+	const seq = armSequence(
+		'seed-1',
+		{ method: 'permuted_blocks', blockSizes: [3, 6] },
+		THREE,
+		'',
+		600
+	);
 
 	it('balances every block exactly', () => {
 		const blocks = groupBy(seq, (s) => s.blockNumber);
 		for (const [, slots] of blocks) {
 			const size = slots[0]!.blockSize!;
 			expect(slots).toHaveLength(Math.min(size, slots.length));
-			if (slots.length === size) expect([...count(slots.map((s) => s.armKey)).values()]).toEqual([size / 3, size / 3, size / 3]);
+			if (slots.length === size)
+				expect([...count(slots.map((s) => s.armKey)).values()]).toEqual([
+					size / 3,
+					size / 3,
+					size / 3
+				]);
 		}
 	});
 
 	it('varies the block size at random, so the next allocation cannot be guessed from the block end', () => {
-		const sizes = count([...groupBy(seq, (s) => s.blockNumber).values()].map((b) => String(b[0]!.blockSize)));
+		const sizes = count(
+			[...groupBy(seq, (s) => s.blockNumber).values()].map((b) => String(b[0]!.blockSize))
+		);
 		expect(sizes.get('3')).toBeGreaterThan(20);
 		expect(sizes.get('6')).toBeGreaterThan(20);
 	});
@@ -47,17 +61,37 @@ describe('permuted blocks', () => {
 			{ key: 'y', weight: 1 }
 		];
 		const s = armSequence('w', { method: 'permuted_blocks', blockSizes: [3, 6] }, arms, '', 300);
-		const full = s.filter((x) => [...groupBy(s, (y) => y.blockNumber).get(x.blockNumber)!].length === x.blockSize);
+		const full = s.filter(
+			(x) => [...groupBy(s, (y) => y.blockNumber).get(x.blockNumber)!].length === x.blockSize
+		);
 		const c = count(full.map((x) => x.armKey));
 		expect(c.get('x')).toBe(2 * c.get('y')!);
 	});
 
 	it('is reproducible from the seed, and differs with another seed or stratum', () => {
-		const again = armSequence('seed-1', { method: 'permuted_blocks', blockSizes: [3, 6] }, THREE, '', 600);
+		const again = armSequence(
+			'seed-1',
+			{ method: 'permuted_blocks', blockSizes: [3, 6] },
+			THREE,
+			'',
+			600
+		);
 		expect(again).toEqual(seq);
-		const other = armSequence('seed-2', { method: 'permuted_blocks', blockSizes: [3, 6] }, THREE, '', 600);
+		const other = armSequence(
+			'seed-2',
+			{ method: 'permuted_blocks', blockSizes: [3, 6] },
+			THREE,
+			'',
+			600
+		);
 		expect(other.map((s) => s.armKey)).not.toEqual(seq.map((s) => s.armKey));
-		const stratum = armSequence('seed-1', { method: 'permuted_blocks', blockSizes: [3, 6] }, THREE, 'often', 600);
+		const stratum = armSequence(
+			'seed-1',
+			{ method: 'permuted_blocks', blockSizes: [3, 6] },
+			THREE,
+			'often',
+			600
+		);
 		expect(stratum.map((s) => s.armKey)).not.toEqual(seq.map((s) => s.armKey));
 	});
 });
@@ -84,7 +118,15 @@ describe('scenario sets', () => {
 	});
 
 	it('are planned per slot from the arm’s own stream', () => {
-		const slots = planSlots('p', { method: 'permuted_blocks', blockSizes: [3] }, THREE, keys, 2, '', 270);
+		const slots = planSlots(
+			'p',
+			{ method: 'permuted_blocks', blockSizes: [3] },
+			THREE,
+			keys,
+			2,
+			'',
+			270
+		);
 		for (const arm of THREE) {
 			const mine = slots.filter((s) => s.armKey === arm.key).flatMap((s) => s.scenarioKeys);
 			expect([...count(mine).values()]).toEqual(Array(9).fill(20));

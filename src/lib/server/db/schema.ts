@@ -27,6 +27,7 @@ export interface AllocationSlots {
   arm_id: string;
   block_number: number | null;
   block_size: number | null;
+  covariates: Json | null;
   created_at: Generated<Timestamp>;
   id: Generated<number>;
   method: string;
@@ -154,6 +155,12 @@ export interface Episodes {
   submitted_at: Timestamp | null;
 }
 
+export interface InstanceSecrets {
+  created_at: Generated<Timestamp>;
+  name: string;
+  value: string;
+}
+
 export interface LoginAttempts {
   attempted_at: Generated<Timestamp>;
   email: string;
@@ -197,12 +204,14 @@ export interface Participants {
   completion_code: string | null;
   consented_at: Timestamp | null;
   created_at: Generated<Timestamp>;
+  current_episode: Generated<number>;
   entry_params: Generated<Json>;
   exclusion_reason: string | null;
   external_id_hash: string | null;
   id: Generated<string>;
   protocol_version_id: string | null;
   screening: Generated<Json>;
+  session_token_hash: string | null;
   status: Generated<string>;
   step: Generated<string>;
   stratum: string | null;
@@ -319,6 +328,7 @@ export interface DB {
   decisions: Decisions;
   episode_events: EpisodeEvents;
   episodes: Episodes;
+  instance_secrets: InstanceSecrets;
   login_attempts: LoginAttempts;
   measures: Measures;
   memberships: Memberships;

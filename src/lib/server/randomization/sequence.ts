@@ -12,8 +12,7 @@ export interface ArmWeight {
 }
 
 export type BlockDesign =
-	| { method: 'simple' }
-	| { method: 'permuted_blocks' | 'stratified_blocks'; blockSizes: number[] };
+	{ method: 'simple' } | { method: 'permuted_blocks' | 'stratified_blocks'; blockSizes: number[] };
 
 export interface PlannedSlot {
 	position: number;
@@ -61,7 +60,12 @@ export function armSequence(
 	if (design.method === 'simple') {
 		const random = stream(seed, 'simple', stratum);
 		for (let position = 1; position <= n; position++) {
-			out.push({ position, armKey: weightedPick(arms, random()), blockNumber: null, blockSize: null });
+			out.push({
+				position,
+				armKey: weightedPick(arms, random()),
+				blockNumber: null,
+				blockSize: null
+			});
 		}
 		return out;
 	}
@@ -97,12 +101,18 @@ export function scenarioChunks(
 		// Avoid giving one participant the same scenario twice across a cycle boundary.
 		let next = shuffle(scenarioKeys, random);
 		const tail = flat.slice(flat.length - (flat.length % perParticipant));
-		for (let tries = 0; tries < 20 && next.slice(0, perParticipant - tail.length).some((k) => tail.includes(k)); tries++) {
+		for (
+			let tries = 0;
+			tries < 20 && next.slice(0, perParticipant - tail.length).some((k) => tail.includes(k));
+			tries++
+		) {
 			next = shuffle(scenarioKeys, random);
 		}
 		flat.push(...next);
 	}
-	return Array.from({ length: count }, (_, i) => flat.slice(i * perParticipant, (i + 1) * perParticipant));
+	return Array.from({ length: count }, (_, i) =>
+		flat.slice(i * perParticipant, (i + 1) * perParticipant)
+	);
 }
 
 /** Positions 1..n of a stratum with their arms and scenario sets. */

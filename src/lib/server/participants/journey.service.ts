@@ -1,0 +1,538 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { sessionIdOf, generateSessionToken } from '../auth/tokens.ts';
+import type { DB } from '../db/schema.ts';
+import { inTransaction, type Queryable } from '../db/types.ts';
+import { readSeed } from '../prereg/prereg.repository.ts';
+import { verifyRunningConfig } from '../prereg/prereg.service.ts';
+import type { StudyProtocol } from '../protocols/study-schema.ts';
+import { allocate } from '../randomization/allocation.service.ts';
+import { slotOfParticipant } from '../randomization/allocation.repository.ts';
+import { instanceSecret } from '../secrets.repository.ts';
+import { findStudyBySlug } from '../studies/studies.repository.ts';
+import { ValidationError, type Problem } from '../validation/problems.ts';
+import {
+	episodesOf,
+	findByExternalHash,
+	findBySessionHash,
+	insertDecisionOnce,
+	insertEpisodes,
+	insertEvents,
+	insertMeasures,
+	insertParticipant,
+	lockParticipant,
+	scenarioIdsByKey,
+	setEpisodeStep,
+	setSessionHash,
+	updateParticipant,
+	type EpisodeRow,
+	type ParticipantRow
+} from './participants.repository.ts';
+
+// The participant journey as a state machine kept in the database: consent → screening →
+// allocation → for each episode: scenario → assistant or usual sources → decision →
+// questionnaire → attention checks → end questionnaire → completion code. Every action names the
+// step it answers; an action for a step the participant is no longer at (a double submit, the back
+// button, a second tab) changes nothing, so nothing submitted is ever overwritten.
+
+/** Panel parameters kept with the participant (never the panel's participant id itself). */
+const KEPT_PARAMS = ['STUDY_ID', 'SESSION_ID'] as const;
+
+export class StudyNotOpenError extends Error {}
+
+/** The study's running protocol, checked against its preregistration (refused if it differs). */
+function runningStudy(db: Queryable, slug: string) {
+	return verifyRunningConfig(db, slug);
+}
+
+/** Keyed hash of a panel id: the same id always maps to the same participant, and is never stored. */
+export async function externalIdHash(
+	db: Queryable,
+	slug: string,
+	externalId: string
+): Promise<string> {
+	const key = await instanceSecret(db, 'participant-id-hmac');
+	return createHmac('sha256', key).update(`${slug}\u0000${externalId}`).digest('hex');
+}
+
+export function externalIdOf(params: URLSearchParams): string | null {
+	const id = params.get('PROLIFIC_PID') ?? params.get('pid');
+	return id && id.trim().length > 0 && id.length <= 200 ? id.trim() : null;
+}
+
+export interface ParticipantSession {
+	participant: ParticipantRow;
+	/** A new cookie token when the session was (re)issued. */
+	token?: string;
+}
+
+/** The participant behind a session token, if any. */
+export async function participantFromToken(
+	db: Queryable,
+	studyId: string,
+	token: string | undefined
+): Promise<ParticipantRow | undefined> {
+	return token ? findBySessionHash(db, studyId, sessionIdOf(token)) : undefined;
+}
+
+/**
+ * Resumes the participant a panel id belongs to (on any device: a new session token is issued), so
+ * the same person is never enrolled twice.
+ */
+export async function resumeByExternalId(
+	db: Queryable,
+	studyId: string,
+	slug: string,
+	externalId: string
+): Promise<ParticipantSession | undefined> {
+	const existing = await findByExternalHash(
+		db,
+		studyId,
+		await externalIdHash(db, slug, externalId)
+	);
+	if (!existing) return undefined;
+	const token = generateSessionToken();
+	await setSessionHash(db, existing.id, sessionIdOf(token));
+	return { participant: existing, token };
+}
+
+/**
+ * Consent: creates the participant (recruiting studies only) or answers for one that exists.
+ * Declining ends the journey politely; nothing else is kept about a person who declines.
+ */
+export async function consent(
+	db: Queryable,
+	slug: string,
+	input: { participantId?: string; agree: boolean; params: URLSearchParams },
+	now: Date = new Date()
+): Promise<ParticipantSession> {
+	const study = await findStudyBySlug(db, slug);
+	if (!study) throw new StudyNotOpenError('no such study');
+	return inTransaction(db, async (trx) => {
+		if (input.participantId) {
+			const p = await lockParticipant(trx, input.participantId);
+			if (p.step !== 'consent') return { participant: p };
+			await updateParticipant(
+				trx,
+				p.id,
+				input.agree
+					? { status: 'consented', step: 'screening', consentedAt: now }
+					: { status: 'declined', step: 'declined' },
+				now
+			);
+			return { participant: await lockParticipant(trx, p.id) };
+		}
+		if (study.status !== 'recruiting') throw new StudyNotOpenError(`the study is ${study.status}`);
+		const { preregistration } = await runningStudy(trx, slug);
+		const externalId = externalIdOf(input.params);
+		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
+		if (hash) {
+			const existing = await findByExternalHash(trx, study.id, hash);
+			if (existing) {
+				const token = generateSessionToken();
+				await setSessionHash(trx, existing.id, sessionIdOf(token));
+				return { participant: existing, token };
+			}
+		}
+		const token = generateSessionToken();
+		const entryParams = Object.fromEntries(
+			KEPT_PARAMS.flatMap((k) =>
+				input.params.get(k) ? [[k, input.params.get(k)!.slice(0, 200)]] : []
+			)
+		);
+		const created = await insertParticipant(trx, {
+			studyId: study.id,
+			protocolVersionId: preregistration.protocolVersionId,
+			externalIdHash: hash,
+			entryParams,
+			sessionTokenHash: sessionIdOf(token),
+			at: now
+		});
+		await updateParticipant(
+			trx,
+			created.id,
+			input.agree
+				? { status: 'consented', step: 'screening', consentedAt: now }
+				: { status: 'declined', step: 'declined' },
+			now
+		);
+		return { participant: await lockParticipant(trx, created.id), token };
+	});
+}
+
+function checkAnswers(
+	questions: { id: string; type: 'yes_no' | 'choice'; options?: { value: string }[] }[],
+	answers: Record<string, string>,
+	prefix = ''
+): Problem[] {
+	const problems: Problem[] = [];
+	for (const q of questions) {
+		const allowed = q.type === 'yes_no' ? ['yes', 'no'] : (q.options ?? []).map((o) => o.value);
+		const a = answers[q.id];
+		if (a === undefined || a === '')
+			problems.push({ path: `${prefix}${q.id}`, message: 'please answer this question' });
+		else if (!allowed.includes(a))
+			problems.push({ path: `${prefix}${q.id}`, message: `must be one of ${allowed.join(', ')}` });
+	}
+	return problems;
+}
+
+/**
+ * Screening, then allocation in the same transaction: the participant is committed to the study
+ * (consented and eligible) before an arm is drawn, and the draw is stored before they see anything.
+ */
+export async function submitScreening(
+	db: Queryable,
+	slug: string,
+	participantId: string,
+	answers: Record<string, string>,
+	now: Date = new Date()
+): Promise<ParticipantRow> {
+	const { study, protocol } = await runningStudy(db, slug);
+	const problems = checkAnswers(protocol.screening, answers);
+	if (problems.length > 0) throw new ValidationError(problems);
+	return inTransaction(db, async (trx) => {
+		const p = await lockParticipant(trx, participantId);
+		if (p.step !== 'screening') return p;
+		const screening = Object.fromEntries(protocol.screening.map((q) => [q.id, answers[q.id]!]));
+		const ineligible = protocol.screening.some((q) => q.ineligible_if.includes(screening[q.id]!));
+		if (ineligible) {
+			await updateParticipant(
+				trx,
+				p.id,
+				{ status: 'ineligible', step: 'ineligible', screening },
+				now
+			);
+			return lockParticipant(trx, p.id);
+		}
+		const seed = await readSeed(trx, study.id);
+		if (!seed) throw new Error('the study has no randomization seed');
+		const allocation = await allocate(trx, {
+			studyId: study.id,
+			protocol,
+			seed,
+			participantId: p.id,
+			screening,
+			now
+		});
+		const scenarioIds = await scenarioIdsByKey(trx, study.id);
+		await insertEpisodes(
+			trx,
+			p.id,
+			allocation.scenarioKeys.map((key, i) => ({
+				episode: i + 1,
+				scenarioId: scenarioIds.get(key)!
+			})),
+			now
+		);
+		const covariates = protocol.screening.filter((q) => q.covariate);
+		await insertMeasures(
+			trx,
+			covariates.map((q) => ({
+				participantId: p.id,
+				episodeId: null,
+				measure: q.id,
+				kind: 'covariate' as const,
+				valueText: screening[q.id]!,
+				at: now
+			}))
+		);
+		await updateParticipant(
+			trx,
+			p.id,
+			{
+				status: 'allocated',
+				step: 'episode',
+				currentEpisode: 1,
+				stratum: allocation.stratum,
+				screening,
+				allocatedAt: now
+			},
+			now
+		);
+		return lockParticipant(trx, p.id);
+	});
+}
+
+/** Runs an episode action only if the participant is at that episode and step; otherwise nothing. */
+async function atEpisodeStep(
+	trx: Transaction<DB>,
+	participantId: string,
+	episodeNumber: number,
+	step: EpisodeRow['step']
+): Promise<{ p: ParticipantRow; episode: EpisodeRow } | undefined> {
+	const p = await lockParticipant(trx, participantId);
+	if (p.step !== 'episode' || p.currentEpisode !== episodeNumber) return undefined;
+	const episode = (await episodesOf(trx, participantId)).find((e) => e.episode === episodeNumber);
+	return episode && episode.step === step ? { p, episode } : undefined;
+}
+
+/** Scenario read → the assistant (LLM arms) or the usual-sources instruction (control). */
+export async function finishReading(
+	db: Queryable,
+	participantId: string,
+	episodeNumber: number,
+	now: Date = new Date()
+): Promise<void> {
+	await inTransaction(db, async (trx) => {
+		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'scenario');
+		if (!at) return;
+		await setEpisodeStep(trx, at.episode.id, 'assist');
+		if (at.p.status === 'allocated')
+			await updateParticipant(trx, participantId, { status: 'in_progress' }, now);
+	});
+}
+
+/** Done with the assistant or usual sources → the decision form. */
+export async function readyToDecide(
+	db: Queryable,
+	participantId: string,
+	episodeNumber: number
+): Promise<void> {
+	await inTransaction(db, async (trx) => {
+		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'assist');
+		if (at) await setEpisodeStep(trx, at.episode.id, 'decision');
+	});
+}
+
+const MAX_CONDITIONS = 10;
+
+/** The decision: a disposition on the study's scale and up to ten free-text conditions. Stored once. */
+export async function submitDecision(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string,
+	episodeNumber: number,
+	input: { disposition: string; conditions: string[] },
+	now: Date = new Date()
+): Promise<void> {
+	const problems: Problem[] = [];
+	if (!protocol.disposition_scale.some((d) => d.id === input.disposition))
+		problems.push({ path: 'disposition', message: 'please choose what you would do' });
+	const conditions = input.conditions.map((c) => c.trim()).filter(Boolean);
+	if (conditions.length > MAX_CONDITIONS)
+		problems.push({ path: 'conditions', message: `at most ${MAX_CONDITIONS} entries` });
+	if (conditions.some((c) => c.length > 200))
+		problems.push({ path: 'conditions', message: 'each entry at most 200 characters' });
+	if (problems.length > 0) throw new ValidationError(problems);
+	await inTransaction(db, async (trx) => {
+		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'decision');
+		if (!at) return;
+		await insertDecisionOnce(trx, at.episode.id, input.disposition, conditions, now);
+		await setEpisodeStep(trx, at.episode.id, 'questionnaire', now);
+	});
+}
+
+function scaleAnswers(
+	items: StudyProtocol['questionnaires']['per_episode'],
+	raw: Record<string, string>
+): { values: Map<string, number>; problems: Problem[] } {
+	const values = new Map<string, number>();
+	const problems: Problem[] = [];
+	for (const item of items) {
+		const text = raw[item.id];
+		const n = Number(text);
+		if (text === undefined || text === '')
+			problems.push({ path: item.id, message: 'please choose an answer' });
+		else if (!Number.isInteger(n) || n < item.scale.min || n > item.scale.max)
+			problems.push({
+				path: item.id,
+				message: `must be a whole number from ${item.scale.min} to ${item.scale.max}`
+			});
+		else values.set(item.id, n);
+	}
+	return { values, problems };
+}
+
+/** The step after the last episode: attention checks, then the end questionnaire, then done. */
+async function afterEpisodes(
+	trx: Transaction<DB>,
+	protocol: StudyProtocol,
+	participantId: string,
+	now: Date
+): Promise<void> {
+	if (protocol.attention_checks.length > 0)
+		await updateParticipant(trx, participantId, { step: 'attention' }, now);
+	else if (protocol.questionnaires.end_of_study.length > 0)
+		await updateParticipant(trx, participantId, { step: 'end_questionnaire' }, now);
+	else await complete(trx, protocol, participantId, now);
+}
+
+async function complete(
+	trx: Transaction<DB>,
+	protocol: StudyProtocol,
+	participantId: string,
+	now: Date
+): Promise<void> {
+	const code = protocol.recruitment.completion_code ?? randomBytes(5).toString('hex').toUpperCase();
+	await updateParticipant(
+		trx,
+		participantId,
+		{ step: 'complete', status: 'completed', completedAt: now, completionCode: code },
+		now
+	);
+}
+
+export async function submitEpisodeQuestionnaire(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string,
+	episodeNumber: number,
+	raw: Record<string, string>,
+	now: Date = new Date()
+): Promise<void> {
+	const items = protocol.questionnaires.per_episode;
+	const { values, problems } = scaleAnswers(items, raw);
+	if (problems.length > 0) throw new ValidationError(problems);
+	await inTransaction(db, async (trx) => {
+		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'questionnaire');
+		if (!at) return;
+		await insertMeasures(
+			trx,
+			items.map((i) => ({
+				participantId,
+				episodeId: at.episode.id,
+				measure: i.id,
+				kind: i.kind,
+				valueNumeric: values.get(i.id)!,
+				at: now
+			}))
+		);
+		await setEpisodeStep(trx, at.episode.id, 'done');
+		const total = (await episodesOf(trx, participantId)).length;
+		if (episodeNumber < total)
+			await updateParticipant(trx, participantId, { currentEpisode: episodeNumber + 1 }, now);
+		else await afterEpisodes(trx, protocol, participantId, now);
+	});
+}
+
+/** Attention checks: each answer recorded (1 correct, 0 not); nobody is excluded automatically. */
+export async function submitAttention(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string,
+	raw: Record<string, string>,
+	now: Date = new Date()
+): Promise<void> {
+	const problems = protocol.attention_checks
+		.filter((c) => !c.options.includes(raw[c.id] ?? ''))
+		.map((c) => ({ path: c.id, message: 'please choose an answer' }));
+	if (problems.length > 0) throw new ValidationError(problems);
+	await inTransaction(db, async (trx) => {
+		const p = await lockParticipant(trx, participantId);
+		if (p.step !== 'attention') return;
+		await insertMeasures(
+			trx,
+			protocol.attention_checks.map((c) => ({
+				participantId,
+				episodeId: null,
+				measure: `attention_${c.id}`,
+				kind: 'covariate' as const,
+				valueNumeric: raw[c.id] === c.correct ? 1 : 0,
+				at: now
+			}))
+		);
+		if (protocol.questionnaires.end_of_study.length > 0)
+			await updateParticipant(trx, participantId, { step: 'end_questionnaire' }, now);
+		else await complete(trx, protocol, participantId, now);
+	});
+}
+
+export async function submitEndQuestionnaire(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string,
+	raw: Record<string, string>,
+	now: Date = new Date()
+): Promise<void> {
+	const items = protocol.questionnaires.end_of_study;
+	const { values, problems } = scaleAnswers(items, raw);
+	if (problems.length > 0) throw new ValidationError(problems);
+	await inTransaction(db, async (trx) => {
+		const p = await lockParticipant(trx, participantId);
+		if (p.step !== 'end_questionnaire') return;
+		await insertMeasures(
+			trx,
+			items.map((i) => ({
+				participantId,
+				episodeId: null,
+				measure: i.id,
+				kind: i.kind,
+				valueNumeric: values.get(i.id)!,
+				at: now
+			}))
+		);
+		await complete(trx, protocol, participantId, now);
+	});
+}
+
+/** Withdrawal at any step; what was submitted before stays (the consent form says so). */
+export async function withdraw(
+	db: Queryable,
+	participantId: string,
+	now: Date = new Date()
+): Promise<void> {
+	await inTransaction(db, async (trx) => {
+		const p = await lockParticipant(trx, participantId);
+		if (['complete', 'declined', 'ineligible', 'withdrawn'].includes(p.step)) return;
+		await updateParticipant(
+			trx,
+			participantId,
+			{ step: 'withdrawn', status: 'withdrawn', withdrawnAt: now },
+			now
+		);
+	});
+}
+
+const EVENT_KINDS = new Set([
+	'step_view',
+	'visibility_hidden',
+	'visibility_visible',
+	'page_blur',
+	'page_focus'
+]);
+
+/** Telemetry from the page (step views, tab and visibility changes), stored as events. */
+export async function recordEvents(
+	db: Queryable,
+	participantId: string,
+	events: { kind: string; episode: number | null; at: string; detail?: Record<string, unknown> }[],
+	now: Date = new Date()
+): Promise<number> {
+	const episodes = await episodesOf(db, participantId);
+	const rows = events
+		.filter((e) => EVENT_KINDS.has(e.kind))
+		.slice(0, 200)
+		.map((e) => {
+			const clientTime = new Date(e.at);
+			return {
+				participantId,
+				episodeId: episodes.find((x) => x.episode === e.episode)?.id ?? null,
+				kind: e.kind,
+				payload: boundedDetail(e.detail),
+				clientTime: Number.isNaN(clientTime.getTime()) ? null : clientTime,
+				at: now
+			};
+		});
+	await insertEvents(db, rows);
+	return rows.length;
+}
+
+/** A small plain object from the page, or nothing: telemetry must not become a storage channel. */
+function boundedDetail(detail: unknown): Record<string, unknown> {
+	if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return {};
+	return JSON.stringify(detail).length <= 2000 ? (detail as Record<string, unknown>) : {};
+}
+
+/** Whether the participant's arm has an assistant (never the arm's id or label). */
+export async function hasAssistant(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string
+): Promise<boolean> {
+	const slot = await slotOfParticipant(db, participantId);
+	const arm = protocol.arms.find((a) => a.id === slot?.armKey);
+	return arm?.kind === 'llm_assisted';
+}
+
+export { runningStudy };

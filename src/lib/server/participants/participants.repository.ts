@@ -1,0 +1,336 @@
+import type { Transaction } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import type { Queryable } from '../db/types.ts';
+
+export type ParticipantStep =
+	| 'consent'
+	| 'screening'
+	| 'episode'
+	| 'attention'
+	| 'end_questionnaire'
+	| 'complete'
+	| 'declined'
+	| 'ineligible'
+	| 'withdrawn';
+
+export type EpisodeStep = 'scenario' | 'assist' | 'decision' | 'questionnaire' | 'done';
+
+export interface ParticipantRow {
+	id: string;
+	studyId: string;
+	protocolVersionId: string | null;
+	status: string;
+	step: ParticipantStep;
+	currentEpisode: number;
+	stratum: string | null;
+	screening: Record<string, string>;
+	completionCode: string | null;
+}
+
+export interface EpisodeRow {
+	id: string;
+	episode: number;
+	scenarioId: string;
+	scenarioKey: string;
+	step: EpisodeStep;
+	submittedAt: Date | null;
+}
+
+const COLUMNS = [
+	'id',
+	'study_id',
+	'protocol_version_id',
+	'status',
+	'step',
+	'current_episode',
+	'stratum',
+	'screening',
+	'completion_code'
+] as const;
+
+function toParticipant(r: {
+	id: string;
+	study_id: string;
+	protocol_version_id: string | null;
+	status: string;
+	step: string;
+	current_episode: number;
+	stratum: string | null;
+	screening: unknown;
+	completion_code: string | null;
+}): ParticipantRow {
+	return {
+		id: r.id,
+		studyId: r.study_id,
+		protocolVersionId: r.protocol_version_id,
+		status: r.status,
+		step: r.step as ParticipantStep,
+		currentEpisode: r.current_episode,
+		stratum: r.stratum,
+		screening: (r.screening ?? {}) as Record<string, string>,
+		completionCode: r.completion_code
+	};
+}
+
+export async function insertParticipant(
+	trx: Transaction<DB>,
+	p: {
+		studyId: string;
+		protocolVersionId: string;
+		externalIdHash: string | null;
+		entryParams: Record<string, string>;
+		sessionTokenHash: string;
+		at: Date;
+	}
+): Promise<ParticipantRow> {
+	const row = await trx
+		.insertInto('participants')
+		.values({
+			study_id: p.studyId,
+			protocol_version_id: p.protocolVersionId,
+			external_id_hash: p.externalIdHash,
+			entry_params: JSON.stringify(p.entryParams),
+			session_token_hash: p.sessionTokenHash,
+			created_at: p.at,
+			updated_at: p.at
+		})
+		.returning(COLUMNS)
+		.executeTakeFirstOrThrow();
+	return toParticipant(row);
+}
+
+export async function findByExternalHash(
+	db: Queryable,
+	studyId: string,
+	hash: string
+): Promise<ParticipantRow | undefined> {
+	const row = await db
+		.selectFrom('participants')
+		.select(COLUMNS)
+		.where('study_id', '=', studyId)
+		.where('external_id_hash', '=', hash)
+		.executeTakeFirst();
+	return row && toParticipant(row);
+}
+
+export async function findBySessionHash(
+	db: Queryable,
+	studyId: string,
+	hash: string
+): Promise<ParticipantRow | undefined> {
+	const row = await db
+		.selectFrom('participants')
+		.select(COLUMNS)
+		.where('study_id', '=', studyId)
+		.where('session_token_hash', '=', hash)
+		.executeTakeFirst();
+	return row && toParticipant(row);
+}
+
+/** The participant row, locked until the transaction ends: one step at a time per participant. */
+export async function lockParticipant(trx: Transaction<DB>, id: string): Promise<ParticipantRow> {
+	return toParticipant(
+		await trx
+			.selectFrom('participants')
+			.select(COLUMNS)
+			.where('id', '=', id)
+			.forUpdate()
+			.executeTakeFirstOrThrow()
+	);
+}
+
+export async function setSessionHash(db: Queryable, id: string, hash: string): Promise<void> {
+	await db
+		.updateTable('participants')
+		.set({ session_token_hash: hash })
+		.where('id', '=', id)
+		.execute();
+}
+
+export async function updateParticipant(
+	trx: Transaction<DB>,
+	id: string,
+	changes: Partial<{
+		status: string;
+		step: ParticipantStep;
+		currentEpisode: number;
+		stratum: string;
+		screening: Record<string, string>;
+		consentedAt: Date;
+		allocatedAt: Date;
+		completedAt: Date;
+		withdrawnAt: Date;
+		completionCode: string;
+	}>,
+	at: Date
+): Promise<void> {
+	await trx
+		.updateTable('participants')
+		.set({
+			...(changes.status !== undefined && { status: changes.status }),
+			...(changes.step !== undefined && { step: changes.step }),
+			...(changes.currentEpisode !== undefined && { current_episode: changes.currentEpisode }),
+			...(changes.stratum !== undefined && { stratum: changes.stratum }),
+			...(changes.screening !== undefined && { screening: JSON.stringify(changes.screening) }),
+			...(changes.consentedAt !== undefined && { consented_at: changes.consentedAt }),
+			...(changes.allocatedAt !== undefined && { allocated_at: changes.allocatedAt }),
+			...(changes.completedAt !== undefined && { completed_at: changes.completedAt }),
+			...(changes.withdrawnAt !== undefined && { withdrawn_at: changes.withdrawnAt }),
+			...(changes.completionCode !== undefined && { completion_code: changes.completionCode }),
+			updated_at: at
+		})
+		.where('id', '=', id)
+		.execute();
+}
+
+export async function scenarioIdsByKey(
+	db: Queryable,
+	studyId: string
+): Promise<Map<string, string>> {
+	const rows = await db
+		.selectFrom('scenarios')
+		.select(['id', 'key'])
+		.where('study_id', '=', studyId)
+		.execute();
+	return new Map(rows.map((r) => [r.key, r.id]));
+}
+
+export async function insertEpisodes(
+	trx: Transaction<DB>,
+	participantId: string,
+	episodes: { episode: number; scenarioId: string }[],
+	at: Date
+): Promise<void> {
+	if (episodes.length === 0) return;
+	await trx
+		.insertInto('episodes')
+		.values(
+			episodes.map((e) => ({
+				participant_id: participantId,
+				episode: e.episode,
+				scenario_id: e.scenarioId,
+				started_at: at
+			}))
+		)
+		.execute();
+}
+
+export async function episodesOf(db: Queryable, participantId: string): Promise<EpisodeRow[]> {
+	const rows = await db
+		.selectFrom('episodes')
+		.innerJoin('scenarios', 'scenarios.id', 'episodes.scenario_id')
+		.select([
+			'episodes.id',
+			'episodes.episode',
+			'episodes.scenario_id',
+			'scenarios.key',
+			'episodes.step',
+			'episodes.submitted_at'
+		])
+		.where('episodes.participant_id', '=', participantId)
+		.orderBy('episodes.episode')
+		.execute();
+	return rows.map((r) => ({
+		id: r.id,
+		episode: r.episode,
+		scenarioId: r.scenario_id,
+		scenarioKey: r.key,
+		step: r.step as EpisodeStep,
+		submittedAt: r.submitted_at
+	}));
+}
+
+export async function setEpisodeStep(
+	trx: Transaction<DB>,
+	id: string,
+	step: EpisodeStep,
+	submittedAt?: Date
+): Promise<void> {
+	await trx
+		.updateTable('episodes')
+		.set({ step, ...(submittedAt && { submitted_at: submittedAt }) })
+		.where('id', '=', id)
+		.execute();
+}
+
+/** Stores a decision once; a second submit for the episode is ignored (the first one stands). */
+export async function insertDecisionOnce(
+	trx: Transaction<DB>,
+	episodeId: string,
+	disposition: string,
+	conditions: string[],
+	at: Date
+): Promise<boolean> {
+	const result = await trx
+		.insertInto('decisions')
+		.values({ episode_id: episodeId, disposition, conditions_text: conditions, submitted_at: at })
+		.onConflict((oc) => oc.column('episode_id').doNothing())
+		.executeTakeFirst();
+	return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function decisionOf(db: Queryable, episodeId: string) {
+	return db
+		.selectFrom('decisions')
+		.selectAll()
+		.where('episode_id', '=', episodeId)
+		.executeTakeFirst();
+}
+
+export async function insertMeasures(
+	trx: Transaction<DB>,
+	rows: {
+		participantId: string;
+		episodeId: string | null;
+		measure: string;
+		kind: 'proxy' | 'clinical' | 'covariate';
+		valueNumeric?: number | null;
+		valueText?: string | null;
+		at: Date;
+	}[]
+): Promise<void> {
+	for (const m of rows) {
+		// The partial unique indexes make a repeated answer a no-op: the first answer stands.
+		await trx
+			.insertInto('measures')
+			.values({
+				participant_id: m.participantId,
+				episode_id: m.episodeId,
+				measure: m.measure,
+				kind: m.kind,
+				value_numeric: m.valueNumeric ?? null,
+				value_text: m.valueText ?? null,
+				source: 'questionnaire',
+				recorded_at: m.at
+			})
+			.onConflict((oc) => oc.doNothing())
+			.execute();
+	}
+}
+
+export async function insertEvents(
+	db: Queryable,
+	rows: {
+		participantId: string;
+		episodeId: string | null;
+		kind: string;
+		payload: Record<string, unknown>;
+		clientTime: Date | null;
+		at: Date;
+	}[]
+): Promise<void> {
+	if (rows.length === 0) return;
+	await db
+		.insertInto('episode_events')
+		.values(
+			rows.map((e) => ({
+				participant_id: e.participantId,
+				episode_id: e.episodeId,
+				kind: e.kind,
+				payload: JSON.stringify(e.payload),
+				client_time: e.clientTime,
+				created_at: e.at
+			}))
+		)
+		.execute();
+}

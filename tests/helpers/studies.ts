@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { parseCardYaml } from '../../src/lib/server/cards/card-schema.ts';
+import { importCard } from '../../src/lib/server/cards/cards.service.ts';
+import type { Queryable } from '../../src/lib/server/db/types.ts';
+import { changeStatus, preregister } from '../../src/lib/server/prereg/prereg.service.ts';
+import { loadStudyFile } from '../../src/lib/server/protocols/study-file.ts';
+import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
+import { findCardBySlug } from '../../src/lib/server/cards/cards.repository.ts';
+import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
+
+export function exampleProtocol(file = 'studies/triage-demo/study.yaml'): StudyProtocol {
+	const result = loadStudyFile(file);
+	if (!result.ok) throw new Error(`${file} does not validate`);
+	return result.protocol;
+}
+
+/** Imports the shipped cards once into a database. */
+export async function ensureCards(db: Queryable): Promise<void> {
+	for (const slug of ['bean-triage-scenarios', 'medical-licensing-exam']) {
+		if (await findCardBySlug(db, slug)) continue;
+		const parsed = parseCardYaml(fs.readFileSync(`studies/cards/${slug}.yaml`, 'utf8'));
+		if (!parsed.ok) throw new Error('card invalid');
+		await importCard(db, slug, parsed.card, CLI_ACTOR);
+	}
+}
+
+/** A copy of an example under a new slug, preregistered with a known seed and launched. */
+export async function newRecruitingStudy(
+	db: Queryable,
+	slug: string,
+	change: (p: StudyProtocol) => void = () => {},
+	seed = `seed-${slug}`
+): Promise<StudyProtocol> {
+	await ensureCards(db);
+	const protocol = { ...exampleProtocol(), slug };
+	change(protocol);
+	await saveProtocolDraft(db, protocol, CLI_ACTOR);
+	await preregister(db, slug, CLI_ACTOR, { seed });
+	await changeStatus(db, slug, 'launch', CLI_ACTOR);
+	return protocol;
+}

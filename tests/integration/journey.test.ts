@@ -1,0 +1,346 @@
+import { sql } from 'kysely';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/lib/server/db/index.ts';
+import {
+	consent,
+	finishReading,
+	readyToDecide,
+	resumeByExternalId,
+	StudyNotOpenError,
+	submitAttention,
+	submitDecision,
+	submitEndQuestionnaire,
+	submitEpisodeQuestionnaire,
+	submitScreening,
+	withdraw
+} from '../../src/lib/server/participants/journey.service.ts';
+import { episodesOf } from '../../src/lib/server/participants/participants.repository.ts';
+import { preregistrationsOf } from '../../src/lib/server/prereg/prereg.repository.ts';
+import { verifyAllocations } from '../../src/lib/server/randomization/allocation.service.ts';
+import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository.ts';
+import { ValidationError } from '../../src/lib/server/validation/problems.ts';
+import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { newRecruitingStudy } from '../helpers/studies.ts';
+
+const params = (q: string) => new URLSearchParams(q);
+const ELIGIBLE = { adult: 'yes', medical_training: 'none', chatbot_use: 'often' };
+
+describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
+	const database = useTestDatabase(kind);
+	let t: TestDatabase;
+	beforeEach(() => {
+		t = database();
+	});
+
+	it('takes a participant from consent to completion code; repeated submits change nothing', async () => {
+		const protocol = await newRecruitingStudy(t.db, 'journey-1');
+		const { participant, token } = await consent(t.db, 'journey-1', {
+			agree: true,
+			params: params('PROLIFIC_PID=abc123&STUDY_ID=s1&SESSION_ID=x')
+		});
+		expect(token).toBeDefined();
+		expect(participant).toMatchObject({ status: 'consented', step: 'screening' });
+
+		const bad = await submitScreening(t.db, 'journey-1', participant.id, { adult: 'maybe' }).catch(
+			(e) => e
+		);
+		expect(bad).toBeInstanceOf(ValidationError);
+		expect(bad.problems.map((p: { path: string }) => p.path)).toEqual([
+			'adult',
+			'medical_training',
+			'chatbot_use'
+		]);
+
+		const allocated = await submitScreening(t.db, 'journey-1', participant.id, ELIGIBLE);
+		expect(allocated).toMatchObject({
+			status: 'allocated',
+			step: 'episode',
+			currentEpisode: 1,
+			stratum: 'chatbot_use=often'
+		});
+		const again = await submitScreening(t.db, 'journey-1', participant.id, {
+			...ELIGIBLE,
+			chatbot_use: 'rarely'
+		});
+		expect(again.stratum).toBe('chatbot_use=often'); // the second submit is ignored
+		const slots = await t.db
+			.selectFrom('allocation_slots')
+			.select('id')
+			.where('participant_id', '=', participant.id)
+			.execute();
+		expect(slots).toHaveLength(1);
+
+		for (const n of [1, 2]) {
+			await finishReading(t.db, participant.id, n);
+			await readyToDecide(t.db, participant.id, n);
+			await submitDecision(t.db, protocol, participant.id, n, {
+				disposition: 'routine_gp',
+				conditions: ['gallstones', ' ', 'biliary colic']
+			});
+			// A double submit with another answer keeps the first.
+			await submitDecision(t.db, protocol, participant.id, n, {
+				disposition: 'ambulance',
+				conditions: []
+			});
+			await submitEpisodeQuestionnaire(t.db, protocol, participant.id, n, {
+				confidence: '5',
+				helpfulness: '6',
+				would_follow: '4'
+			});
+		}
+		await submitAttention(t.db, protocol, participant.id, { reading: 'Sometimes' });
+		await submitEndQuestionnaire(t.db, protocol, participant.id, { trust_ai_health: '3' });
+
+		const done = await t.db
+			.selectFrom('participants')
+			.selectAll()
+			.where('id', '=', participant.id)
+			.executeTakeFirstOrThrow();
+		expect(done).toMatchObject({
+			status: 'completed',
+			step: 'complete',
+			completion_code: 'BEDSIDE-TRIAGE'
+		});
+		expect(done.entry_params).toEqual({ STUDY_ID: 's1', SESSION_ID: 'x' });
+		expect(done.external_id_hash).toMatch(/^[0-9a-f]{64}$/);
+		expect(JSON.stringify(done)).not.toContain('abc123'); // the panel id itself is never stored
+		const study = await findStudyBySlug(t.db, 'journey-1');
+		expect(done.protocol_version_id).toBe(
+			(await preregistrationsOf(t.db, study!.id))[0]!.protocolVersionId
+		);
+
+		const decisions = await t.db
+			.selectFrom('decisions')
+			.innerJoin('episodes', 'episodes.id', 'decisions.episode_id')
+			.select(['decisions.disposition', 'decisions.conditions_text'])
+			.where('episodes.participant_id', '=', participant.id)
+			.execute();
+		expect(decisions).toEqual([
+			{ disposition: 'routine_gp', conditions_text: ['gallstones', 'biliary colic'] },
+			{ disposition: 'routine_gp', conditions_text: ['gallstones', 'biliary colic'] }
+		]);
+		const measures = await t.db
+			.selectFrom('measures')
+			.select(['measure', 'value_numeric', 'value_text'])
+			.where('participant_id', '=', participant.id)
+			.orderBy('id')
+			.execute();
+		expect(measures.map((m) => m.measure)).toEqual([
+			'chatbot_use',
+			'confidence',
+			'helpfulness',
+			'would_follow',
+			'confidence',
+			'helpfulness',
+			'would_follow',
+			'attention_reading',
+			'trust_ai_health'
+		]);
+		expect((await episodesOf(t.db, participant.id)).map((e) => e.step)).toEqual(['done', 'done']);
+	});
+
+	it('resumes the same participant for the same panel id: never a second allocation', async () => {
+		await newRecruitingStudy(t.db, 'journey-2');
+		const first = await consent(t.db, 'journey-2', {
+			agree: true,
+			params: params('PROLIFIC_PID=same-person')
+		});
+		await submitScreening(t.db, 'journey-2', first.participant.id, ELIGIBLE);
+		const second = await consent(t.db, 'journey-2', {
+			agree: true,
+			params: params('PROLIFIC_PID=same-person')
+		});
+		expect(second.participant.id).toBe(first.participant.id);
+		expect(second.token).not.toBe(first.token);
+		const study = await findStudyBySlug(t.db, 'journey-2');
+		const resumed = await resumeByExternalId(t.db, study!.id, 'journey-2', 'same-person');
+		expect(resumed?.participant.id).toBe(first.participant.id);
+		const count = await t.db
+			.selectFrom('participants')
+			.select((eb) => eb.fn.countAll<number>().as('n'))
+			.where('study_id', '=', study!.id)
+			.executeTakeFirstOrThrow();
+		expect(Number(count.n)).toBe(1);
+	});
+
+	it('ends politely for people who decline or are not eligible, and lets anyone withdraw', async () => {
+		await newRecruitingStudy(t.db, 'journey-3');
+		const declined = await consent(t.db, 'journey-3', { agree: false, params: params('') });
+		expect(declined.participant).toMatchObject({ status: 'declined', step: 'declined' });
+		const minor = await consent(t.db, 'journey-3', { agree: true, params: params('') });
+		expect(
+			await submitScreening(t.db, 'journey-3', minor.participant.id, { ...ELIGIBLE, adult: 'no' })
+		).toMatchObject({ status: 'ineligible' });
+		expect(
+			await t.db
+				.selectFrom('allocation_slots')
+				.select('id')
+				.where('participant_id', '=', minor.participant.id)
+				.execute()
+		).toEqual([]);
+		const leaver = await consent(t.db, 'journey-3', { agree: true, params: params('') });
+		await submitScreening(t.db, 'journey-3', leaver.participant.id, ELIGIBLE);
+		await withdraw(t.db, leaver.participant.id);
+		const row = await t.db
+			.selectFrom('participants')
+			.select(['status', 'withdrawn_at'])
+			.where('id', '=', leaver.participant.id)
+			.executeTakeFirstOrThrow();
+		expect(row.status).toBe('withdrawn');
+		// The allocation of a participant who left is kept (CONSORT counts them).
+		expect(
+			await t.db
+				.selectFrom('allocation_slots')
+				.select('id')
+				.where('participant_id', '=', leaver.participant.id)
+				.execute()
+		).toHaveLength(1);
+	});
+
+	it('takes no new participant unless the study is recruiting', async () => {
+		await newRecruitingStudy(t.db, 'journey-4');
+		await sql`update studies set status = 'paused' where slug = 'journey-4'`.execute(t.db);
+		await expect(
+			consent(t.db, 'journey-4', { agree: true, params: params('') })
+		).rejects.toBeInstanceOf(StudyNotOpenError);
+	});
+
+	it('verify re-derives every allocation from the revealed seed, and catches a tampered one', async () => {
+		const protocol = await newRecruitingStudy(t.db, 'journey-5');
+		for (let i = 0; i < 12; i++) {
+			const { participant } = await consent(t.db, 'journey-5', { agree: true, params: params('') });
+			await submitScreening(t.db, 'journey-5', participant.id, {
+				...ELIGIBLE,
+				chatbot_use: i % 3 ? 'often' : 'rarely'
+			});
+		}
+		const study = (await findStudyBySlug(t.db, 'journey-5'))!;
+		const commitment = (await preregistrationsOf(t.db, study.id))[0]!.seedSha256;
+		const report = await verifyAllocations(t.db, study.id, protocol, 'seed-journey-5', commitment);
+		expect(report).toMatchObject({ ok: true, seedMatchesCommitment: true, taken: 12 });
+		expect(
+			(await verifyAllocations(t.db, study.id, protocol, 'a guessed seed', commitment))
+				.seedMatchesCommitment
+		).toBe(false);
+
+		// A superuser swaps the arm of a taken slot behind the trigger's back.
+		await sql`alter table allocation_slots disable trigger allocation_slots_guard`.execute(t.db);
+		await sql`update allocation_slots s set arm_id = (select id from arms where study_id = s.study_id and id <> s.arm_id limit 1)
+			where s.id = (select id from allocation_slots where study_id = ${study.id} and participant_id is not null order by id limit 1)`.execute(
+			t.db
+		);
+		await sql`alter table allocation_slots enable trigger allocation_slots_guard`.execute(t.db);
+		const tampered = await verifyAllocations(
+			t.db,
+			study.id,
+			protocol,
+			'seed-journey-5',
+			commitment
+		);
+		expect(tampered.ok).toBe(false);
+		expect(tampered.problems[0]).toMatch(/position 1: stored arm \S+, the seed gives \S+/);
+	});
+
+	it('allocates by minimization, reproducibly', async () => {
+		const protocol = await newRecruitingStudy(t.db, 'journey-6', (p) => {
+			p.randomization = { method: 'minimization', factors: ['chatbot_use'], probability: 0.8 };
+		});
+		for (let i = 0; i < 30; i++) {
+			const { participant } = await consent(t.db, 'journey-6', { agree: true, params: params('') });
+			await submitScreening(t.db, 'journey-6', participant.id, {
+				...ELIGIBLE,
+				chatbot_use: i % 2 ? 'often' : 'rarely'
+			});
+		}
+		const study = (await findStudyBySlug(t.db, 'journey-6'))!;
+		const commitment = (await preregistrationsOf(t.db, study.id))[0]!.seedSha256;
+		expect(
+			await verifyAllocations(t.db, study.id, protocol, 'seed-journey-6', commitment)
+		).toMatchObject({ ok: true, taken: 30 });
+		const arms = await t.db
+			.selectFrom('allocation_slots')
+			.innerJoin('arms', 'arms.id', 'allocation_slots.arm_id')
+			.select(['arms.key', (eb) => eb.fn.countAll<number>().as('n')])
+			.where('allocation_slots.study_id', '=', study.id)
+			.groupBy('arms.key')
+			.execute();
+		const counts = arms.map((a) => Number(a.n));
+		expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(3);
+	});
+});
+
+describe.runIf(databaseKinds().includes('pg'))('300 concurrent enrollments (pg)', () => {
+	const database = useTestDatabase('pg');
+
+	it('allocate every participant exactly once, never reuse a slot, and keep every complete block balanced', async () => {
+		const t = database();
+		await newRecruitingStudy(t.db, 'burst');
+		// Separate pools stand in for separate app instances on one database.
+		const instances = await Promise.all(
+			[1, 2, 3].map(() => openDatabase({ kind: 'pg', url: t.url!, poolSize: 10 }))
+		);
+		try {
+			await Promise.all(
+				Array.from({ length: 300 }, async (_, i) => {
+					const db = instances[i % 3]!.db;
+					const { participant } = await consent(db, 'burst', {
+						agree: true,
+						params: params(`PROLIFIC_PID=p${i}`)
+					});
+					await submitScreening(db, 'burst', participant.id, {
+						...ELIGIBLE,
+						chatbot_use: i % 4 ? 'often' : 'rarely'
+					});
+				})
+			);
+		} finally {
+			await Promise.all(instances.map((i) => i.close()));
+		}
+		const study = (await findStudyBySlug(t.db, 'burst'))!;
+		const taken = await t.db
+			.selectFrom('allocation_slots')
+			.innerJoin('arms', 'arms.id', 'allocation_slots.arm_id')
+			.select([
+				'allocation_slots.participant_id',
+				'allocation_slots.stratum',
+				'allocation_slots.position',
+				'allocation_slots.block_number',
+				'allocation_slots.block_size',
+				'arms.key'
+			])
+			.where('allocation_slots.study_id', '=', study.id)
+			.where('allocation_slots.participant_id', 'is not', null)
+			.execute();
+		expect(taken).toHaveLength(300);
+		expect(new Set(taken.map((s) => s.participant_id)).size).toBe(300);
+		const participants = await t.db
+			.selectFrom('participants')
+			.select('status')
+			.where('study_id', '=', study.id)
+			.execute();
+		expect(participants.filter((p) => p.status === 'allocated')).toHaveLength(300);
+		// Within a stratum the taken positions are 1..n: no gaps (no slot skipped for good) and no reuse.
+		for (const stratum of ['chatbot_use=often', 'chatbot_use=rarely']) {
+			const positions = taken
+				.filter((s) => s.stratum === stratum)
+				.map((s) => s.position)
+				.sort((a, b) => a - b);
+			expect(positions).toEqual(positions.map((_, i) => i + 1));
+			const blocks = new Map<number, string[]>();
+			for (const s of taken.filter((x) => x.stratum === stratum))
+				blocks.set(s.block_number!, [...(blocks.get(s.block_number!) ?? []), s.key]);
+			for (const [block, arms] of blocks) {
+				const size = taken.find(
+					(s) => s.stratum === stratum && s.block_number === block
+				)!.block_size!;
+				if (arms.length < size) continue; // the last block may still be filling
+				const counts = [
+					...arms
+						.reduce((m, a) => m.set(a, (m.get(a) ?? 0) + 1), new Map<string, number>())
+						.values()
+				];
+				expect(counts).toEqual([size / 3, size / 3, size / 3]);
+			}
+		}
+	});
+});
