@@ -1,0 +1,129 @@
+import type { Queryable } from '../db/types.ts';
+import { protocolVersionById } from '../protocols/protocols.repository.ts';
+import { validateProtocol } from '../protocols/study-file.ts';
+import type { StudyProtocol } from '../protocols/study-schema.ts';
+import { hasAssistant } from './journey.service.ts';
+import { episodesOf, type ParticipantRow } from './participants.repository.ts';
+
+// What a participant's page shows at their current step, and nothing more: no arm id or label,
+// no scenario key, nothing about what comes next for anyone else.
+
+export type ParticipantView =
+	| { kind: 'consent'; title: string; consentText: string }
+	| {
+			kind: 'screening';
+			questions: { id: string; text: string; options: { value: string; label: string }[] }[];
+	  }
+	| {
+			kind: 'episode';
+			episode: number;
+			of: number;
+			step: 'scenario' | 'assist' | 'decision' | 'questionnaire';
+			scenarioText: string;
+			assistant: boolean;
+			scale: { id: string; label: string }[];
+			items: {
+				id: string;
+				text: string;
+				min: number;
+				max: number;
+				labels: Record<string, string>;
+			}[];
+	  }
+	| { kind: 'attention'; checks: { id: string; text: string; options: string[] }[] }
+	| {
+			kind: 'end_questionnaire';
+			items: {
+				id: string;
+				text: string;
+				min: number;
+				max: number;
+				labels: Record<string, string>;
+			}[];
+	  }
+	| { kind: 'complete'; code: string; url: string | null }
+	| { kind: 'declined' | 'ineligible' | 'withdrawn' };
+
+/** The protocol a participant was enrolled under (amendments do not move people mid-study). */
+export async function protocolOf(
+	db: Queryable,
+	participant: ParticipantRow
+): Promise<StudyProtocol> {
+	const version = participant.protocolVersionId
+		? await protocolVersionById(db, participant.protocolVersionId)
+		: undefined;
+	const checked = validateProtocol(version?.protocol);
+	if (!checked.ok) throw new Error('the participant has no valid protocol version');
+	return checked.protocol;
+}
+
+const items = (list: StudyProtocol['questionnaires']['per_episode']) =>
+	list.map((i) => ({
+		id: i.id,
+		text: i.text,
+		min: i.scale.min,
+		max: i.scale.max,
+		labels: i.scale.labels
+	}));
+
+export async function participantView(
+	db: Queryable,
+	protocol: StudyProtocol,
+	p: ParticipantRow
+): Promise<ParticipantView> {
+	switch (p.step) {
+		case 'consent':
+			return { kind: 'consent', title: protocol.title, consentText: protocol.consent.text };
+		case 'screening':
+			return {
+				kind: 'screening',
+				questions: protocol.screening.map((q) => ({
+					id: q.id,
+					text: q.text,
+					options:
+						q.type === 'yes_no'
+							? [
+									{ value: 'yes', label: 'Yes' },
+									{ value: 'no', label: 'No' }
+								]
+							: (q.options ?? [])
+				}))
+			};
+		case 'episode': {
+			const episodes = await episodesOf(db, p.id);
+			const current = episodes.find((e) => e.episode === p.currentEpisode)!;
+			const scenario = protocol.scenarios.find((s) => s.id === current.scenarioKey)!;
+			return {
+				kind: 'episode',
+				episode: current.episode,
+				of: episodes.length,
+				step: current.step === 'done' ? 'questionnaire' : current.step,
+				scenarioText: scenario.participant_text,
+				assistant: await hasAssistant(db, protocol, p.id),
+				scale: protocol.disposition_scale,
+				items: items(protocol.questionnaires.per_episode)
+			};
+		}
+		case 'attention':
+			return {
+				kind: 'attention',
+				checks: protocol.attention_checks.map((c) => ({
+					id: c.id,
+					text: c.text,
+					options: c.options
+				}))
+			};
+		case 'end_questionnaire':
+			return { kind: 'end_questionnaire', items: items(protocol.questionnaires.end_of_study) };
+		case 'complete': {
+			const url =
+				protocol.recruitment.completion_url ??
+				(protocol.recruitment.panel === 'prolific'
+					? `https://app.prolific.com/submissions/complete?cc=${encodeURIComponent(p.completionCode ?? '')}`
+					: null);
+			return { kind: 'complete', code: p.completionCode ?? '', url };
+		}
+		default:
+			return { kind: p.step };
+	}
+}
