@@ -3,6 +3,7 @@ import { ConfigError } from '../lib/server/config.ts';
 import { runCard } from './card.ts';
 import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
+import { runRandomization } from './randomization.ts';
 import { runStart } from './start.ts';
 import { runStudy } from './study.ts';
 import { runUser } from './user.ts';
@@ -16,6 +17,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	},
 	card: { run: runCard, help: 'validate, import, export BenchmarkCards' },
 	user: { run: runUser, help: 'create accounts and grant roles in studies' },
+	randomization: { run: runRandomization, help: "verify a study's allocations against its seed" },
 	'db-types': {
 		run: runDbTypes,
 		help: 'regenerate src/lib/server/db/schema.ts from the migrations (needs PostgreSQL)'

@@ -5,7 +5,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { studyJsonSchema } from '../../src/lib/server/protocols/json-schema.ts';
 import { loadStudyFile } from '../../src/lib/server/protocols/study-file.ts';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { openDatabase } from '../../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import { consent, submitScreening } from '../../src/lib/server/participants/journey.service.ts';
+import { changeStatus } from '../../src/lib/server/prereg/prereg.service.ts';
 import { tempDir } from '../helpers/server.ts';
+import { newRecruitingStudy } from '../helpers/studies.ts';
 
 const run = promisify(execFile);
 
@@ -95,5 +101,44 @@ describe('bedside study / card (CLI)', () => {
 
 	it('studies/study.schema.json is the JSON Schema of the current format (bedside study schema)', () => {
 		expect(fs.readFileSync('studies/study.schema.json', 'utf8')).toBe(studyJsonSchema());
+	});
+});
+
+describe('bedside randomization verify (CLI)', () => {
+	it('re-derives the allocations of a closed study from its revealed seed, and refuses a wrong seed', async () => {
+		const data = tempDir('bedside-cli-verify-');
+		const db = await openDatabase({ kind: 'pglite', dataDir: path.join(data, 'pglite') });
+		try {
+			await migrateToLatest(db.db);
+			await newRecruitingStudy(db.db, 'verify-me', () => {}, 'the-secret-seed');
+			for (let i = 0; i < 9; i++) {
+				const { participant } = await consent(db.db, 'verify-me', {
+					agree: true,
+					params: new URLSearchParams()
+				});
+				await submitScreening(db.db, 'verify-me', participant.id, {
+					adult: 'yes',
+					medical_training: 'none',
+					chatbot_use: i % 2 ? 'often' : 'rarely'
+				});
+			}
+			await changeStatus(db.db, 'verify-me', 'close', CLI_ACTOR);
+		} finally {
+			await db.close();
+		}
+		const ok = await bedside(data, 'randomization', 'verify', 'verify-me');
+		expect(ok.stdout).toContain('seed matches the preregistered commitment');
+		expect(ok.stdout).toContain('OK: every allocation follows from the seed.');
+		expect(ok.code).toBe(0);
+		const wrong = await bedside(
+			data,
+			'randomization',
+			'verify',
+			'verify-me',
+			'--seed',
+			'a-guessed-seed'
+		);
+		expect(wrong.code).toBe(1);
+		expect(wrong.stdout).toContain('does NOT match');
 	});
 });
