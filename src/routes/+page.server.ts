@@ -1,8 +1,9 @@
-import { listStudies } from '$lib/server/studies/studies.repository';
+import { registryView } from '$lib/server/registry/registry.service';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals }) => {
-	const studies = await listStudies(locals.app.database.db);
+	// Only preregistered studies are public; drafts belong to their researchers.
+	const { studies } = await registryView(locals.app.database.db);
 	return {
 		studies: studies.map((s) => ({ slug: s.slug, title: s.title, status: s.status })),
 		database: locals.app.database.kind
