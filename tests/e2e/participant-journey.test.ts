@@ -21,13 +21,19 @@ const ARM_SECRETS = [
 	'Control: usual sources'
 ];
 
-/** Clicks a submit button and waits for the post-redirect-get round trip to land. */
+/**
+ * Clicks a submit button and waits for the page the action redirects to: its data (`__data.json`,
+ * when the enhanced form handles it) or its document (a plain form post).
+ */
 async function submit(page: Page, name: string | RegExp) {
 	await Promise.all([
-		page.waitForResponse((r) => r.request().method() === 'POST'),
+		page.waitForResponse(
+			(r) =>
+				r.request().method() === 'GET' &&
+				(r.url().includes('__data.json') || r.request().resourceType() === 'document')
+		),
 		page.getByRole('button', { name }).click()
 	]);
-	await page.waitForLoadState('networkidle');
 }
 
 describe.each(databaseKinds())(
@@ -92,6 +98,10 @@ describe.each(databaseKinds())(
 				await expect(page.getByText(`Situation ${n} of 2`).textContent()).resolves.toBeTruthy();
 				await submit(page, 'I have read it');
 				await page.reload(); // a reload lands on the same step
+				await page
+					.locator('[data-testid="assistant"], [data-testid="usual-sources"]')
+					.first()
+					.waitFor();
 				arm = (await page.getByTestId('assistant').count()) > 0 ? 'assistant' : 'control';
 				if (arm === 'control')
 					await expect(page.getByTestId('usual-sources').textContent()).resolves.toMatch(
