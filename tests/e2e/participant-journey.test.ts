@@ -108,6 +108,21 @@ describe.each(databaseKinds())(
 						/whatever you would normally use/
 					);
 				await submit(page, 'I am ready to decide');
+				// Readable when zoomed: at 320 CSS pixels (400% of 1280) nothing needs horizontal scrolling.
+				await page.setViewportSize({ width: 320, height: 640 });
+				expect(
+					await page.evaluate(
+						() => document.documentElement.scrollWidth <= document.documentElement.clientWidth
+					)
+				).toBe(true);
+				await page.setViewportSize({ width: 390, height: 844 });
+				// Operable by keyboard: the radio group takes focus and arrow keys move the choice.
+				await page.getByLabel('Look after myself at home').focus();
+				await page.keyboard.press('Space');
+				await page.keyboard.press('ArrowDown');
+				await expect(
+					page.getByLabel('Book a routine appointment with my GP').isChecked()
+				).resolves.toBe(true);
 				await page.getByLabel('Go to the emergency department (A&E)').check();
 				await page.getByLabel('Possibility 1').fill('appendicitis');
 				await page.getByLabel('Possibility 2').fill('<script>alert(1)</script>');
