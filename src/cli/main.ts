@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { ConfigError } from '../lib/server/config.ts';
+import { runDecompose, runPower } from './analysis-commands.ts';
 import { runCard } from './card.ts';
 import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
@@ -17,6 +18,11 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	},
 	card: { run: runCard, help: 'validate, import, export BenchmarkCards' },
 	user: { run: runUser, help: 'create accounts and grant roles in studies' },
+	power: { run: runPower, help: 'sample size, power or detectable difference for two proportions' },
+	decompose: {
+		run: runDecompose,
+		help: 'the staged decomposition of the evaluation–deployment gap'
+	},
 	randomization: { run: runRandomization, help: "verify a study's allocations against its seed" },
 	'db-types': {
 		run: runDbTypes,

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import {
+	decompose,
+	decompositionInput,
+	decompositionMarkdown
+} from '../../analysis/decomposition-input.ts';
+import {
+	detectableProportion,
+	powerTwoProportions,
+	sampleSizeTwoProportions
+} from '../../analysis/stats/power.ts';
+import { problemsFromZod, ValidationError } from '../lib/server/validation/problems.ts';
+import { parseOptions, runSubcommand, UsageError, writeOut } from './shared.ts';
+
+const POWER_USAGE = `usage: bedside power --p1 P1 [--p2 P2] [--power 0.8 | --n N] [--alpha 0.05] [--ratio 1]
+
+  --p1 and --p2 with --power: participants per group (group 2 has ratio times as many).
+  --p1 and --p2 with --n:     the power with n in group 1.
+  --p1 with --n and --power:  the smallest detectable p2 (and the difference).`;
+
+function probability(name: string, value: string | undefined, open = true): number | undefined {
+	if (value === undefined) return undefined;
+	const x = Number(value);
+	if (!Number.isFinite(x) || (open ? x <= 0 || x >= 1 : x < 0 || x > 1))
+		throw new UsageError(`--${name} must be a number between 0 and 1 (got "${value}")`);
+	return x;
+}
+
+export async function runPower(args: string[]): Promise<number> {
+	return runSubcommand('bedside power', POWER_USAGE, async () => {
+		const { values, positionals } = parseOptions(args, {
+			p1: { type: 'string' },
+			p2: { type: 'string' },
+			power: { type: 'string' },
+			n: { type: 'string' },
+			alpha: { type: 'string', default: '0.05' },
+			ratio: { type: 'string', default: '1' }
+		});
+		if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
+		const p1 = probability('p1', values.p1);
+		if (p1 === undefined) throw new UsageError('give --p1');
+		const p2 = probability('p2', values.p2);
+		const alpha = probability('alpha', values.alpha)!;
+		const ratio = Number(values.ratio);
+		if (!(ratio > 0)) throw new UsageError('--ratio must be a positive number');
+		const n = values.n === undefined ? undefined : Number(values.n);
+		if (n !== undefined && !(Number.isFinite(n) && n >= 2))
+			throw new UsageError('--n must be a number ≥ 2');
+		const power = probability(
+			'power',
+			values.power ?? (p2 === undefined || n === undefined ? '0.8' : undefined)
+		);
+		const head = `two-sided test of two proportions, alpha ${alpha}, allocation ratio 1:${ratio} (normal approximation, as R's power.prop.test)`;
+		if (p2 !== undefined && n === undefined) {
+			const n1 = sampleSizeTwoProportions(p1, p2, power!, alpha, ratio);
+			console.log(
+				`${head}\np1 = ${p1}, p2 = ${p2}, power = ${power}\nn per group = ${n1.toFixed(2)} → ${Math.ceil(n1)} in group 1, ${Math.ceil(ratio * n1)} in group 2`
+			);
+		} else if (p2 !== undefined && n !== undefined) {
+			console.log(
+				`${head}\np1 = ${p1}, p2 = ${p2}, n = ${n} in group 1\npower = ${powerTwoProportions(p1, p2, n, alpha, ratio).toFixed(4)}`
+			);
+		} else if (n !== undefined && power !== undefined) {
+			const detectable = detectableProportion(p1, n, power, alpha, ratio);
+			console.log(
+				`${head}\np1 = ${p1}, n = ${n} in group 1, power = ${power}\nsmallest detectable p2 = ${detectable.toFixed(4)} (difference ${(detectable - p1).toFixed(4)})`
+			);
+		} else {
+			throw new UsageError('give --p2 (with --power or --n), or --n with --power');
+		}
+		return 0;
+	});
+}
+
+const DECOMPOSE_USAGE = `usage: bedside decompose <stages.json|stages.yaml> [--format json|md] [--seed N] [--bootstrap N] [--out FILE]
+
+  {"stages": [{"name", "p" | "successes" + "n", "relaxes", "type": "task|outcome"}],
+   "subsets": [{"relaxed": ["…"], "p"}]}   (subsets for every combination: Shapley attribution)`;
+
+export async function runDecompose(args: string[]): Promise<number> {
+	return runSubcommand('bedside decompose', DECOMPOSE_USAGE, async () => {
+		const { values, positionals } = parseOptions(args, {
+			format: { type: 'string', default: 'json' },
+			seed: { type: 'string', default: '20261122' },
+			bootstrap: { type: 'string', default: '2000' },
+			out: { type: 'string' }
+		});
+		if (positionals.length !== 1) throw new UsageError('give one stages file');
+		if (values.format !== 'json' && values.format !== 'md')
+			throw new UsageError('--format is json or md');
+		const seed = Number(values.seed);
+		const bootstrap = Number(values.bootstrap);
+		if (!Number.isInteger(seed) || seed < 0)
+			throw new UsageError('--seed must be a whole number ≥ 0');
+		if (!Number.isInteger(bootstrap) || bootstrap < 100)
+			throw new UsageError('--bootstrap must be a whole number ≥ 100');
+		const file = positionals[0]!;
+		let raw: unknown;
+		try {
+			const text = fs.readFileSync(file, 'utf8');
+			raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+		} catch (error) {
+			throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+		}
+		const parsed = decompositionInput.safeParse(raw);
+		if (!parsed.success) throw new ValidationError(problemsFromZod(parsed.error.issues), file);
+		let result;
+		try {
+			result = decompose(parsed.data, { seed, bootstrap });
+		} catch (error) {
+			throw new ValidationError([{ path: 'stages', message: (error as Error).message }], file);
+		}
+		writeOut(
+			values.format === 'json'
+				? JSON.stringify({ format: 'bedside-decomposition/1', decomposition: result }, null, 2)
+				: decompositionMarkdown(result),
+			values.out
+		);
+		return 0;
+	});
+}

@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/server.ts';
+
+const run = promisify(execFile);
+
+async function bedside(
+	...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+	try {
+		const { stdout, stderr } = await run(
+			process.execPath,
+			[path.resolve('bin/bedside.js'), ...args],
+			{ env: { PATH: process.env.PATH } }
+		);
+		return { code: 0, stdout, stderr };
+	} catch (error) {
+		const e = error as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+describe('bedside power', () => {
+	it('gives n per group, power, and the minimum detectable difference as R power.prop.test does', async () => {
+		expect((await bedside('power', '--p1', '0.42', '--p2', '0.52')).stdout).toContain(
+			'n per group = 389.85 → 390 in group 1, 390 in group 2'
+		);
+		expect((await bedside('power', '--p1', '0.42', '--p2', '0.52', '--n', '400')).stdout).toContain(
+			'power = 0.8100'
+		);
+		expect((await bedside('power', '--p1', '0.42', '--n', '400')).stdout).toContain(
+			'smallest detectable p2 = 0.5187 (difference 0.0987)'
+		);
+	});
+
+	it('refuses bad input with the option named and exit code 2', async () => {
+		const bad = await bedside('power', '--p1', '1.5', '--p2', '0.5');
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toContain('--p1 must be a number between 0 and 1 (got "1.5")');
+	});
+});
+
+describe('bedside decompose', () => {
+	it("decomposes the paper's case study", async () => {
+		const result = await bedside(
+			'decompose',
+			'tests/fixtures/analysis/bean-stages.yaml',
+			'--format',
+			'json'
+		);
+		const { decomposition } = JSON.parse(result.stdout);
+		expect(decomposition.steps.map((s: { drop: number }) => Number(s.drop.toFixed(4)))).toEqual([
+			0.1187, 0.1863, 0.3017
+		]);
+		expect(Number(decomposition.task_total.toFixed(4))).toBe(0.305);
+		expect(decomposition.steps.map((s: { type: string }) => s.type)).toEqual([
+			'task',
+			'task',
+			'outcome'
+		]);
+	});
+
+	it('bootstraps intervals from counts, byte-identical for the same seed', async () => {
+		const dir = tempDir('bedside-decompose-');
+		const file = path.join(dir, 'stages.json');
+		fs.writeFileSync(
+			file,
+			JSON.stringify({
+				stages: [
+					{ name: 'benchmark', successes: 142, n: 150 },
+					{
+						name: 'patient-written',
+						successes: 124,
+						n: 150,
+						relaxes: 'query distribution',
+						type: 'task'
+					},
+					{
+						name: 'real users',
+						successes: 102,
+						n: 300,
+						relaxes: 'decision mediation',
+						type: 'outcome'
+					}
+				]
+			})
+		);
+		const a = await bedside('decompose', file, '--seed', '7', '--bootstrap', '500');
+		const b = await bedside('decompose', file, '--seed', '7', '--bootstrap', '500');
+		expect(a.stdout).toBe(b.stdout);
+		const { decomposition } = JSON.parse(a.stdout);
+		expect(decomposition.seed).toBe(7);
+		for (const step of decomposition.steps) {
+			expect(step.ci[0]).toBeLessThan(step.drop);
+			expect(step.ci[1]).toBeGreaterThan(step.drop);
+		}
+		const other = await bedside('decompose', file, '--seed', '8', '--bootstrap', '500');
+		expect(other.stdout).not.toBe(a.stdout);
+	});
+
+	it('names the file and path of a bad stage, and exits 1', async () => {
+		const dir = tempDir('bedside-decompose-');
+		const file = path.join(dir, 'bad.json');
+		fs.writeFileSync(
+			file,
+			JSON.stringify({
+				stages: [
+					{ name: 'a', p: 0.9 },
+					{ name: 'b', p: 1.4, relaxes: 'x', type: 'task' }
+				]
+			})
+		);
+		const result = await bedside('decompose', file);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain(`${file}: 1 problem(s)`);
+		expect(result.stderr).toContain('stages[1].p: must be ≤ 1');
+	});
+});
