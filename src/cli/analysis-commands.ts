@@ -1,3 +1,5 @@
+import { analyze } from '../../analysis/analyze.ts';
+import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -117,6 +119,47 @@ export async function runDecompose(args: string[]): Promise<number> {
 				: decompositionMarkdown(result),
 			values.out
 		);
+		return 0;
+	});
+}
+
+const ANALYZE_USAGE = `usage: bedside analyze <export-dir> [--format json] [--seed N] [--out FILE]
+
+  Reads a study export (shared/spec/export-format.md) and writes the analysis as JSON
+  (shared/spec/analysis.md §7). The seed defaults to the analysis plan's.`;
+
+export async function runAnalyze(args: string[]): Promise<number> {
+	return runSubcommand('bedside analyze', ANALYZE_USAGE, async () => {
+		const { values, positionals } = parseOptions(args, {
+			format: { type: 'string', default: 'json' },
+			seed: { type: 'string' },
+			out: { type: 'string' }
+		});
+		if (positionals.length !== 1) throw new UsageError('give one export folder');
+		if (values.format !== 'json')
+			throw new UsageError(
+				'--format json is available now; the md and html report are not built yet'
+			);
+		const seed = values.seed === undefined ? undefined : Number(values.seed);
+		if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
+			throw new UsageError('--seed must be a whole number ≥ 0');
+		const dir = positionals[0]!;
+		if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+			throw new UsageError(
+				`${dir} is not an export folder (reading a .zip or a study slug from the database is not built yet)`
+			);
+		}
+		let data;
+		try {
+			data = readExportDir(dir);
+		} catch (error) {
+			if (error instanceof ExportError) {
+				console.error(`bedside analyze: ${dir}: ${error.message}`);
+				return 1;
+			}
+			throw error;
+		}
+		writeOut(JSON.stringify(analyze(data, { seed }), null, 2), values.out);
 		return 0;
 	});
 }

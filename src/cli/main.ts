@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { ConfigError } from '../lib/server/config.ts';
-import { runDecompose, runPower } from './analysis-commands.ts';
+import { runAnalyze, runDecompose, runPower } from './analysis-commands.ts';
 import { runCard } from './card.ts';
 import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
@@ -18,6 +18,10 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	},
 	card: { run: runCard, help: 'validate, import, export BenchmarkCards' },
 	user: { run: runUser, help: 'create accounts and grant roles in studies' },
+	analyze: {
+		run: runAnalyze,
+		help: 'analyse a study export: arms, effects, decision mediation, CONSORT (JSON)'
+	},
 	power: { run: runPower, help: 'sample size, power or detectable difference for two proportions' },
 	decompose: {
 		run: runDecompose,

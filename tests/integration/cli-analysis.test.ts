@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/server.ts';
+import { writeSyntheticExport } from '../helpers/synthetic-export.ts';
 
 const run = promisify(execFile);
 
@@ -117,5 +118,35 @@ describe('bedside decompose', () => {
 		expect(result.code).toBe(1);
 		expect(result.stderr).toContain(`${file}: 1 problem(s)`);
 		expect(result.stderr).toContain('stages[1].p: must be ≤ 1');
+	});
+});
+
+describe('bedside analyze', () => {
+	it('analyses an export folder to JSON, and reports a broken one by file, row and column', async () => {
+		const dir = tempDir('bedside-analyze-');
+		writeSyntheticExport(dir, {
+			participantsPerArm: 60,
+			llmAccuracy: 0.8,
+			uptake: 0.5,
+			ownAccuracy: 0.4,
+			benchmarkRuns: 5,
+			seed: 'cli'
+		});
+		const ok = await bedside('analyze', dir, '--seed', '3');
+		expect(ok.code).toBe(0);
+		const result = JSON.parse(ok.stdout);
+		expect(result).toMatchObject({
+			format: 'bedside-analysis/1',
+			seed: 3,
+			consort: { consented: 120 }
+		});
+		expect(result.mediation[0].gap.method).toBe('newcombe-paired-score');
+		fs.writeFileSync(
+			path.join(dir, 'episodes.csv'),
+			fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8').replace(/,s1,/, ',s99,')
+		);
+		const bad = await bedside('analyze', dir);
+		expect(bad.code).toBe(1);
+		expect(bad.stderr).toMatch(/episodes\.csv row \d+ column scenario_id: unknown scenario "s99"/);
 	});
 });

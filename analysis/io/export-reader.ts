@@ -1,0 +1,433 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+
+// Reads a study export (shared/spec/export-format.md) into typed rows, checking everything the
+// analysis relies on. Every problem names its file, row (as a spreadsheet shows it: the header is
+// row 1) and column; nothing is analysed until the whole export is clean.
+
+export interface ExportProblem {
+	file: string;
+	row?: number;
+	column?: string;
+	message: string;
+}
+
+export class ExportError extends Error {
+	constructor(readonly problems: ExportProblem[]) {
+		super(
+			`the export has ${problems.length} problem(s):\n` +
+				problems
+					.slice(0, 50)
+					.map(
+						(p) =>
+							`  ${p.file}${p.row ? ` row ${p.row}` : ''}${p.column ? ` column ${p.column}` : ''}: ${p.message}`
+					)
+					.join('\n') +
+				(problems.length > 50 ? `\n  … and ${problems.length - 50} more` : '')
+		);
+		this.name = 'ExportError';
+	}
+}
+
+export interface ArmInfo {
+	id: string;
+	kind: 'control' | 'llm_assisted' | 'llm_alone' | 'other';
+	label: string;
+}
+
+export interface StudyInfo {
+	slug: string;
+	title: string;
+	protocolSha256: string | null;
+	preregistrationSha256: string | null;
+	dispositionScale: string[];
+	arms: ArmInfo[];
+	scenarios: { id: string; correctDisposition: string }[];
+	outcomes: { name: string; role: 'primary' | 'secondary'; kind: 'clinical' | 'proxy' }[];
+	plan: {
+		alpha: number;
+		test: 'chisq' | 'chisq_yates' | 'fisher';
+		bootstrap: number;
+		seed: number;
+	};
+}
+
+export interface Participant {
+	id: string;
+	arm: string;
+	stratum: string;
+	status: 'consented' | 'allocated' | 'in_progress' | 'completed' | 'withdrawn' | 'excluded';
+	exclusionReason: string;
+}
+
+export interface Episode {
+	participant: string;
+	episode: number;
+	scenario: string;
+	disposition: string | null;
+	dispositionCorrect: 0 | 1 | null;
+	conditionCorrect: 0 | 1 | null;
+	submitted: boolean;
+}
+
+export interface Measure {
+	participant: string;
+	episode: number | null;
+	measure: string;
+	kind: 'proxy' | 'clinical' | 'covariate';
+	value: number | null;
+	text: string;
+}
+
+export interface Recommendation {
+	source: 'conversation' | 'benchmark';
+	participant: string | null;
+	episode: number | null;
+	runId: string | null;
+	arm: string;
+	scenario: string;
+	coder: string;
+	disposition: string | null;
+	dispositionCorrect: 0 | 1 | null;
+	conditionCorrect: 0 | 1 | null;
+}
+
+export interface StudyExport {
+	study: StudyInfo;
+	participants: Participant[];
+	episodes: Episode[];
+	measures: Measure[];
+	recommendations: Recommendation[];
+}
+
+const REQUIRED: Record<string, string[]> = {
+	'participants.csv': [
+		'participant_id',
+		'arm_id',
+		'stratum',
+		'status',
+		'consented_at',
+		'allocated_at',
+		'completed_at',
+		'exclusion_reason'
+	],
+	'episodes.csv': [
+		'participant_id',
+		'episode',
+		'scenario_id',
+		'disposition',
+		'disposition_correct',
+		'conditions_text',
+		'conditions_coded',
+		'condition_correct',
+		'started_at',
+		'submitted_at'
+	],
+	'measures.csv': ['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at'],
+	'recommendations.csv': [
+		'source',
+		'participant_id',
+		'episode',
+		'run_id',
+		'arm_id',
+		'scenario_id',
+		'coder',
+		'disposition',
+		'disposition_correct',
+		'conditions_coded',
+		'condition_correct'
+	]
+};
+
+const DEFAULT_PLAN = { alpha: 0.05, test: 'chisq' as const, bootstrap: 2000, seed: 20261122 };
+
+/** Reads an export folder. Throws ExportError with every problem found. */
+export function readExportDir(dir: string): StudyExport {
+	const problems: ExportProblem[] = [];
+	const study = readStudyJson(dir, problems);
+	const tables = Object.fromEntries(
+		Object.keys(REQUIRED).map((file) => [file, readCsv(dir, file, problems)])
+	);
+	if (problems.length > 0 || !study) throw new ExportError(problems);
+
+	const arms = new Set(study.arms.map((a) => a.id));
+	const scenarios = new Set(study.scenarios.map((s) => s.id));
+	const scale = new Set(study.dispositionScale);
+	const check = (ok: boolean, file: string, row: number, column: string, message: string) => {
+		if (!ok) problems.push({ file, row, column, message });
+	};
+	const binary = (value: string, file: string, row: number, column: string): 0 | 1 | null => {
+		if (value === '') return null;
+		check(value === '0' || value === '1', file, row, column, `must be 0 or 1 (got "${value}")`);
+		return value === '1' ? 1 : 0;
+	};
+	const integer = (value: string, file: string, row: number, column: string): number | null => {
+		if (value === '') return null;
+		const n = Number(value);
+		check(
+			Number.isInteger(n) && n >= 1,
+			file,
+			row,
+			column,
+			`must be a whole number ≥ 1 (got "${value}")`
+		);
+		return n;
+	};
+
+	const participants: Participant[] = [];
+	const seen = new Set<string>();
+	for (const { row, r } of tables['participants.csv']!) {
+		const file = 'participants.csv';
+		check(r.participant_id !== '', file, row, 'participant_id', 'is empty');
+		check(
+			!seen.has(r.participant_id!),
+			file,
+			row,
+			'participant_id',
+			`"${r.participant_id}" appears twice`
+		);
+		seen.add(r.participant_id!);
+		check(
+			arms.has(r.arm_id!) || r.arm_id === '',
+			file,
+			row,
+			'arm_id',
+			`unknown arm id "${r.arm_id}" (study.json has ${[...arms].join(', ')})`
+		);
+		const statuses = [
+			'consented',
+			'allocated',
+			'in_progress',
+			'completed',
+			'withdrawn',
+			'excluded'
+		];
+		check(
+			statuses.includes(r.status!),
+			file,
+			row,
+			'status',
+			`must be one of ${statuses.join(', ')} (got "${r.status}")`
+		);
+		participants.push({
+			id: r.participant_id!,
+			arm: r.arm_id!,
+			stratum: r.stratum!,
+			status: r.status as Participant['status'],
+			exclusionReason: r.exclusion_reason!
+		});
+	}
+
+	const episodes: Episode[] = [];
+	for (const { row, r } of tables['episodes.csv']!) {
+		const file = 'episodes.csv';
+		check(
+			seen.has(r.participant_id!),
+			file,
+			row,
+			'participant_id',
+			`unknown participant "${r.participant_id}"`
+		);
+		check(
+			scenarios.has(r.scenario_id!),
+			file,
+			row,
+			'scenario_id',
+			`unknown scenario "${r.scenario_id}"`
+		);
+		check(
+			r.disposition === '' || scale.has(r.disposition!),
+			file,
+			row,
+			'disposition',
+			`"${r.disposition}" is not on the study's disposition scale`
+		);
+		episodes.push({
+			participant: r.participant_id!,
+			episode: integer(r.episode!, file, row, 'episode') ?? 0,
+			scenario: r.scenario_id!,
+			disposition: r.disposition || null,
+			dispositionCorrect: binary(r.disposition_correct!, file, row, 'disposition_correct'),
+			conditionCorrect: binary(r.condition_correct!, file, row, 'condition_correct'),
+			submitted: r.submitted_at !== ''
+		});
+	}
+
+	const measures: Measure[] = [];
+	for (const { row, r } of tables['measures.csv']!) {
+		const file = 'measures.csv';
+		check(
+			seen.has(r.participant_id!),
+			file,
+			row,
+			'participant_id',
+			`unknown participant "${r.participant_id}"`
+		);
+		check(
+			['proxy', 'clinical', 'covariate'].includes(r.kind!),
+			file,
+			row,
+			'kind',
+			`must be proxy, clinical or covariate (got "${r.kind}")`
+		);
+		const value = r.value === '' ? null : Number(r.value);
+		if (r.kind !== 'covariate')
+			check(
+				value !== null && Number.isFinite(value),
+				file,
+				row,
+				'value',
+				`must be a number for a ${r.kind} measure (got "${r.value}")`
+			);
+		measures.push({
+			participant: r.participant_id!,
+			episode: integer(r.episode!, file, row, 'episode'),
+			measure: r.measure!,
+			kind: r.kind as Measure['kind'],
+			value: value !== null && Number.isFinite(value) ? value : null,
+			text: r.value!
+		});
+	}
+
+	const recommendations: Recommendation[] = [];
+	for (const { row, r } of tables['recommendations.csv']!) {
+		const file = 'recommendations.csv';
+		check(
+			r.source === 'conversation' || r.source === 'benchmark',
+			file,
+			row,
+			'source',
+			`must be conversation or benchmark (got "${r.source}")`
+		);
+		if (r.source === 'conversation')
+			check(
+				seen.has(r.participant_id!),
+				file,
+				row,
+				'participant_id',
+				`unknown participant "${r.participant_id}"`
+			);
+		if (r.source === 'benchmark')
+			check(r.run_id !== '', file, row, 'run_id', 'is required for a benchmark row');
+		check(arms.has(r.arm_id!), file, row, 'arm_id', `unknown arm id "${r.arm_id}"`);
+		check(
+			scenarios.has(r.scenario_id!),
+			file,
+			row,
+			'scenario_id',
+			`unknown scenario "${r.scenario_id}"`
+		);
+		check(
+			/^(rule|model:.+|person:.+)$/.test(r.coder!),
+			file,
+			row,
+			'coder',
+			`must be rule, model:<name> or person:<id> (got "${r.coder}")`
+		);
+		recommendations.push({
+			source: r.source as Recommendation['source'],
+			participant: r.participant_id || null,
+			episode: integer(r.episode!, file, row, 'episode'),
+			runId: r.run_id || null,
+			arm: r.arm_id!,
+			scenario: r.scenario_id!,
+			coder: r.coder!,
+			disposition: r.disposition || null,
+			dispositionCorrect: binary(r.disposition_correct!, file, row, 'disposition_correct'),
+			conditionCorrect: binary(r.condition_correct!, file, row, 'condition_correct')
+		});
+	}
+	if (problems.length > 0) throw new ExportError(problems);
+	return { study, participants, episodes, measures, recommendations };
+}
+
+function readCsv(
+	dir: string,
+	file: string,
+	problems: ExportProblem[]
+): { row: number; r: Record<string, string> }[] {
+	const full = path.join(dir, file);
+	if (!fs.existsSync(full)) {
+		problems.push({ file, message: 'is missing' });
+		return [];
+	}
+	let records: string[][];
+	try {
+		records = parse(fs.readFileSync(full, 'utf8'), {
+			bom: true,
+			relax_column_count: false,
+			skip_empty_lines: true
+		});
+	} catch (error) {
+		problems.push({ file, message: `is not valid CSV: ${(error as Error).message}` });
+		return [];
+	}
+	const [header = [], ...rows] = records;
+	const missing = REQUIRED[file]!.filter((c) => !header.includes(c));
+	for (const column of missing)
+		problems.push({ file, row: 1, column, message: 'required column is missing' });
+	if (missing.length > 0) return [];
+	return rows.map((cells, i) => ({
+		row: i + 2,
+		r: Object.fromEntries(header.map((h, j) => [h, cells[j] ?? '']))
+	}));
+}
+
+function readStudyJson(dir: string, problems: ExportProblem[]): StudyInfo | undefined {
+	const file = 'study.json';
+	let raw: Record<string, unknown>;
+	try {
+		raw = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+	} catch (error) {
+		problems.push({
+			file,
+			message: fs.existsSync(path.join(dir, file))
+				? `is not valid JSON: ${(error as Error).message}`
+				: 'is missing'
+		});
+		return undefined;
+	}
+	const at = (column: string, message: string) => problems.push({ file, column, message });
+	if (raw.format !== 'bedside-export/1')
+		at('format', `must be "bedside-export/1" (got ${JSON.stringify(raw.format)})`);
+	const s = (raw.study ?? {}) as Record<string, unknown>;
+	const arms = Array.isArray(raw.arms) ? (raw.arms as Record<string, unknown>[]) : [];
+	if (arms.length === 0) at('arms', 'must list the arms');
+	const kinds = ['control', 'llm_assisted', 'llm_alone', 'other'];
+	arms.forEach((a, i) => {
+		if (typeof a.id !== 'string' || a.id === '') at(`arms[${i}].id`, 'is required');
+		if (!kinds.includes(a.kind as string))
+			at(`arms[${i}].kind`, `must be one of ${kinds.join(', ')}`);
+	});
+	const scale = Array.isArray(raw.disposition_scale) ? (raw.disposition_scale as string[]) : [];
+	if (scale.length < 2) at('disposition_scale', 'must list at least two levels');
+	const scenarios = Array.isArray(raw.scenarios)
+		? (raw.scenarios as Record<string, unknown>[])
+		: [];
+	scenarios.forEach((x, i) => {
+		if (!scale.includes(x.correct_disposition as string))
+			at(`scenarios[${i}].correct_disposition`, 'must be on the disposition scale');
+	});
+	const plan = { ...DEFAULT_PLAN, ...((raw.analysis_plan ?? {}) as Partial<typeof DEFAULT_PLAN>) };
+	if (!['chisq', 'chisq_yates', 'fisher'].includes(plan.test))
+		at('analysis_plan.test', 'must be chisq, chisq_yates or fisher');
+	return {
+		slug: String(s.slug ?? ''),
+		title: String(s.title ?? ''),
+		protocolSha256: (s.protocol_sha256 as string) ?? null,
+		preregistrationSha256: (s.preregistration_sha256 as string) ?? null,
+		dispositionScale: scale,
+		arms: arms.map((a) => ({
+			id: String(a.id),
+			kind: a.kind as ArmInfo['kind'],
+			label: String(a.label ?? a.id)
+		})),
+		scenarios: scenarios.map((x) => ({
+			id: String(x.id),
+			correctDisposition: String(x.correct_disposition)
+		})),
+		outcomes: (Array.isArray(raw.outcomes) ? raw.outcomes : []) as StudyInfo['outcomes'],
+		plan
+	};
+}

@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import seedrandom from 'seedrandom';
+
+// A study export with known truth, for the analysis tests. The assistant recommends the correct
+// disposition with probability llmAccuracy; a participant takes the advice with probability
+// uptake, and otherwise decides alone: correct with probability ownAccuracy, else a wrong level
+// other than the one recommended. So, for the LLM arm:
+//   P(L = 1) = llmAccuracy;  P(Y = 1) = uptake·llmAccuracy + (1 − uptake)·ownAccuracy
+//   P(U = 1) = uptake + (1 − uptake)·llmAccuracy·ownAccuracy
+
+export interface Truth {
+	participantsPerArm: number;
+	llmAccuracy: number;
+	uptake: number;
+	ownAccuracy: number;
+	benchmarkRuns: number;
+	seed: string;
+}
+
+export const SCALE = [
+	'self_care',
+	'routine_gp',
+	'urgent_primary_care',
+	'emergency_department',
+	'ambulance'
+];
+const SCENARIOS = [
+	{ id: 's1', correct: 'self_care' },
+	{ id: 's2', correct: 'routine_gp' },
+	{ id: 's3', correct: 'emergency_department' },
+	{ id: 's4', correct: 'ambulance' }
+];
+
+const csv = (rows: (string | number)[][]) =>
+	rows
+		.map((r) =>
+			r
+				.map((c) => (/[",\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c)))
+				.join(',')
+		)
+		.join('\n') + '\n';
+
+export function expected(t: Truth) {
+	return {
+		L: t.llmAccuracy,
+		Y: t.uptake * t.llmAccuracy + (1 - t.uptake) * t.ownAccuracy,
+		U: t.uptake + (1 - t.uptake) * t.llmAccuracy * t.ownAccuracy
+	};
+}
+
+export function writeSyntheticExport(dir: string, t: Truth): void {
+	const random = seedrandom(t.seed);
+	const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+	const wrong = (correct: string, not?: string) =>
+		pick(SCALE.filter((d) => d !== correct && d !== not));
+	fs.mkdirSync(dir, { recursive: true });
+	fs.writeFileSync(
+		path.join(dir, 'study.json'),
+		JSON.stringify({
+			format: 'bedside-export/1',
+			study: {
+				slug: 'synthetic',
+				title: 'Synthetic study',
+				protocol_sha256: 'x',
+				preregistration_sha256: null
+			},
+			disposition_scale: SCALE,
+			arms: [
+				{ id: 'control', kind: 'control', label: 'Control' },
+				{ id: 'llm', kind: 'llm_assisted', label: 'LLM', model: 'fake' }
+			],
+			scenarios: SCENARIOS.map((s) => ({
+				id: s.id,
+				title: s.id,
+				correct_disposition: s.correct,
+				relevant_conditions: []
+			})),
+			outcomes: [{ name: 'disposition_correct', role: 'primary', kind: 'clinical' }],
+			analysis_plan: { alpha: 0.05, test: 'chisq', bootstrap: 200, seed: 1 }
+		})
+	);
+	const participants: (string | number)[][] = [
+		[
+			'participant_id',
+			'arm_id',
+			'stratum',
+			'status',
+			'consented_at',
+			'allocated_at',
+			'completed_at',
+			'exclusion_reason'
+		]
+	];
+	const episodes: (string | number)[][] = [
+		[
+			'participant_id',
+			'episode',
+			'scenario_id',
+			'disposition',
+			'disposition_correct',
+			'conditions_text',
+			'conditions_coded',
+			'condition_correct',
+			'started_at',
+			'submitted_at'
+		]
+	];
+	const recommendations: (string | number)[][] = [
+		[
+			'source',
+			'participant_id',
+			'episode',
+			'run_id',
+			'arm_id',
+			'scenario_id',
+			'coder',
+			'disposition',
+			'disposition_correct',
+			'conditions_coded',
+			'condition_correct'
+		]
+	];
+	const at = '2026-11-22T10:00:00Z';
+	let id = 0;
+	for (const arm of ['control', 'llm']) {
+		for (let i = 0; i < t.participantsPerArm; i++) {
+			const pid = `p${++id}`;
+			participants.push([pid, arm, '', 'completed', at, at, at, '']);
+			const scenario = pick(SCENARIOS);
+			let decision: string;
+			if (arm === 'llm') {
+				const rec = random() < t.llmAccuracy ? scenario.correct : wrong(scenario.correct);
+				recommendations.push([
+					'conversation',
+					pid,
+					1,
+					'',
+					'llm',
+					scenario.id,
+					'rule',
+					rec,
+					rec === scenario.correct ? 1 : 0,
+					'',
+					''
+				]);
+				decision =
+					random() < t.uptake
+						? rec
+						: random() < t.ownAccuracy
+							? scenario.correct
+							: wrong(scenario.correct, rec);
+			} else {
+				decision = random() < t.ownAccuracy ? scenario.correct : wrong(scenario.correct);
+			}
+			episodes.push([
+				pid,
+				1,
+				scenario.id,
+				decision,
+				decision === scenario.correct ? 1 : 0,
+				'',
+				'',
+				'',
+				at,
+				at
+			]);
+		}
+	}
+	for (const s of SCENARIOS) {
+		for (let r = 0; r < t.benchmarkRuns; r++) {
+			const rec = random() < t.llmAccuracy ? s.correct : wrong(s.correct);
+			recommendations.push([
+				'benchmark',
+				'',
+				'',
+				`run-${s.id}-${r}`,
+				'llm',
+				s.id,
+				'rule',
+				rec,
+				rec === s.correct ? 1 : 0,
+				'',
+				''
+			]);
+		}
+	}
+	fs.writeFileSync(path.join(dir, 'participants.csv'), csv(participants));
+	fs.writeFileSync(path.join(dir, 'episodes.csv'), csv(episodes));
+	fs.writeFileSync(path.join(dir, 'recommendations.csv'), csv(recommendations));
+	fs.writeFileSync(
+		path.join(dir, 'measures.csv'),
+		csv([['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at']])
+	);
+}

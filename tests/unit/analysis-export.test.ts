@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import seedrandom from 'seedrandom';
+import { describe, expect, it } from 'vitest';
+import { analyze, cohenKappa } from '../../analysis/analyze.ts';
+import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
+import { newcombePaired } from '../../analysis/stats/proportions.ts';
+import { tempDir } from '../helpers/server.ts';
+import { expected, writeSyntheticExport, type Truth } from '../helpers/synthetic-export.ts';
+
+const TRUTH: Truth = {
+	participantsPerArm: 3000,
+	llmAccuracy: 0.8,
+	uptake: 0.5,
+	ownAccuracy: 0.4,
+	benchmarkRuns: 200,
+	seed: 'recover'
+};
+
+describe('reading an export', () => {
+	it('names the file, row and column of every problem, and reads nothing half', () => {
+		const dir = tempDir('bedside-export-');
+		writeSyntheticExport(dir, { ...TRUTH, participantsPerArm: 3, benchmarkRuns: 1 });
+		const episodes = fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8').split('\n');
+		episodes[2] = episodes[2]!.replace(/,([01]),,,/, ',maybe,,,'); // row 3: a non-binary outcome
+		fs.writeFileSync(path.join(dir, 'episodes.csv'), episodes.join('\n'));
+		const participants = fs
+			.readFileSync(path.join(dir, 'participants.csv'), 'utf8')
+			.replace('p1,control', 'p1,placebo');
+		fs.writeFileSync(path.join(dir, 'participants.csv'), participants);
+		fs.writeFileSync(path.join(dir, 'measures.csv'), 'participant_id,episode,measure,value\n');
+		const error = (() => {
+			try {
+				readExportDir(dir);
+			} catch (e) {
+				return e as ExportError;
+			}
+		})();
+		expect(error).toBeInstanceOf(ExportError);
+		expect(error!.problems).toEqual(
+			expect.arrayContaining([
+				{ file: 'measures.csv', row: 1, column: 'kind', message: 'required column is missing' },
+				{
+					file: 'measures.csv',
+					row: 1,
+					column: 'recorded_at',
+					message: 'required column is missing'
+				}
+			])
+		);
+		// Fix the missing columns: the row-level problems then show.
+		fs.writeFileSync(
+			path.join(dir, 'measures.csv'),
+			'participant_id,episode,measure,kind,value,recorded_at\n'
+		);
+		const second = (() => {
+			try {
+				readExportDir(dir);
+			} catch (e) {
+				return e as ExportError;
+			}
+		})();
+		expect(second!.problems).toEqual([
+			{
+				file: 'participants.csv',
+				row: 2,
+				column: 'arm_id',
+				message: 'unknown arm id "placebo" (study.json has control, llm)'
+			},
+			{
+				file: 'episodes.csv',
+				row: 3,
+				column: 'disposition_correct',
+				message: 'must be 0 or 1 (got "maybe")'
+			}
+		]);
+	});
+});
+
+describe('analysis on a simulated study with known truth', () => {
+	const dir = tempDir('bedside-truth-');
+	writeSyntheticExport(dir, TRUTH);
+	const result = analyze(readExportDir(dir), { seed: 11 });
+	const truth = expected(TRUTH);
+	const m = result.mediation.find((x) => x.arm === 'llm' && x.outcome === 'disposition_correct')!;
+
+	it('recovers the LLM accuracy, the users’ accuracy, the gap and the uptake it was given', () => {
+		expect(m.llm_in_conversation.p!).toBeCloseTo(truth.L, 1);
+		expect(m.users.p!).toBeCloseTo(truth.Y, 1);
+		expect(m.uptake.p!).toBeCloseTo(truth.U, 1);
+		expect(m.llm_alone!.p).toBeCloseTo(truth.L, 1);
+		for (const [estimate, ci, target] of [
+			[m.llm_in_conversation.p!, m.llm_in_conversation.ci, truth.L],
+			[m.users.p!, m.users.ci, truth.Y],
+			[m.gap!.diff, m.gap!.ci, truth.L - truth.Y]
+		] as const) {
+			expect(ci[0]).toBeLessThan(estimate);
+			expect(ci[1]).toBeGreaterThan(estimate);
+			expect(ci[0] - 0.02).toBeLessThan(target);
+			expect(ci[1] + 0.02).toBeGreaterThan(target);
+		}
+		// The split adds up: mean(L) − mean(Y) = not taken up − right despite wrong advice.
+		expect(m.advice_not_taken_up! - m.right_despite_wrong_advice!).toBeCloseTo(m.gap!.diff, 12);
+		expect(m.gap!.p_value!).toBeLessThan(0.001);
+	});
+
+	it('counts CONSORT and compares the arm with control with the planned test', () => {
+		expect(result.consort).toMatchObject({
+			consented: 6000,
+			allocated: { control: 3000, llm: 3000 },
+			analysed: { control: 3000, llm: 3000 }
+		});
+		const effect = result.effects.find(
+			(e) => e.arm === 'llm' && e.outcome === 'disposition_correct'
+		)!;
+		expect(effect.diff).toBeCloseTo(truth.Y - TRUTH.ownAccuracy, 1);
+		expect(effect).toMatchObject({ vs: 'control', test: 'chisq', method: 'newcombe-hybrid-score' });
+	});
+
+	it('gives byte-identical output for the same seed', () => {
+		const again = analyze(readExportDir(dir), { seed: 11 });
+		expect(JSON.stringify(again)).toBe(JSON.stringify(result));
+		expect(result.seed).toBe(11);
+	});
+
+	it('covers the true mediation gap in about 95% of 400 simulated studies', () => {
+		const random = seedrandom('coverage');
+		const { L, Y } = expected({ ...TRUTH });
+		let covered = 0;
+		for (let rep = 0; rep < 400; rep++) {
+			let a = 0,
+				b = 0,
+				c = 0,
+				d = 0;
+			for (let i = 0; i < 150; i++) {
+				const l = random() < TRUTH.llmAccuracy;
+				const y = random() < TRUTH.uptake ? l : random() < TRUTH.ownAccuracy;
+				if (l && y) a++;
+				else if (l) b++;
+				else if (y) c++;
+				else d++;
+			}
+			const { ci } = newcombePaired(a, b, c, d);
+			if (ci[0] <= L - Y && L - Y <= ci[1]) covered++;
+		}
+		expect(covered / 400).toBeGreaterThanOrEqual(0.92);
+		expect(covered / 400).toBeLessThanOrEqual(0.98);
+	});
+});
+
+describe("Cohen's kappa", () => {
+	it('matches a worked table: 20 both yes, 5 and 10 disagreeing, 15 both no gives 0.4', () => {
+		// po = 35/50 = 0.7; pe = 0.5·0.6 + 0.5·0.4 = 0.5; kappa = (0.7 − 0.5)/(1 − 0.5) = 0.4
+		const pairs: [0 | 1, 0 | 1][] = [
+			...Array<[1, 1]>(20).fill([1, 1]),
+			...Array<[1, 0]>(5).fill([1, 0]),
+			...Array<[0, 1]>(10).fill([0, 1]),
+			...Array<[0, 0]>(15).fill([0, 0])
+		];
+		expect(cohenKappa(pairs)).toBeCloseTo(0.4, 12);
+	});
+});
