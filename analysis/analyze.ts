@@ -1,5 +1,6 @@
 import seedrandom from 'seedrandom';
 import type { Episode, Recommendation, StudyExport } from './io/export-reader.ts';
+import { adjustedOddsRatios, proxyBlock, type ProxyRow } from './proxies.ts';
 import { sampleSizeTwoProportions } from './stats/power.ts';
 import {
 	chisqTwoProportions,
@@ -106,6 +107,18 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 	const effects: Record<string, unknown>[] = [];
 	if (control) {
 		for (const o of outcomes) {
+			const modelRows = analysed
+				.filter((e) => outcomeOf(e, o) !== null && armOf.get(e.participant))
+				.map((e) => ({
+					arm: armOf.get(e.participant)!,
+					scenario: e.scenario,
+					outcome: outcomeOf(e, o)!
+				}));
+			const armLevels = [
+				control.id,
+				...peopleArms.filter((a) => a.id !== control.id).map((a) => a.id)
+			];
+			const adjustedByArm = adjustedOddsRatios(modelRows, armLevels);
 			const c = binaryValues(episodesOfArm(control.id), o);
 			const rows = peopleArms
 				.filter((a) => a.id !== control.id)
@@ -133,7 +146,7 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 						test,
 						method: 'newcombe-hybrid-score',
 						odds_ratio: { estimate: or.oddsRatio, ci: or.ci, method: 'woolf' },
-						adjusted: null as null
+						adjusted: adjustedByArm.get(a.id) ?? null
 					};
 				})
 				.filter((r) => r !== null);
@@ -218,15 +231,20 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 		effects,
 		triage,
 		mediation,
-		proxies: [] as unknown[],
+		proxies: proxyMeasures(data, analysed, armOf, outcomes).flatMap(({ proxy, outcome, rows }) =>
+			proxyBlock(
+				proxy,
+				outcome,
+				rows,
+				control?.id,
+				peopleArms.map((a) => a.id),
+				study.plan.bootstrap,
+				seed
+			)
+		),
 		decomposition: null,
 		power: powerBlock,
-		not_yet_computed: [
-			'adjusted logistic regression',
-			'cluster-robust variants',
-			'proxies (Spearman, AUC, Prentice, PTE)',
-			'balance'
-		]
+		not_yet_computed: ['cluster-robust variants', 'balance']
 	};
 }
 
@@ -358,4 +376,43 @@ function mediationBlock(
 		right_despite_wrong_advice: pL !== null && yGivenL0 !== null ? (1 - pL) * yGivenL0 : null,
 		coder_agreement_kappa: cohenKappa(kappaPairs)
 	};
+}
+
+/** Each episode-level proxy measure joined with each binary clinical outcome of the analysed episodes. */
+function proxyMeasures(
+	data: StudyExport,
+	analysed: Episode[],
+	armOf: Map<string, string>,
+	outcomes: BinaryOutcome[]
+) {
+	const names = [
+		...new Set(
+			data.measures
+				.filter((m) => m.kind === 'proxy' && m.episode !== null && m.value !== null)
+				.map((m) => m.measure)
+		)
+	].sort();
+	const episodeKey = (participant: string, episode: number) => `${participant}\u0000${episode}`;
+	const byEpisode = new Map(analysed.map((e) => [episodeKey(e.participant, e.episode), e]));
+	return names
+		.flatMap((proxy) =>
+			outcomes.map((outcome) => {
+				const rows: ProxyRow[] = [];
+				for (const m of data.measures) {
+					if (m.measure !== proxy || m.kind !== 'proxy' || m.episode === null || m.value === null)
+						continue;
+					const e = byEpisode.get(episodeKey(m.participant, m.episode));
+					const y = e && outcomeOf(e, outcome);
+					if (e && y !== null && y !== undefined)
+						rows.push({
+							arm: armOf.get(e.participant)!,
+							scenario: e.scenario,
+							proxy: m.value,
+							outcome: y
+						});
+				}
+				return { proxy, outcome, rows };
+			})
+		)
+		.filter((p) => p.rows.length >= 4);
 }

@@ -16,6 +16,8 @@ export interface Truth {
 	ownAccuracy: number;
 	benchmarkRuns: number;
 	seed: string;
+	/** Write two proxies per episode: `confidence` tracks the outcome (3 + 2·Y + noise); `helpfulness` is moved by the LLM arm alone (4 + 1.5·llm + noise). */
+	proxies?: boolean;
 }
 
 export const SCALE = [
@@ -121,6 +123,11 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 			'condition_correct'
 		]
 	];
+	const measures: (string | number)[][] = [
+		['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at']
+	];
+	const noise = () => Math.round((random() + random() + random() - 1.5) * 2);
+	const clamp = (x: number) => Math.min(7, Math.max(1, x));
 	const at = '2026-11-22T10:00:00Z';
 	let id = 0;
 	for (const arm of ['control', 'llm']) {
@@ -153,18 +160,19 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 			} else {
 				decision = random() < t.ownAccuracy ? scenario.correct : wrong(scenario.correct);
 			}
-			episodes.push([
-				pid,
-				1,
-				scenario.id,
-				decision,
-				decision === scenario.correct ? 1 : 0,
-				'',
-				'',
-				'',
-				at,
-				at
-			]);
+			const y = decision === scenario.correct ? 1 : 0;
+			episodes.push([pid, 1, scenario.id, decision, y, '', '', '', at, at]);
+			if (t.proxies) {
+				measures.push([pid, 1, 'confidence', 'proxy', clamp(3 + 2 * y + noise()), at]);
+				measures.push([
+					pid,
+					1,
+					'helpfulness',
+					'proxy',
+					clamp(4 + (arm === 'llm' ? 1.5 : 0) + noise()),
+					at
+				]);
+			}
 		}
 	}
 	for (const s of SCENARIOS) {
@@ -188,8 +196,5 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 	fs.writeFileSync(path.join(dir, 'participants.csv'), csv(participants));
 	fs.writeFileSync(path.join(dir, 'episodes.csv'), csv(episodes));
 	fs.writeFileSync(path.join(dir, 'recommendations.csv'), csv(recommendations));
-	fs.writeFileSync(
-		path.join(dir, 'measures.csv'),
-		csv([['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at']])
-	);
+	fs.writeFileSync(path.join(dir, 'measures.csv'), csv(measures));
 }

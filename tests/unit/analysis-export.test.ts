@@ -160,3 +160,46 @@ describe("Cohen's kappa", () => {
 		expect(cohenKappa(pairs)).toBeCloseTo(0.4, 12);
 	});
 });
+
+describe('proxies on a simulated study with known truth', () => {
+	// The LLM arm helps nobody here (its advice is as good as people's own: Y = 0.4 in both arms),
+	// yet it raises the helpfulness rating; confidence tracks the outcome in every arm.
+	const dir = tempDir('bedside-proxy-');
+	writeSyntheticExport(dir, {
+		participantsPerArm: 1500,
+		llmAccuracy: 0.4,
+		uptake: 0.5,
+		ownAccuracy: 0.4,
+		benchmarkRuns: 10,
+		seed: 'proxy',
+		proxies: true
+	});
+	const result = analyze(readExportDir(dir), { seed: 5 });
+	const block = (proxy: string) =>
+		result.proxies.find((p) => p.proxy === proxy && p.outcome === 'disposition_correct')!;
+
+	it('finds that confidence tracks the outcome (high rho and AUC) and helpfulness does not', () => {
+		expect(block('confidence').spearman.rho).toBeGreaterThan(0.5);
+		expect(block('confidence').auc!.estimate).toBeGreaterThan(0.8);
+		expect(Math.abs(block('helpfulness').spearman.rho)).toBeLessThan(0.1);
+	});
+
+	it('flags helpfulness as discordant: the arm moves the proxy, not the outcome', () => {
+		const effect = block('helpfulness').effects.find((e) => e.arm === 'llm')!;
+		expect(effect.proxy_diff.diff).toBeCloseTo(1.5, 0);
+		expect(effect.proxy_diff.ci[0]).toBeGreaterThan(0);
+		expect(effect.outcome_diff.ci[0]).toBeLessThan(0);
+		expect(effect.outcome_diff.ci[1]).toBeGreaterThan(0);
+		expect(effect.discordant).toBe(true);
+		expect(effect.prentice.treatment_affects_proxy.p_value).toBeLessThan(1e-6);
+	});
+
+	it('reports adjusted odds ratios with scenario fixed effects beside each unadjusted effect', () => {
+		const effect = result.effects.find((e) => e.arm === 'llm') as {
+			adjusted: { odds_ratio: number; ci: [number, number]; method: string };
+		};
+		expect(effect.adjusted.method).toBe('logistic-scenario-fixed-effects');
+		expect(effect.adjusted.ci[0]).toBeLessThan(1);
+		expect(effect.adjusted.ci[1]).toBeGreaterThan(1);
+	});
+});

@@ -1,0 +1,212 @@
+import seedrandom from 'seedrandom';
+import { aucDeLong, spearman, welch } from './stats/association.ts';
+import { zCritical } from './stats/distributions.ts';
+import { designMatrix, logisticRegression } from './stats/logistic.ts';
+import { newcombeHybrid, chisqTwoProportions, type Interval } from './stats/proportions.ts';
+
+// Does the proxy track the outcome it stands in for? (shared/spec/analysis.md §3)
+
+export interface ProxyRow {
+	arm: string;
+	scenario: string;
+	proxy: number;
+	outcome: 0 | 1;
+}
+
+/** Logistic slope of T (and of Z when present) for Y ~ T [+ Z]; null when the fit is impossible. */
+function slopes(rows: ProxyRow[], treated: string, withProxy: boolean) {
+	const X = rows.map((r) =>
+		withProxy ? [1, r.arm === treated ? 1 : 0, r.proxy] : [1, r.arm === treated ? 1 : 0]
+	);
+	try {
+		const fit = logisticRegression(
+			X,
+			rows.map((r) => r.outcome)
+		);
+		return fit.converged ? fit : null;
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * Freedman's proportion of treatment effect explained, PTE = 1 − β(T | Z) / β(T), from logistic
+ * regressions Y ~ T and Y ~ T + Z (Freedman, Graubard & Schatzkin 1992), with a percentile
+ * bootstrap interval (seeded).
+ */
+export function pte(
+	rows: ProxyRow[],
+	treated: string,
+	bootstrap: number,
+	seed: number
+): { estimate: number | null; ci: Interval | null; method: string } {
+	const point = (rs: ProxyRow[]) => {
+		const t = slopes(rs, treated, false);
+		const tz = slopes(rs, treated, true);
+		if (!t || !tz || t.coefficients[1] === 0) return null;
+		return 1 - tz.coefficients[1]! / t.coefficients[1]!;
+	};
+	const estimate = point(rows);
+	if (estimate === null) return { estimate: null, ci: null, method: 'freedman-pte, not estimable' };
+	const random = seedrandom(`${seed}:pte:${treated}`);
+	const draws: number[] = [];
+	for (let b = 0; b < bootstrap; b++) {
+		const sample = rows.map(() => rows[Math.floor(random() * rows.length)]!);
+		const v = point(sample);
+		if (v !== null && Number.isFinite(v)) draws.push(v);
+	}
+	draws.sort((x, y) => x - y);
+	const ci: Interval | null =
+		draws.length >= 0.9 * bootstrap
+			? [
+					draws[Math.floor(0.025 * (draws.length - 1))]!,
+					draws[Math.ceil(0.975 * (draws.length - 1))]!
+				]
+			: null;
+	return {
+		estimate,
+		ci,
+		method: `freedman-pte, percentile-bootstrap (${draws.length} of ${bootstrap} resamples estimable)`
+	};
+}
+
+/** The proxies block for one proxy measure and one binary clinical outcome. */
+export function proxyBlock(
+	proxyName: string,
+	outcomeName: string,
+	rows: ProxyRow[],
+	control: string | undefined,
+	arms: string[],
+	bootstrap: number,
+	seed: number
+) {
+	const s = spearman(
+		rows.map((r) => r.proxy),
+		rows.map((r) => r.outcome)
+	);
+	const hasBoth = rows.some((r) => r.outcome === 1) && rows.some((r) => r.outcome === 0);
+	const auc = hasBoth
+		? aucDeLong(
+				rows.map((r) => r.proxy),
+				rows.map((r) => r.outcome)
+			)
+		: null;
+	const effects = control
+		? arms
+				.filter((a) => a !== control)
+				.map((arm) => {
+					const pair = rows.filter((r) => r.arm === arm || r.arm === control);
+					const a = pair.filter((r) => r.arm === arm);
+					const c = pair.filter((r) => r.arm === control);
+					if (a.length < 2 || c.length < 2) return null;
+					const proxyDiff = welch(
+						a.map((r) => r.proxy),
+						c.map((r) => r.proxy)
+					);
+					const xa = a.filter((r) => r.outcome === 1).length;
+					const xc = c.filter((r) => r.outcome === 1).length;
+					const outcomeDiff = newcombeHybrid(xa, a.length, xc, c.length);
+					const moves = (ci: Interval) => ci[0] > 0 || ci[1] < 0;
+					const discordant =
+						(moves(proxyDiff.ci) && !moves(outcomeDiff.ci)) ||
+						(moves(proxyDiff.ci) &&
+							moves(outcomeDiff.ci) &&
+							Math.sign(proxyDiff.diff) !== Math.sign(outcomeDiff.diff));
+					const z = slopes(pair, arm, true);
+					const yOnZ = (() => {
+						try {
+							return logisticRegression(
+								pair.map((r) => [1, r.proxy]),
+								pair.map((r) => r.outcome)
+							);
+						} catch {
+							return null;
+						}
+					})();
+					return {
+						arm,
+						n: pair.length,
+						proxy_diff: {
+							diff: proxyDiff.diff,
+							ci: proxyDiff.ci,
+							p_value: proxyDiff.pValue,
+							method: 'welch'
+						},
+						outcome_diff: {
+							diff: outcomeDiff.diff,
+							ci: outcomeDiff.ci,
+							method: 'newcombe-hybrid-score'
+						},
+						discordant,
+						pte: pte(pair, arm, bootstrap, seed),
+						prentice: {
+							treatment_affects_proxy: { p_value: proxyDiff.pValue },
+							treatment_affects_outcome: {
+								p_value: chisqTwoProportions(xa, a.length, xc, c.length).pValue
+							},
+							proxy_predicts_outcome: { p_value: yOnZ?.pValues[1] ?? null },
+							outcome_independent_given_proxy: { p_value: z?.pValues[1] ?? null }
+						}
+					};
+				})
+				.filter((e) => e !== null)
+		: [];
+	// Trial level: weighted regression of outcome effects on proxy effects across arms (≥ 3 points).
+	let trialR2: number | null = null;
+	if (effects.length >= 3) {
+		const w = effects.map((e) => e.n);
+		const x = effects.map((e) => e.proxy_diff.diff);
+		const y = effects.map((e) => e.outcome_diff.diff);
+		const W = w.reduce((s, v) => s + v, 0);
+		const mx = x.reduce((s, v, i) => s + w[i]! * v, 0) / W;
+		const my = y.reduce((s, v, i) => s + w[i]! * v, 0) / W;
+		const sxy = x.reduce((s, v, i) => s + w[i]! * (v - mx) * (y[i]! - my), 0);
+		const sxx = x.reduce((s, v, i) => s + w[i]! * (v - mx) ** 2, 0);
+		const syy = y.reduce((s, v, i) => s + w[i]! * (v - my) ** 2, 0);
+		trialR2 = sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : null;
+	}
+	return {
+		proxy: proxyName,
+		outcome: outcomeName,
+		spearman: { rho: s.rho, ci: s.ci, n: s.n, method: 'spearman, fisher-z interval' },
+		auc: auc ? { estimate: auc.estimate, ci: auc.ci, method: 'mann-whitney, delong' } : null,
+		effects,
+		trial_level_r2: trialR2
+	};
+}
+
+/** Adjusted odds ratio of each arm vs the reference arm, from Y ~ arm + scenario (Wald interval). */
+export function adjustedOddsRatios(
+	rows: { arm: string; scenario: string; outcome: 0 | 1 }[],
+	armLevels: string[]
+) {
+	const scenarios = [...new Set(rows.map((r) => r.scenario))].sort();
+	try {
+		const X = designMatrix([
+			{ values: rows.map((r) => r.arm), levels: armLevels },
+			{ values: rows.map((r) => r.scenario), levels: scenarios }
+		]);
+		const fit = logisticRegression(
+			X,
+			rows.map((r) => r.outcome)
+		);
+		const z = zCritical();
+		return new Map(
+			armLevels.slice(1).map((arm, i) => {
+				const b = fit.coefficients[i + 1]!;
+				const se = fit.standardErrors[i + 1]!;
+				return [
+					arm,
+					{
+						odds_ratio: Math.exp(b),
+						ci: [Math.exp(b - z * se), Math.exp(b + z * se)] as Interval,
+						p_value: fit.pValues[i + 1]!,
+						method: 'logistic-scenario-fixed-effects'
+					}
+				];
+			})
+		);
+	} catch {
+		return new Map();
+	}
+}

@@ -1,0 +1,96 @@
+import { pt, qt, zCritical } from './distributions.ts';
+import type { Interval } from './proportions.ts';
+
+/** Average ranks (ties get the mean of their positions), as R's `rank`. */
+export function ranks(values: number[]): number[] {
+	const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+	const out = new Array<number>(values.length);
+	for (let start = 0; start < order.length;) {
+		let end = start;
+		while (end + 1 < order.length && order[end + 1]!.v === order[start]!.v) end++;
+		for (let j = start; j <= end; j++) out[order[j]!.i] = (start + end) / 2 + 1;
+		start = end + 1;
+	}
+	return out;
+}
+
+function pearson(x: number[], y: number[]): number {
+	const n = x.length;
+	const mx = x.reduce((s, v) => s + v, 0) / n;
+	const my = y.reduce((s, v) => s + v, 0) / n;
+	let sxy = 0,
+		sxx = 0,
+		syy = 0;
+	for (let i = 0; i < n; i++) {
+		sxy += (x[i]! - mx) * (y[i]! - my);
+		sxx += (x[i]! - mx) ** 2;
+		syy += (y[i]! - my) ** 2;
+	}
+	return sxy / Math.sqrt(sxx * syy);
+}
+
+/**
+ * Spearman's rho (as R's `cor.test(method = "spearman")$estimate`), with a Fisher-z interval and
+ * the t-approximation p-value R uses when there are ties.
+ */
+export function spearman(
+	x: number[],
+	y: number[],
+	confidence = 0.95
+): { rho: number; ci: Interval; pValue: number; n: number } {
+	const n = x.length;
+	const rho = pearson(ranks(x), ranks(y));
+	const z = Math.atanh(rho);
+	const half = zCritical(confidence) / Math.sqrt(n - 3);
+	const t = rho * Math.sqrt((n - 2) / (1 - rho * rho));
+	return {
+		rho,
+		ci: [Math.tanh(z - half), Math.tanh(z + half)],
+		pValue: 2 * pt(-Math.abs(t), n - 2),
+		n
+	};
+}
+
+/**
+ * AUC of a score for a binary outcome (Mann–Whitney, ties counted half) with DeLong's standard
+ * error (DeLong, DeLong & Clarke-Pearson 1988) and a Wald interval clipped to [0, 1].
+ */
+export function aucDeLong(
+	score: number[],
+	outcome: (0 | 1)[],
+	confidence = 0.95
+): { estimate: number; se: number; ci: Interval } {
+	const pos = score.filter((_, i) => outcome[i] === 1);
+	const neg = score.filter((_, i) => outcome[i] === 0);
+	const psi = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0);
+	const v10 = pos.map((p) => neg.reduce((s, q) => s + psi(p, q), 0) / neg.length);
+	const v01 = neg.map((q) => pos.reduce((s, p) => s + psi(p, q), 0) / pos.length);
+	const estimate = v10.reduce((s, v) => s + v, 0) / pos.length;
+	const variance = (xs: number[]) => {
+		const m = xs.reduce((s, v) => s + v, 0) / xs.length;
+		return xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1);
+	};
+	const se = Math.sqrt(variance(v10) / pos.length + variance(v01) / neg.length);
+	const z = zCritical(confidence);
+	return { estimate, se, ci: [Math.max(0, estimate - z * se), Math.min(1, estimate + z * se)] };
+}
+
+/** Difference in means a − b with Welch's interval and p-value, as R's `t.test(a, b)`. */
+export function welch(
+	a: number[],
+	b: number[],
+	confidence = 0.95
+): { diff: number; ci: Interval; pValue: number; df: number } {
+	const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+	const variance = (xs: number[], m: number) =>
+		xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1);
+	const ma = mean(a),
+		mb = mean(b);
+	const va = variance(a, ma) / a.length,
+		vb = variance(b, mb) / b.length;
+	const se = Math.sqrt(va + vb);
+	const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+	const diff = ma - mb;
+	const q = qt(1 - (1 - confidence) / 2, df);
+	return { diff, ci: [diff - q * se, diff + q * se], pValue: 2 * pt(-Math.abs(diff / se), df), df };
+}

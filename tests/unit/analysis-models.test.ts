@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import r from '../fixtures/analysis/reference-models.json' with { type: 'json' };
+import { aucDeLong, spearman, welch } from '../../analysis/stats/association.ts';
+import { designMatrix, logisticRegression } from '../../analysis/stats/logistic.ts';
+
+// Reference: tests/fixtures/analysis/reference-models.json from reference-models.R (R's glm,
+// cor.test, t.test; DeLong written out in R). The data are in the fixture too.
+const close = (actual: number, expected: number, rel = 1e-6) =>
+	expect(Math.abs(actual - expected)).toBeLessThanOrEqual(
+		rel * Math.max(1e-12, Math.abs(expected))
+	);
+
+describe('models and associations, against R', () => {
+	it('logistic regression with arm and scenario indicators matches glm(family = binomial)', () => {
+		const X = designMatrix([
+			{ values: r.arm.map(String), levels: ['0', '1', '2'] },
+			{ values: r.scenario.map(String), levels: ['1', '2', '3', '4'] }
+		]);
+		const fit = logisticRegression(X, r.y);
+		expect(fit.converged).toBe(true);
+		fit.coefficients.forEach((b, i) => close(b, r.glm.estimate[i]!));
+		fit.standardErrors.forEach((se, i) => close(se, r.glm.se[i]!));
+		fit.pValues.forEach((p, i) => close(p, r.glm.p[i]!));
+	});
+
+	it("Spearman's rho and its p-value match cor.test(method = 'spearman')", () => {
+		const s = spearman(r.proxy, r.y);
+		close(s.rho, r.spearman.rho);
+		close(s.pValue, r.spearman.p, 1e-5);
+		expect(s.ci[0]).toBeLessThan(s.rho);
+		expect(s.ci[1]).toBeGreaterThan(s.rho);
+	});
+
+	it('AUC with the DeLong standard error', () => {
+		const a = aucDeLong(r.proxy, r.y as (0 | 1)[]);
+		close(a.estimate, r.auc.estimate);
+		close(a.se, r.auc.se);
+	});
+
+	it('Welch difference, interval and p-value match t.test', () => {
+		const w = welch(
+			r.proxy.filter((_, i) => r.arm[i] === 1),
+			r.proxy.filter((_, i) => r.arm[i] === 0)
+		);
+		close(w.diff, r.welch.diff);
+		close(w.df, r.welch.df);
+		close(w.ci[0], r.welch.ci[0]!);
+		close(w.ci[1], r.welch.ci[1]!);
+		close(w.pValue, r.welch.p);
+	});
+});
