@@ -40,19 +40,49 @@ export function pte(
 	bootstrap: number,
 	seed: number
 ): { estimate: number | null; ci: Interval | null; method: string } {
-	const point = (rs: ProxyRow[]) => {
-		const t = slopes(rs, treated, false);
-		const tz = slopes(rs, treated, true);
-		if (!t || !tz || t.coefficients[1] === 0) return null;
-		return 1 - tz.coefficients[1]! / t.coefficients[1]!;
+	// The fits need only the counts of each (T, Z, Y) pattern: grouped, weighted logistic
+	// regressions give the same estimates as row-level ones, and a bootstrap resample is a re-count.
+	const keys = new Map<string, number>();
+	const patterns: { t: number; z: number; y: number }[] = [];
+	const cellOf = new Int32Array(rows.length);
+	rows.forEach((r, i) => {
+		const t = r.arm === treated ? 1 : 0;
+		const key = `${t}|${r.proxy}|${r.outcome}`;
+		if (!keys.has(key)) {
+			keys.set(key, patterns.length);
+			patterns.push({ t, z: r.proxy, y: r.outcome });
+		}
+		cellOf[i] = keys.get(key)!;
+	});
+	const fit = (counts: Float64Array, withProxy: boolean) => {
+		const used = patterns.map((p, k) => ({ p, w: counts[k]! })).filter((c) => c.w > 0);
+		try {
+			const f = logisticRegression(
+				used.map(({ p }) => (withProxy ? [1, p.t, p.z] : [1, p.t])),
+				used.map(({ p }) => p.y),
+				used.map(({ w }) => w)
+			);
+			return f.converged ? f.coefficients[1]! : null;
+		} catch {
+			return null;
+		}
 	};
-	const estimate = point(rows);
+	const point = (counts: Float64Array) => {
+		const bT = fit(counts, false);
+		const bTZ = fit(counts, true);
+		return bT === null || bTZ === null || bT === 0 ? null : 1 - bTZ / bT;
+	};
+	const observed = new Float64Array(patterns.length);
+	for (const c of cellOf) observed[c]!++;
+	const estimate = point(observed);
 	if (estimate === null) return { estimate: null, ci: null, method: 'freedman-pte, not estimable' };
 	const random = seedrandom(`${seed}:pte:${treated}`);
 	const draws: number[] = [];
+	const counts = new Float64Array(patterns.length);
 	for (let b = 0; b < bootstrap; b++) {
-		const sample = rows.map(() => rows[Math.floor(random() * rows.length)]!);
-		const v = point(sample);
+		counts.fill(0);
+		for (let i = 0; i < rows.length; i++) counts[cellOf[Math.floor(random() * rows.length)]!]!++;
+		const v = point(counts);
 		if (v !== null && Number.isFinite(v)) draws.push(v);
 	}
 	draws.sort((x, y) => x - y);

@@ -40,8 +40,9 @@ export function invert(matrix: number[][]): number[][] {
  * Logistic regression by iteratively reweighted least squares (Fisher scoring), with Wald
  * standard errors and p-values: coefficients and standard errors as R's `glm(family = binomial)`
  * (same start, same convergence rule: relative change in deviance below 1e-8, at most 25 steps).
+ * Optional case weights let grouped data (one row per distinct covariate pattern) give the same fit.
  */
-export function logisticRegression(X: number[][], y: number[]): LogisticFit {
+export function logisticRegression(X: number[][], y: number[], weights?: number[]): LogisticFit {
 	const n = X.length;
 	const k = X[0]!.length;
 	// R's start: mu = (y + 0.5) / 2, eta = logit(mu).
@@ -53,8 +54,8 @@ export function logisticRegression(X: number[][], y: number[]): LogisticFit {
 	let covariance: number[][] = [];
 	for (iterations = 1; iterations <= 25; iterations++) {
 		const mu = eta.map((e) => 1 / (1 + Math.exp(-e)));
-		const w = mu.map((m) => m * (1 - m));
-		const z = eta.map((e, i) => e + (y[i]! - mu[i]!) / w[i]!);
+		const w = mu.map((m, i) => (weights ? weights[i]! : 1) * m * (1 - m));
+		const z = eta.map((e, i) => e + (y[i]! - mu[i]!) / (mu[i]! * (1 - mu[i]!)));
 		const xtwx = Array.from({ length: k }, () => new Array<number>(k).fill(0));
 		const xtwz = new Array<number>(k).fill(0);
 		for (let i = 0; i < n; i++) {
@@ -71,7 +72,7 @@ export function logisticRegression(X: number[][], y: number[]): LogisticFit {
 			-2 *
 			eta.reduce((s, e, i) => {
 				const m = 1 / (1 + Math.exp(-e));
-				return s + (y[i] === 1 ? Math.log(m) : Math.log(1 - m));
+				return s + (weights ? weights[i]! : 1) * (y[i] === 1 ? Math.log(m) : Math.log(1 - m));
 			}, 0);
 		if (Math.abs(newDeviance - deviance) / (Math.abs(newDeviance) + 0.1) < 1e-8) {
 			deviance = newDeviance;

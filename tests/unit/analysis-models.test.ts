@@ -49,3 +49,25 @@ describe('models and associations, against R', () => {
 		close(w.pValue, r.welch.p);
 	});
 });
+
+describe('grouped logistic regression', () => {
+	it('gives the same fit from one weighted row per pattern as from the rows themselves', () => {
+		const X = r.arm.map((a) => [1, a === 1 ? 1 : 0, a === 2 ? 1 : 0]);
+		const rowFit = logisticRegression(X, r.y);
+		const groups = new Map<string, { x: number[]; y: number; w: number }>();
+		X.forEach((x, i) => {
+			const key = `${x.join(',')}|${r.y[i]}`;
+			const g = groups.get(key) ?? { x, y: r.y[i]!, w: 0 };
+			g.w++;
+			groups.set(key, g);
+		});
+		const g = [...groups.values()];
+		const groupedFit = logisticRegression(
+			g.map((v) => v.x),
+			g.map((v) => v.y),
+			g.map((v) => v.w)
+		);
+		groupedFit.coefficients.forEach((b, i) => close(b, rowFit.coefficients[i]!, 1e-8));
+		groupedFit.standardErrors.forEach((se, i) => close(se, rowFit.standardErrors[i]!, 1e-8));
+	});
+});
