@@ -40,11 +40,6 @@ const KEPT_PARAMS = ['STUDY_ID', 'SESSION_ID'] as const;
 
 export class StudyNotOpenError extends Error {}
 
-/** The study's running protocol, checked against its preregistration (refused if it differs). */
-function runningStudy(db: Queryable, slug: string) {
-	return verifyRunningConfig(db, slug);
-}
-
 /** Keyed hash of a panel id: the same id always maps to the same participant, and is never stored. */
 export async function externalIdHash(
 	db: Queryable,
@@ -123,7 +118,7 @@ export async function consent(
 			return { participant: await lockParticipant(trx, p.id) };
 		}
 		if (study.status !== 'recruiting') throw new StudyNotOpenError(`the study is ${study.status}`);
-		const { preregistration } = await runningStudy(trx, slug);
+		const { preregistration } = await verifyRunningConfig(trx, slug);
 		const externalId = externalIdOf(input.params);
 		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
 		if (hash) {
@@ -188,7 +183,7 @@ export async function submitScreening(
 	answers: Record<string, string>,
 	now: Date = new Date()
 ): Promise<ParticipantRow> {
-	const { study, protocol } = await runningStudy(db, slug);
+	const { study, protocol } = await verifyRunningConfig(db, slug);
 	const problems = checkAnswers(protocol.screening, answers);
 	if (problems.length > 0) throw new ValidationError(problems);
 	return inTransaction(db, async (trx) => {
@@ -344,14 +339,15 @@ function scaleAnswers(
 	return { values, problems };
 }
 
-/** The step after the last episode: attention checks, then the end questionnaire, then done. */
-async function afterEpisodes(
+/** The step after the episodes or the attention checks: attention checks, then the end questionnaire, then done. */
+async function advanceAfter(
 	trx: Transaction<DB>,
 	protocol: StudyProtocol,
 	participantId: string,
+	finished: 'episodes' | 'attention',
 	now: Date
 ): Promise<void> {
-	if (protocol.attention_checks.length > 0)
+	if (finished === 'episodes' && protocol.attention_checks.length > 0)
 		await updateParticipant(trx, participantId, { step: 'attention' }, now);
 	else if (protocol.questionnaires.end_of_study.length > 0)
 		await updateParticipant(trx, participantId, { step: 'end_questionnaire' }, now);
@@ -402,7 +398,7 @@ export async function submitEpisodeQuestionnaire(
 		const total = (await episodesOf(trx, participantId)).length;
 		if (episodeNumber < total)
 			await updateParticipant(trx, participantId, { currentEpisode: episodeNumber + 1 }, now);
-		else await afterEpisodes(trx, protocol, participantId, now);
+		else await advanceAfter(trx, protocol, participantId, 'episodes', now);
 	});
 }
 
@@ -432,9 +428,7 @@ export async function submitAttention(
 				at: now
 			}))
 		);
-		if (protocol.questionnaires.end_of_study.length > 0)
-			await updateParticipant(trx, participantId, { step: 'end_questionnaire' }, now);
-		else await complete(trx, protocol, participantId, now);
+		await advanceAfter(trx, protocol, participantId, 'attention', now);
 	});
 }
 
@@ -534,5 +528,3 @@ export async function hasAssistant(
 	const arm = protocol.arms.find((a) => a.id === slot?.armKey);
 	return arm?.kind === 'llm_assisted';
 }
-
-export { runningStudy };
