@@ -4,7 +4,8 @@ import {
 	DEMO_CARD_SLUGS,
 	DEMO_STUDY_SLUG,
 	demoSourcesFromDisk,
-	seedDemoStudyIfEmpty
+	seedDemoStudyIfEmpty,
+	withScriptedFallback
 } from '../../src/lib/server/demo/demo-study.ts';
 import { sha256OfJson } from '../../src/lib/server/protocols/hash.ts';
 import { loadStudyFile } from '../../src/lib/server/protocols/study-file.ts';
@@ -17,6 +18,19 @@ import {
 
 const sources = demoSourcesFromDisk();
 
+describe('the demo without an LLM endpoint', () => {
+	it('gives the LLM arm the scripted assistant, labelled, and keeps the others', () => {
+		const file = loadStudyFile('studies/triage-demo/study.yaml');
+		if (!file.ok) throw new Error('the example study must validate');
+		const fallback = withScriptedFallback(file.protocol, []);
+		const llm = fallback.arms.find((a) => a.id === 'assistant_llm')!;
+		expect(llm.label).toMatch(/scripted, not an LLM \(no endpoint was configured\)/);
+		expect(llm.assistant).toMatchObject({ provider: 'scripted', max_turns: 10 });
+		expect(fallback.arms.map((a) => a.id)).toEqual(file.protocol.arms.map((a) => a.id));
+		expect(withScriptedFallback(file.protocol, ['default'])).toEqual(file.protocol);
+	});
+});
+
 describe.each(databaseKinds())('demo seeding (%s)', (kind) => {
 	const database = useTestDatabase(kind);
 	let t: TestDatabase;
@@ -25,8 +39,8 @@ describe.each(databaseKinds())('demo seeding (%s)', (kind) => {
 	});
 
 	it('seeds an empty database once: the triage-demo draft, its cards, links and audit entries', async () => {
-		expect(await seedDemoStudyIfEmpty(t.db, sources)).toBe(true);
-		expect(await seedDemoStudyIfEmpty(t.db, sources)).toBe(false);
+		expect(await seedDemoStudyIfEmpty(t.db, sources, ['default'])).toBe(true);
+		expect(await seedDemoStudyIfEmpty(t.db, sources, ['default'])).toBe(false);
 
 		const studies = await t.db.selectFrom('studies').select(['slug', 'status']).execute();
 		expect(studies).toEqual([{ slug: DEMO_STUDY_SLUG, status: 'draft' }]);
@@ -38,6 +52,8 @@ describe.each(databaseKinds())('demo seeding (%s)', (kind) => {
 			.executeTakeFirstOrThrow();
 		expect(version.sha256).toBe(sha256OfJson(file.protocol));
 		expect(sha256OfJson(version.protocol)).toBe(version.sha256); // stored JSON hashes the same
+		// An endpoint was configured: the LLM arm stays an LLM.
+		expect(JSON.stringify(version.protocol)).toContain('openai-compatible');
 
 		const cards = await t.db.selectFrom('benchmark_cards').select('slug').orderBy('slug').execute();
 		expect(cards.map((c) => c.slug)).toEqual([...DEMO_CARD_SLUGS].sort());

@@ -53,7 +53,9 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 	const database = await openDatabase(config.database);
 	try {
 		const { applied, version } = await migrateToLatest(database.db);
-		const seeded = config.seedDemo ? await seedDemoStudyIfEmpty(database.db, demo) : false;
+		const seeded = config.seedDemo
+			? await seedDemoStudyIfEmpty(database.db, demo, Object.keys(config.llm.endpoints))
+			: false;
 		const admin = config.seedDemo ? await seedDemoAdminIfNoUsers(database.db) : null;
 		const noUsers = !admin && (await countUsers(database.db)) === 0;
 		const url = config.origin ?? `http://localhost:${config.port}`;

@@ -10,6 +10,20 @@ export interface AppConfig {
 	database: DatabaseTarget;
 	dataDir: string;
 	seedDemo: boolean;
+	/** OpenAI-compatible endpoints by name ("default" from BEDSIDE_LLM_BASE_URL). */
+	llm: LlmConfig;
+}
+
+export interface LlmEndpoint {
+	baseUrl: string;
+	/** From the environment only; never stored, logged or shown. */
+	apiKey: string | undefined;
+}
+
+export interface LlmConfig {
+	endpoints: Record<string, LlmEndpoint>;
+	/** How long one reply may take in all, retries included, before the participant is told. */
+	retryWindowMs: number;
 }
 
 export type DatabaseTarget =
@@ -58,8 +72,37 @@ const schema = z.object({
 		.max(200, 'must be at most 200')
 		.default(10),
 	BEDSIDE_DATA_DIR: z.string().min(1, 'must not be empty').default('./.data'),
-	BEDSIDE_SEED_DEMO: booleanFlag.default(true)
+	BEDSIDE_SEED_DEMO: booleanFlag.default(true),
+	BEDSIDE_LLM_RETRY_SECONDS: z.coerce
+		.number({ error: 'must be a number of seconds' })
+		.int('must be a whole number of seconds')
+		.min(1, 'must be at least 1')
+		.max(600, 'must be at most 600')
+		.default(30)
 });
+
+const ENDPOINT_URL = /^BEDSIDE_LLM_(?:([A-Z0-9_]+)_)?BASE_URL$/;
+
+/** BEDSIDE_LLM_BASE_URL is the "default" endpoint; BEDSIDE_LLM_<NAME>_BASE_URL the endpoint "<name>". */
+function llmEndpoints(env: Record<string, string>): {
+	endpoints: Record<string, LlmEndpoint>;
+	problems: string[];
+} {
+	const endpoints: Record<string, LlmEndpoint> = {};
+	const problems: string[] = [];
+	for (const [name, value] of Object.entries(env)) {
+		const match = ENDPOINT_URL.exec(name);
+		if (!match) continue;
+		if (!/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value)) {
+			problems.push(`${name}: must be an http(s) URL such as http://localhost:11434/v1`);
+			continue;
+		}
+		const endpoint = (match[1] ?? 'default').toLowerCase();
+		const keyName = match[1] ? `BEDSIDE_LLM_${match[1]}_API_KEY` : 'BEDSIDE_LLM_API_KEY';
+		endpoints[endpoint] = { baseUrl: value.replace(/\/$/, ''), apiKey: env[keyName] };
+	}
+	return { endpoints, problems };
+}
 
 /** Reads and validates the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -68,10 +111,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		Object.entries(env).filter(([, v]) => v !== undefined && v !== '')
 	);
 	const parsed = schema.safeParse(present);
-	if (!parsed.success) {
+	const llm = llmEndpoints(present as Record<string, string>);
+	if (!parsed.success || llm.problems.length > 0) {
 		// One message per variable: the first thing wrong with it is the one to fix.
 		const byVariable = new Map<string, string>();
-		for (const issue of parsed.error.issues) {
+		for (const issue of parsed.error?.issues ?? []) {
 			const name = String(issue.path[0] ?? '?');
 			if (byVariable.has(name)) continue;
 			const got = present[name];
@@ -81,7 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 				`${name}: ${issue.message}${shown === undefined ? '' : ` (got "${shown}")`}`
 			);
 		}
-		throw new ConfigError([...byVariable.values()]);
+		throw new ConfigError([...byVariable.values(), ...llm.problems]);
 	}
 	const e = parsed.data;
 	const dataDir =
@@ -97,7 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 					kind: 'pglite',
 					dataDir: dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite')
 				},
-		seedDemo: e.BEDSIDE_SEED_DEMO
+		seedDemo: e.BEDSIDE_SEED_DEMO,
+		llm: { endpoints: llm.endpoints, retryWindowMs: e.BEDSIDE_LLM_RETRY_SECONDS * 1000 }
 	};
 }
 

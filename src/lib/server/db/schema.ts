@@ -62,6 +62,7 @@ export interface AssistantCalls {
   provider: string;
   purpose: string;
   request: Json;
+  run_id: string | null;
   started_at: Generated<Timestamp>;
   study_id: string;
   system_fingerprint: string | null;
@@ -114,6 +115,18 @@ export interface BenchmarkCards {
   slug: string;
   updated_at: Generated<Timestamp>;
   version: string | null;
+}
+
+export interface BenchmarkRuns {
+  arm_id: string;
+  finished_at: Timestamp | null;
+  id: string;
+  mode: string;
+  protocol_version_id: string;
+  repeats: number;
+  settings: Generated<Json>;
+  started_at: Generated<Timestamp>;
+  study_id: string;
 }
 
 export interface DecisionCorrections {
@@ -235,6 +248,17 @@ export interface Preregistrations {
   study_id: string;
 }
 
+export interface ProtocolDeviations {
+  arm_id: string | null;
+  created_at: Generated<Timestamp>;
+  details: Generated<Json>;
+  episode_id: string | null;
+  id: Generated<number>;
+  kind: string;
+  participant_id: string | null;
+  study_id: string;
+}
+
 export interface ProtocolVersions {
   created_at: Generated<Timestamp>;
   created_by: string | null;
@@ -257,7 +281,9 @@ export interface Recommendations {
   disposition: string | null;
   episode_id: string | null;
   id: Generated<number>;
+  item_key: string | null;
   mode: string | null;
+  repeat: number | null;
   run_id: string | null;
   scenario_id: string;
   source: string;
@@ -324,6 +350,7 @@ export interface DB {
   assumptions: Assumptions;
   audit_events: AuditEvents;
   benchmark_cards: BenchmarkCards;
+  benchmark_runs: BenchmarkRuns;
   decision_corrections: DecisionCorrections;
   decisions: Decisions;
   episode_events: EpisodeEvents;
@@ -335,6 +362,7 @@ export interface DB {
   messages: Messages;
   participants: Participants;
   preregistrations: Preregistrations;
+  protocol_deviations: ProtocolDeviations;
   protocol_versions: ProtocolVersions;
   recommendations: Recommendations;
   scenarios: Scenarios;

@@ -6,6 +6,7 @@ import { parseCardYaml } from '../cards/card-schema.ts';
 import { importCard } from '../cards/cards.service.ts';
 import type { DB } from '../db/schema.ts';
 import { parseStudyYaml } from '../protocols/study-file.ts';
+import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { createUser } from '../auth/auth.service.ts';
 import { countUsers, upsertMembership } from '../auth/users.repository.ts';
 import { countStudies, findStudyBySlug, lockSeeding } from '../studies/studies.repository.ts';
@@ -40,9 +41,14 @@ export function demoSourcesFromDisk(studiesDir = path.resolve('studies')): DemoS
  * Seeds the demo when the database holds no study at all. Safe to call from several instances at
  * once: an advisory lock makes the others wait and then find the study. Returns whether it seeded.
  */
-export async function seedDemoStudyIfEmpty(db: Kysely<DB>, sources: DemoSources): Promise<boolean> {
+export async function seedDemoStudyIfEmpty(
+	db: Kysely<DB>,
+	sources: DemoSources,
+	llmEndpoints: readonly string[] = []
+): Promise<boolean> {
 	const study = parseStudyYaml(sources.studyYaml);
 	if (!study.ok) throw new ValidationError(study.problems, `demo study ${DEMO_STUDY_SLUG}`);
+	const protocol = withScriptedFallback(study.protocol, llmEndpoints);
 	const cards = sources.cards.map(({ slug, yaml }) => {
 		const card = parseCardYaml(yaml);
 		if (!card.ok) throw new ValidationError(card.problems, `demo card ${slug}`);
@@ -53,14 +59,34 @@ export async function seedDemoStudyIfEmpty(db: Kysely<DB>, sources: DemoSources)
 		if ((await countStudies(trx)) > 0) return false;
 		// The services join this transaction: cards and study land together or not at all.
 		for (const { slug, card } of cards) await importCard(trx, slug, card, SYSTEM_ACTOR);
-		await saveProtocolDraft(
-			trx,
-			study.protocol,
-			SYSTEM_ACTOR,
-			'example study seeded on first start'
-		);
+		await saveProtocolDraft(trx, protocol, SYSTEM_ACTOR, 'example study seeded on first start');
 		return true;
 	});
+}
+
+/**
+ * With no LLM endpoint configured, the demo's LLM arms get the demo's scripted assistant instead
+ * (labelled so), decided before the draft is saved: what is later preregistered is what runs.
+ */
+export function withScriptedFallback(
+	protocol: StudyProtocol,
+	endpoints: readonly string[]
+): StudyProtocol {
+	const script = protocol.arms.find((a) => a.assistant?.provider === 'scripted')?.assistant;
+	if (!script) return protocol;
+	return {
+		...protocol,
+		arms: protocol.arms.map((arm) =>
+			arm.assistant?.provider === 'openai-compatible' &&
+			!endpoints.includes(arm.assistant.endpoint ?? 'default')
+				? {
+						...arm,
+						label: `${arm.label}: scripted, not an LLM (no endpoint was configured)`,
+						assistant: { ...script, max_turns: arm.assistant.max_turns }
+					}
+				: arm
+		)
+	};
 }
 
 export const DEMO_ADMIN_EMAIL = 'admin@bedside.local';

@@ -7,7 +7,6 @@ import { readSeed } from '../prereg/prereg.repository.ts';
 import { verifyRunningConfig } from '../prereg/prereg.service.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { allocate } from '../randomization/allocation.service.ts';
-import { slotOfParticipant } from '../randomization/allocation.repository.ts';
 import { instanceSecret } from '../secrets.repository.ts';
 import { findStudyBySlug } from '../studies/studies.repository.ts';
 import { ValidationError, type Problem } from '../validation/problems.ts';
@@ -516,15 +515,4 @@ export async function recordEvents(
 function boundedDetail(detail: unknown): Record<string, unknown> {
 	if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return {};
 	return JSON.stringify(detail).length <= 2000 ? (detail as Record<string, unknown>) : {};
-}
-
-/** Whether the participant's arm has an assistant (never the arm's id or label). */
-export async function hasAssistant(
-	db: Queryable,
-	protocol: StudyProtocol,
-	participantId: string
-): Promise<boolean> {
-	const slot = await slotOfParticipant(db, participantId);
-	const arm = protocol.arms.find((a) => a.id === slot?.armKey);
-	return arm?.kind === 'llm_assisted';
 }

@@ -2,7 +2,8 @@ import type { Queryable } from '../db/types.ts';
 import { protocolVersionById } from '../protocols/protocols.repository.ts';
 import { validateProtocol } from '../protocols/study-file.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
-import { hasAssistant } from './journey.service.ts';
+import { conversationOf, safetyNoticeShown, type Conversation } from '../assistant/conversation.ts';
+import { MAX_MESSAGE_CHARS } from '../assistant/limits.ts';
 import { episodesOf, type ParticipantRow } from './participants.repository.ts';
 
 // What a participant's page shows at their current step, and nothing more: no arm id or label,
@@ -21,6 +22,9 @@ export type ParticipantView =
 			step: 'scenario' | 'assist' | 'decision' | 'questionnaire';
 			scenarioText: string;
 			assistant: boolean;
+			/** The conversation so far (LLM arms, at the assistant step). */
+			conversation: (Conversation & { maxChars: number }) | null;
+			safetyNotice: string | null;
 			scale: { id: string; label: string }[];
 			items: {
 				id: string;
@@ -93,13 +97,17 @@ export async function participantView(
 			const episodes = await episodesOf(db, p.id);
 			const current = episodes.find((e) => e.episode === p.currentEpisode)!;
 			const scenario = protocol.scenarios.find((s) => s.id === current.scenarioKey)!;
+			const conversation = await conversationOf(db, protocol, p.id, current);
+			const showChat = conversation !== undefined && current.step === 'assist';
 			return {
 				kind: 'episode',
 				episode: current.episode,
 				of: episodes.length,
 				step: current.step === 'done' ? 'questionnaire' : current.step,
 				scenarioText: scenario.participant_text,
-				assistant: await hasAssistant(db, protocol, p.id),
+				assistant: conversation !== undefined,
+				conversation: showChat ? { ...conversation, maxChars: MAX_MESSAGE_CHARS } : null,
+				safetyNotice: showChat ? await safetyNoticeShown(db, protocol, current.id) : null,
 				scale: protocol.disposition_scale,
 				items: items(protocol.questionnaires.per_episode)
 			};

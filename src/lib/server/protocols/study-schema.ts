@@ -10,7 +10,26 @@ const id = z
 const text = z.string().trim().min(1);
 const label = z.string().trim().min(1).max(300);
 
-export const dispositionLevel = z.strictObject({ id, label });
+export const dispositionLevel = z.strictObject({
+	id,
+	label,
+	/** Phrases that mean this level in free text (for the rule coder), besides the label itself. */
+	phrases: z.array(label).optional()
+});
+
+/** A case-insensitive regular expression written in the study file; must compile. */
+const pattern = z
+	.string()
+	.min(1)
+	.max(500)
+	.refine((p) => {
+		try {
+			new RegExp(p, 'iu');
+			return true;
+		} catch {
+			return false;
+		}
+	}, 'must be a valid regular expression');
 
 const likertScale = z
 	.strictObject({
@@ -84,9 +103,19 @@ export const scenario = z.strictObject({
 
 const scriptedReply = z.strictObject({
 	/** Case-insensitive regular expression on the participant's message; absent: always matches. */
-	when: z.string().min(1).optional(),
+	when: pattern.optional(),
 	reply: text
 });
+
+// Fields added after the first format release are optional without defaults, so a protocol that
+// was locked before they existed parses to exactly what was preregistered; the code applies the
+// documented defaults (see assistant/limits.ts).
+const assistantLimits = {
+	/** Tokens (in + out) one participant may use across the study; default 20,000. */
+	max_participant_tokens: z.number().int().min(100).max(10_000_000).optional(),
+	/** Tokens (in + out) the whole arm may use in conversations; reaching it pauses the study. */
+	budget_tokens: z.number().int().min(1000).optional()
+};
 
 export const assistantConfig = z.discriminatedUnion('provider', [
 	z.strictObject({
@@ -97,7 +126,12 @@ export const assistantConfig = z.discriminatedUnion('provider', [
 		top_p: z.number().gt(0).max(1).default(1),
 		seed: z.number().int().min(0).optional(),
 		max_turns: z.number().int().min(1).max(50).default(10),
-		max_tokens: z.number().int().min(1).max(32_000).default(1024)
+		max_tokens: z.number().int().min(1).max(32_000).default(1024),
+		/** Which configured endpoint serves this arm (BEDSIDE_LLM_<ENDPOINT>_BASE_URL); default "default". */
+		endpoint: id.optional(),
+		/** Time allowed for one attempt of one reply; default 60. */
+		timeout_seconds: z.number().int().min(1).max(600).optional(),
+		...assistantLimits
 	}),
 	z.strictObject({
 		/** Deterministic replies for demos and pilots; labelled "scripted, not an LLM" everywhere. */
@@ -106,9 +140,32 @@ export const assistantConfig = z.discriminatedUnion('provider', [
 		system_prompt: z.string().default(''),
 		max_turns: z.number().int().min(1).max(50).default(10),
 		max_tokens: z.number().int().min(1).max(32_000).default(1024),
-		script: z.array(scriptedReply).min(1)
+		script: z.array(scriptedReply).min(1),
+		...assistantLimits
 	})
 ]);
+
+/** What participants' chat messages are screened for, and what they are shown when one matches. */
+export const safety = z.strictObject({
+	emergency_patterns: z.array(pattern).min(1),
+	notice: text
+});
+
+/** How recommendations and participants' free text are coded. */
+export const coding = z.strictObject({
+	/** Similarity (0.5–1) a word sequence needs to match a condition name; default 0.8. */
+	similarity: z.number().min(0.5).max(1).optional(),
+	/** The grader model of the model coder (structured output). */
+	grader: z
+		.strictObject({
+			model: label,
+			endpoint: id.optional(),
+			instructions: text.optional()
+		})
+		.optional(),
+	/** Person coders see transcripts without the arm. Default true. */
+	blind_to_arm: z.boolean().optional()
+});
 
 export const arm = z.strictObject({
 	id,
@@ -213,7 +270,9 @@ export const studyProtocol = z
 		analysis_plan: analysisPlan,
 		sample_size: sampleSize,
 		recruitment: recruitment.default({ panel: 'generic' }),
-		tests_assumptions: z.array(testedAssumption).default([])
+		tests_assumptions: z.array(testedAssumption).default([]),
+		safety: safety.optional(),
+		coding: coding.optional()
 	})
 	.superRefine(checkCrossReferences);
 

@@ -15,6 +15,7 @@ import {
 	withdraw
 } from '$lib/server/participants/journey.service';
 import { participantView, protocolOf } from '$lib/server/participants/participant-view';
+import { ChatRefusedError, sendChatMessage } from '$lib/server/assistant/chat.service';
 import { RunningConfigError, verifyRunningConfig } from '$lib/server/prereg/prereg.service';
 import { findStudyBySlug } from '$lib/server/studies/studies.repository';
 import { ValidationError } from '$lib/server/validation/problems';
@@ -111,6 +112,8 @@ async function step(event: RequestEvent, work: (form: FormData) => Promise<void>
 				problems: e.problems.map(({ path, message }) => ({ path, message })),
 				values: fields(form)
 			});
+		if (e instanceof ChatRefusedError)
+			return fail(409, { problems: [{ path: '', message: e.message }], values: fields(form) });
 		if (e instanceof StudyNotOpenError)
 			return fail(409, {
 				problems: [
@@ -158,6 +161,22 @@ export const actions: Actions = {
 		step(event, async (form) => {
 			const { participant } = await me(event);
 			await finishReading(event.locals.app.database.db, participant.id, episodeOf(form));
+		}),
+	/** The chat without JavaScript: the reply is awaited, then the page shows the conversation. */
+	chat: (event) =>
+		step(event, async (form) => {
+			const { participant } = await me(event);
+			const text = form.get('text');
+			await sendChatMessage(
+				event.locals.app.database.db,
+				{ llm: event.locals.app.config.llm },
+				{
+					participantId: participant.id,
+					episode: episodeOf(form),
+					text: typeof text === 'string' && text.length > 0 ? text : undefined
+				},
+				() => {}
+			);
 		}),
 	ready: (event) =>
 		step(event, async (form) => {

@@ -1,0 +1,215 @@
+import { sql } from 'kysely';
+import type { Queryable } from '../db/types.ts';
+import type { ChatRequest, ChatResult } from './provider.ts';
+
+// The assistant's tables: the call log (one row per attempt), the append-only conversation, and
+// protocol deviations. Token sums for caps and budgets are read from the call log.
+
+export type CallPurpose = 'chat' | 'benchmark' | 'simulated_patient' | 'grader';
+
+export interface CallContext {
+	studyId: string;
+	armId: string;
+	episodeId?: string | null;
+	runId?: string | null;
+	purpose: CallPurpose;
+}
+
+export interface MessageRow {
+	id: number;
+	turn: number;
+	role: 'user' | 'assistant';
+	content: string;
+	createdAt: Date;
+}
+
+/** Logs the start of one attempt; the row is finished by finishCall. */
+export async function insertCall(
+	db: Queryable,
+	ctx: CallContext,
+	call: { provider: string; endpoint: string; request: ChatRequest; attempt: number }
+): Promise<number> {
+	const row = await db
+		.insertInto('assistant_calls')
+		.values({
+			study_id: ctx.studyId,
+			arm_id: ctx.armId,
+			episode_id: ctx.episodeId ?? null,
+			run_id: ctx.runId ?? null,
+			purpose: ctx.purpose,
+			provider: call.provider,
+			// The endpoint is a base URL; keys never reach this object.
+			request: JSON.stringify({ endpoint: call.endpoint, ...call.request }),
+			attempt: call.attempt
+		})
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	return row.id;
+}
+
+export async function finishCall(
+	db: Queryable,
+	id: number,
+	outcome: { result?: ChatResult; error?: string; latencyMs: number }
+): Promise<void> {
+	const r = outcome.result;
+	await db
+		.updateTable('assistant_calls')
+		.set({
+			model_returned: r?.modelReturned ?? null,
+			system_fingerprint: r?.systemFingerprint ?? null,
+			tokens_in: r?.tokensIn ?? null,
+			tokens_out: r?.tokensOut ?? null,
+			time_to_first_token_ms: r?.timeToFirstTokenMs ?? null,
+			finish_reason: r?.finishReason ?? null,
+			error: outcome.error ?? null,
+			latency_ms: Math.round(outcome.latencyMs),
+			finished_at: new Date()
+		})
+		.where('id', '=', id)
+		.execute();
+}
+
+/** An attempt for this episode that started after `since` and has not finished: a reply in flight. */
+export async function callInFlight(
+	db: Queryable,
+	episodeId: string,
+	since: Date
+): Promise<boolean> {
+	const row = await db
+		.selectFrom('assistant_calls')
+		.select('id')
+		.where('episode_id', '=', episodeId)
+		.where('finished_at', 'is', null)
+		.where('started_at', '>', since)
+		.executeTakeFirst();
+	return row !== undefined;
+}
+
+export async function messagesOf(db: Queryable, episodeId: string): Promise<MessageRow[]> {
+	const rows = await db
+		.selectFrom('messages')
+		.select(['id', 'turn', 'role', 'content', 'created_at'])
+		.where('episode_id', '=', episodeId)
+		.orderBy('turn')
+		.orderBy(sql`role = 'assistant'`)
+		.execute();
+	return rows.map((r) => ({
+		id: r.id,
+		turn: r.turn,
+		role: r.role as MessageRow['role'],
+		content: r.content,
+		createdAt: new Date(r.created_at)
+	}));
+}
+
+export async function insertMessage(
+	db: Queryable,
+	m: {
+		episodeId: string;
+		turn: number;
+		role: 'user' | 'assistant';
+		content: string;
+		callId?: number;
+	}
+): Promise<void> {
+	await db
+		.insertInto('messages')
+		.values({
+			episode_id: m.episodeId,
+			turn: m.turn,
+			role: m.role,
+			content: m.content,
+			assistant_call_id: m.callId ?? null
+		})
+		.execute();
+}
+
+const tokens = sql<number>`coalesce(sum(coalesce(tokens_in, 0) + coalesce(tokens_out, 0)), 0)::int`;
+
+/** Tokens a participant's conversations have used (every attempt counts: each was paid for). */
+export async function tokensUsedByParticipant(
+	db: Queryable,
+	participantId: string
+): Promise<number> {
+	const row = await db
+		.selectFrom('assistant_calls')
+		.innerJoin('episodes', 'episodes.id', 'assistant_calls.episode_id')
+		.select(tokens.as('used'))
+		.where('episodes.participant_id', '=', participantId)
+		.where('assistant_calls.purpose', '=', 'chat')
+		.executeTakeFirstOrThrow();
+	return Number(row.used);
+}
+
+/** Tokens an arm's conversations have used, for its budget. */
+export async function tokensUsedByArm(db: Queryable, armId: string): Promise<number> {
+	const row = await db
+		.selectFrom('assistant_calls')
+		.select(tokens.as('used'))
+		.where('arm_id', '=', armId)
+		.where('purpose', '=', 'chat')
+		.executeTakeFirstOrThrow();
+	return Number(row.used);
+}
+
+export type DeviationKind = 'assistant_failure' | 'budget_reached' | 'turn_cap' | 'token_cap';
+
+export interface DeviationInput {
+	studyId: string;
+	armId?: string | null;
+	participantId?: string | null;
+	episodeId?: string | null;
+	kind: DeviationKind;
+	details: Record<string, unknown>;
+}
+
+export async function insertDeviation(db: Queryable, d: DeviationInput): Promise<void> {
+	await db
+		.insertInto('protocol_deviations')
+		.values({
+			study_id: d.studyId,
+			arm_id: d.armId ?? null,
+			participant_id: d.participantId ?? null,
+			episode_id: d.episodeId ?? null,
+			kind: d.kind,
+			details: JSON.stringify(d.details)
+		})
+		.execute();
+}
+
+export interface DeviationRow {
+	id: number;
+	armKey: string | null;
+	kind: DeviationKind;
+	details: Record<string, unknown>;
+	createdAt: Date;
+}
+
+export async function deviationsOf(db: Queryable, studyId: string): Promise<DeviationRow[]> {
+	const rows = await db
+		.selectFrom('protocol_deviations as d')
+		.leftJoin('arms', 'arms.id', 'd.arm_id')
+		.select(['d.id', 'arms.key as arm_key', 'd.kind', 'd.details', 'd.created_at'])
+		.where('d.study_id', '=', studyId)
+		.orderBy('d.id')
+		.execute();
+	return rows.map((r) => ({
+		id: r.id,
+		armKey: r.arm_key,
+		kind: r.kind as DeviationKind,
+		details: r.details as Record<string, unknown>,
+		createdAt: new Date(r.created_at)
+	}));
+}
+
+/** The study's arm rows by key, with their ids. */
+export async function armIdByKey(db: Queryable, studyId: string, key: string): Promise<string> {
+	const row = await db
+		.selectFrom('arms')
+		.select('id')
+		.where('study_id', '=', studyId)
+		.where('key', '=', key)
+		.executeTakeFirstOrThrow();
+	return row.id;
+}

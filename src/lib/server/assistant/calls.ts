@@ -1,0 +1,77 @@
+import type { Queryable } from '../db/types.ts';
+import { finishCall, insertCall, type CallContext } from './assistant.repository.ts';
+import { ProviderError, type ChatRequest, type ChatResult, type Provider } from './provider.ts';
+
+// One reply, with retries: every attempt is a row in assistant_calls (parameters sent, what came
+// back, timings, the error). A timeout, 429, 5xx or broken stream is retried with exponential
+// backoff while the retry window lasts; anything else fails at once.
+
+export interface RetryPolicy {
+	/** Time allowed for one attempt. */
+	timeoutMs: number;
+	/** No new attempt starts after this long. */
+	retryWindowMs: number;
+	/** Backoff before attempt k+1 is baseDelayMs·2^(k−1), at most 8 s. */
+	baseDelayMs?: number;
+}
+
+export type CallOutcome =
+	| { ok: true; result: ChatResult; callId: number; attempts: number }
+	| { ok: false; error: ProviderError; attempts: number };
+
+export interface CallHooks {
+	onDelta?: (text: string) => void;
+	/** An attempt failed and another follows: text streamed so far is void. */
+	onRetry?: (attempt: number, error: ProviderError) => void;
+	/** The row of the first attempt when the caller already logged it (the in-flight claim). */
+	firstCallId?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function callWithRetries(
+	db: Queryable,
+	provider: Provider,
+	request: ChatRequest,
+	ctx: CallContext,
+	policy: RetryPolicy,
+	hooks: CallHooks = {}
+): Promise<CallOutcome> {
+	const began = performance.now();
+	const base = policy.baseDelayMs ?? 500;
+	for (let attempt = 1; ; attempt++) {
+		const callId =
+			attempt === 1 && hooks.firstCallId !== undefined
+				? hooks.firstCallId
+				: await insertCall(db, ctx, {
+						provider: provider.name,
+						endpoint: provider.endpoint,
+						request,
+						attempt
+					});
+		const started = performance.now();
+		try {
+			const result = await provider.complete(request, {
+				signal: AbortSignal.timeout(policy.timeoutMs),
+				onDelta: hooks.onDelta
+			});
+			await finishCall(db, callId, { result, latencyMs: performance.now() - started });
+			return { ok: true, result, callId, attempts: attempt };
+		} catch (e) {
+			const error =
+				e instanceof ProviderError
+					? e
+					: new ProviderError(e instanceof Error ? e.message : String(e), false);
+			await finishCall(db, callId, {
+				error: error.message,
+				latencyMs: performance.now() - started
+			});
+			const wait = Math.min(base * 2 ** (attempt - 1), 8000);
+			const elapsed = performance.now() - began;
+			if (!error.retryable || elapsed + wait >= policy.retryWindowMs)
+				return { ok: false, error, attempts: attempt };
+			hooks.onRetry?.(attempt, error);
+			await sleep(wait);
+		}
+	}
+}

@@ -1,0 +1,62 @@
+import type { Queryable } from '../db/types.ts';
+import type { EpisodeRow } from '../participants/participants.repository.ts';
+import type { Arm, StudyProtocol } from '../protocols/study-schema.ts';
+import { slotOfParticipant } from '../randomization/allocation.repository.ts';
+import { messagesOf } from './assistant.repository.ts';
+import type { AssistantConfig } from './provider.ts';
+
+/** What the page needs to show an episode's conversation. */
+export interface Conversation {
+	messages: { turn: number; role: 'user' | 'assistant'; content: string }[];
+	/** The last message is the participant's and has no reply (it failed, or is on its way). */
+	awaitingReply: boolean;
+	turnsLeft: number;
+	scripted: boolean;
+}
+
+/** The participant's arm if it chats (never shown to them). */
+export async function chattingArm(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string
+): Promise<(Arm & { assistant: AssistantConfig }) | undefined> {
+	const slot = await slotOfParticipant(db, participantId);
+	const arm = protocol.arms.find((a) => a.id === slot?.armKey);
+	return arm?.kind === 'llm_assisted' && arm.assistant
+		? (arm as Arm & { assistant: AssistantConfig })
+		: undefined;
+}
+
+export async function conversationOf(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string,
+	episode: EpisodeRow
+): Promise<Conversation | undefined> {
+	const arm = await chattingArm(db, protocol, participantId);
+	if (!arm) return undefined;
+	const messages = await messagesOf(db, episode.id);
+	const used = messages.filter((m) => m.role === 'user').length;
+	return {
+		messages: messages.map(({ turn, role, content }) => ({ turn, role, content })),
+		awaitingReply: messages.at(-1)?.role === 'user',
+		turnsLeft: Math.max(0, arm.assistant.max_turns - used),
+		scripted: arm.assistant.provider === 'scripted'
+	};
+}
+
+/** The emergency notice shown in this episode, if a message matched (shown again on reload). */
+export async function safetyNoticeShown(
+	db: Queryable,
+	protocol: StudyProtocol,
+	episodeId: string
+): Promise<string | null> {
+	if (!protocol.safety) return null;
+	const shown = await db
+		.selectFrom('episode_events')
+		.select('id')
+		.where('episode_id', '=', episodeId)
+		.where('kind', '=', 'safety_notice')
+		.executeTakeFirst();
+	return shown ? protocol.safety.notice : null;
+}

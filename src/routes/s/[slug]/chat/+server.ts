@@ -1,0 +1,95 @@
+import { error, json } from '@sveltejs/kit';
+import {
+	ChatRefusedError,
+	sendChatMessage,
+	type ChatEvent
+} from '$lib/server/assistant/chat.service';
+import { participantFromToken } from '$lib/server/participants/journey.service';
+import { findStudyBySlug } from '$lib/server/studies/studies.repository';
+import { ValidationError } from '$lib/server/validation/problems';
+import type { RequestHandler } from './$types';
+
+const encoder = new TextEncoder();
+const sse = (e: ChatEvent) => encoder.encode(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+
+/**
+ * A participant's chat message, answered as a stream of server-sent events (accepted, safety,
+ * delta, reset, reply, failed). Refusals come back before the stream as JSON with a status. The
+ * reply is stored even if the page goes away mid-stream.
+ */
+export const POST: RequestHandler = async ({ request, params, cookies, locals, url }) => {
+	// JSON posts are outside SvelteKit's form CSRF check: require our own origin explicitly.
+	if (request.headers.get('origin') !== url.origin) error(403, 'Cross-site request refused');
+	const db = locals.app.database.db;
+	const study = await findStudyBySlug(db, params.slug);
+	const participant =
+		study && (await participantFromToken(db, study.id, cookies.get('bedside_participant')));
+	if (!participant) error(403, 'Your session has ended. Open the study link again to continue.');
+	const raw = await request.text();
+	if (raw.length > 20_000) error(413, 'The message is too long');
+	let body: { episode?: unknown; text?: unknown };
+	try {
+		body = JSON.parse(raw);
+	} catch {
+		error(400, 'The request must be JSON');
+	}
+	if (typeof body !== 'object' || body === null || !Number.isInteger(body.episode))
+		error(400, 'episode must be a whole number');
+	if (body.text !== undefined && typeof body.text !== 'string') error(400, 'text must be a string');
+
+	let controller!: ReadableStreamDefaultController<Uint8Array>;
+	let open = true;
+	const stream = new ReadableStream<Uint8Array>({
+		start: (c) => {
+			controller = c;
+		},
+		cancel: () => {
+			// The page went away; the reply is still generated and stored.
+			open = false;
+		}
+	});
+	const write = (e: ChatEvent) => {
+		if (open) controller.enqueue(sse(e));
+	};
+	let started: () => void = () => {};
+	const firstEvent = new Promise<void>((resolve) => (started = resolve));
+	const work = sendChatMessage(
+		db,
+		{ llm: locals.app.config.llm },
+		{
+			participantId: participant.id,
+			episode: body.episode as number,
+			text: body.text as string | undefined
+		},
+		(e) => {
+			started();
+			write(e);
+		}
+	);
+	try {
+		await Promise.race([firstEvent, work]);
+	} catch (e) {
+		if (e instanceof ChatRefusedError)
+			return json({ code: e.code, problems: [{ path: '', message: e.message }] }, { status: 409 });
+		if (e instanceof ValidationError)
+			return json({ code: 'invalid', problems: e.problems }, { status: 400 });
+		throw e;
+	}
+	work.then(
+		() => {
+			if (open) controller.close();
+		},
+		(e: unknown) => {
+			console.error(e);
+			write({ type: 'failed', message: 'Something went wrong on our side. Please try again.' });
+			if (open) controller.close();
+		}
+	);
+	return new Response(stream, {
+		headers: {
+			'content-type': 'text/event-stream; charset=utf-8',
+			'cache-control': 'no-cache, no-transform',
+			'x-accel-buffering': 'no'
+		}
+	});
+};

@@ -1,0 +1,154 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
+import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
+import { newRecruitingStudy } from '../helpers/studies.ts';
+
+// The chat in a real browser against the built server, with the fake OpenAI-compatible endpoint
+// streaming slowly enough to watch the reply arrive.
+
+const HOSTILE_REPLY = [
+	'**Rest** and ice the ankle.',
+	'',
+	'<script>window.__pwned = 1</script>',
+	'<img src="x" onerror="window.__pwned = 2">',
+	'![tracker](http://127.0.0.1:9/pixel.png)',
+	'',
+	'- elevate it',
+	'- see your GP if it does not improve'
+].join('\n');
+
+let browser: Browser;
+let fake: FakeOpenAi;
+let server: RunningServer;
+
+beforeAll(async () => {
+	browser = await launchBrowser();
+	fake = await startFakeOpenAi();
+	const dataDir = tempDir('bedside-chat-');
+	const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+	await migrateToLatest(db.db);
+	await newRecruitingStudy(db.db, 'chat', (p: StudyProtocol) => {
+		p.arms = p.arms.filter((a) => a.id === 'assistant_llm');
+	});
+	await db.close();
+	server = await startServer({
+		dataDir,
+		env: { BEDSIDE_LLM_BASE_URL: fake.url, BEDSIDE_LLM_RETRY_SECONDS: '1' }
+	});
+});
+afterAll(async () => {
+	await server?.stop('SIGKILL');
+	await fake?.close();
+	await browser?.close();
+});
+
+async function submit(page: Page, name: string | RegExp) {
+	await Promise.all([
+		page.waitForResponse(
+			(r) =>
+				r.request().method() === 'GET' &&
+				(r.url().includes('__data.json') || r.request().resourceType() === 'document')
+		),
+		page.getByRole('button', { name }).click()
+	]);
+}
+
+async function toTheAssistant(page: Page, pid: string) {
+	await page.goto(`${server.url}/s/chat?PROLIFIC_PID=${pid}`);
+	await submit(page, 'I agree to take part');
+	await page
+		.getByRole('group', { name: /18 years old/ })
+		.getByLabel('Yes')
+		.check();
+	await page
+		.getByRole('group', { name: /doctor, nurse/ })
+		.getByLabel('No')
+		.check();
+	await page.getByLabel('Monthly or more often').check();
+	await submit(page, 'Continue');
+	await submit(page, 'I have read it');
+	await page.getByTestId('transcript').waitFor();
+}
+
+const messages = (page: Page) =>
+	page.locator('[data-testid="transcript"] .message:not(.streaming)');
+
+describe('chatting with the assistant in the browser', () => {
+	it('streams a reply into the page, renders it safely, and restores the transcript on reload', async () => {
+		const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+		await toTheAssistant(page, 'chat-1');
+		fake.reply = () => HOSTILE_REPLY;
+		fake.tokenDelayMs = 60;
+		await page.getByLabel('Your message').fill('I twisted my ankle.');
+		await page.getByRole('button', { name: 'Send' }).click();
+		// Part of the reply is on the page before all of it has arrived.
+		const streaming = page.getByTestId('streaming');
+		await streaming.getByText('Rest').waitFor();
+		const partial = (await streaming.textContent()) ?? '';
+		expect(partial.length).toBeGreaterThan(0);
+		expect(partial).not.toContain('see your GP if it does not improve');
+		await page.getByText('see your GP if it does not improve').waitFor();
+		fake.tokenDelayMs = 0;
+
+		await expect(messages(page).count()).resolves.toBe(2);
+		const reply = messages(page).nth(1);
+		await expect(reply.locator('strong').textContent()).resolves.toBe('Rest');
+		await expect(reply.locator('li').count()).resolves.toBe(2);
+		// The hostile parts are inert text: no script ran, no image element, no request for it.
+		await expect(reply.locator('script, img').count()).resolves.toBe(0);
+		await expect(reply.textContent()).resolves.toContain('<script>window.__pwned = 1</script>');
+		await expect(page.evaluate(() => (window as { __pwned?: number }).__pwned)).resolves.toBe(
+			undefined
+		);
+
+		await page.reload();
+		await expect(messages(page).count()).resolves.toBe(2);
+		await expect(messages(page).nth(0).textContent()).resolves.toContain('I twisted my ankle.');
+		await expect(messages(page).nth(1).locator('strong').textContent()).resolves.toBe('Rest');
+		await page.close();
+	});
+
+	it('keeps the message when the assistant fails, and answers it when sent again', async () => {
+		const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+		await toTheAssistant(page, 'chat-2');
+		fake.reply = (body) => `About "${body.messages.at(-1)?.content}": please rest.`;
+		fake.enqueue(...Array.from({ length: 30 }, () => ({ kind: 'status' as const, status: 503 })));
+		await page.getByLabel('Your message').fill('Is my ankle broken?');
+		await page.getByRole('button', { name: 'Send' }).click();
+		await page.getByTestId('chat-failure').waitFor();
+		await expect(page.getByTestId('chat-failure').textContent()).resolves.toMatch(
+			/could not answer just now/
+		);
+		await expect(messages(page).count()).resolves.toBe(1);
+		// Still there after a reload, waiting for a reply.
+		await page.reload();
+		await expect(messages(page).nth(0).textContent()).resolves.toContain('Is my ankle broken?');
+		await expect(page.getByLabel('Your message').isDisabled()).resolves.toBe(true);
+		fake.clear();
+		await page.getByRole('button', { name: 'Send it again' }).click();
+		await page.getByText('About "Is my ankle broken?": please rest.').waitFor();
+		await expect(messages(page).count()).resolves.toBe(2);
+		await expect(page.getByLabel('Your message').isDisabled()).resolves.toBe(false);
+		await page.close();
+	});
+
+	it("shows the study's emergency notice when a message matches, then goes on to the decision", async () => {
+		const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+		await toTheAssistant(page, 'chat-3');
+		await page.getByLabel('Your message').fill('I have chest pain and I am breathless');
+		await page.keyboard.press('Control+Enter');
+		await page.getByTestId('safety-notice').waitFor();
+		await expect(page.getByTestId('safety-notice').textContent()).resolves.toContain('999');
+		await expect(messages(page).count()).resolves.toBe(2);
+		await page.reload();
+		await page.getByTestId('safety-notice').waitFor();
+		await submit(page, 'I am ready to decide');
+		await page.getByRole('group', { name: 'What would you do?' }).waitFor();
+		await page.close();
+	});
+});
