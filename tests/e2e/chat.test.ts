@@ -72,7 +72,7 @@ async function toTheAssistant(page: Page, pid: string) {
 	await page.getByLabel('Monthly or more often').check();
 	await submit(page, 'Continue');
 	await submit(page, 'I have read it');
-	await page.getByTestId('transcript').waitFor();
+	await page.getByLabel('Your message').waitFor();
 }
 
 const messages = (page: Page) =>
