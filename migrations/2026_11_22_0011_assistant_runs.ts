@@ -5,7 +5,8 @@ import { sql, type Kysely } from 'kysely';
 //   append-only: they are reported, never tidied away;
 // - benchmark runs (the LLM-alone condition), so a run can be resumed and listed;
 // - several codings of the same conversation (one per coder), and an attempt number per
-//   recommendation so the same scenario can be run many times.
+//   recommendation so the same scenario can be run many times;
+// - the coding of the conditions a participant typed (the decision itself stays untouched).
 const statements = [
 	`create table protocol_deviations (
 		id bigint generated always as identity primary key,
@@ -41,6 +42,16 @@ const statements = [
 		on recommendations (run_id, scenario_id, item_key, repeat, coder) where source = 'benchmark'`,
 	`create unique index recommendations_conversation_coder_idx
 		on recommendations (episode_id, coder) where source = 'conversation'`,
+	`create table decision_codings (
+		decision_id uuid not null references decisions (id) on delete restrict,
+		coder text not null check (coder = 'rule' or coder ~ '^(model|person):.+'),
+		conditions_coded text[] not null default '{}',
+		details jsonb not null default '{}',
+		created_at timestamptz not null default now(),
+		primary key (decision_id, coder)
+	)`,
+	`create trigger decision_codings_append_only before update or delete on decision_codings
+		for each row execute function bedside_refuse_change('a coding is append-only; add another coder instead')`,
 	`alter table assistant_calls add column run_id text references benchmark_runs (id) on delete restrict`,
 	`create index assistant_calls_episode_idx on assistant_calls (episode_id) where episode_id is not null`
 ];
@@ -55,6 +66,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
 	await sql`alter table assistant_calls drop column if exists run_id`.execute(db);
 	await sql`alter table recommendations drop column if exists repeat`.execute(db);
 	await sql`alter table recommendations drop column if exists item_key`.execute(db);
+	await sql`drop table if exists decision_codings cascade`.execute(db);
 	await sql`drop table if exists benchmark_runs cascade`.execute(db);
 	await sql`drop table if exists protocol_deviations cascade`.execute(db);
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conversationOf } from '../../src/lib/server/assistant/conversation.ts';
 import {
@@ -186,6 +187,10 @@ describe.each(databaseKinds())('chatting with the assistant (%s)', (kind) => {
 		expect(deviations).toHaveLength(1);
 		expect(deviations[0]).toMatchObject({ kind: 'assistant_failure', armKey: 'assistant_llm' });
 		expect(deviations[0]!.details).toMatchObject({ turn: 1 });
+		// A deviation cannot be tidied away, not even by raw SQL.
+		await expect(
+			sql`delete from protocol_deviations where study_id = ${studyId}`.execute(t.db)
+		).rejects.toThrow(/append-only/);
 
 		const episode = (await episodesOf(t.db, participantId))[0]!;
 		const before = await conversationOf(t.db, protocol, participantId, episode);

@@ -119,6 +119,22 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 			{ disposition: 'routine_gp', conditions_text: ['gallstones', 'biliary colic'] },
 			{ disposition: 'routine_gp', conditions_text: ['gallstones', 'biliary colic'] }
 		]);
+		// The rule coder coded what was typed against each episode's scenario, beside the decision.
+		const codings = await t.db
+			.selectFrom('decision_codings')
+			.innerJoin('decisions', 'decisions.id', 'decision_codings.decision_id')
+			.innerJoin('episodes', 'episodes.id', 'decisions.episode_id')
+			.innerJoin('scenarios', 'scenarios.id', 'episodes.scenario_id')
+			.select(['scenarios.key', 'decision_codings.coder', 'decision_codings.conditions_coded'])
+			.where('episodes.participant_id', '=', participant.id)
+			.execute();
+		expect(codings).toHaveLength(2);
+		for (const c of codings)
+			expect(c).toEqual({
+				key: c.key,
+				coder: 'rule',
+				conditions_coded: c.key === 'gallstones' ? ['biliary-colic'] : []
+			});
 		const measures = await t.db
 			.selectFrom('measures')
 			.select(['measure', 'value_numeric', 'value_text'])

@@ -129,6 +129,14 @@ export interface BenchmarkRuns {
   study_id: string;
 }
 
+export interface DecisionCodings {
+  coder: string;
+  conditions_coded: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  decision_id: string;
+  details: Generated<Json>;
+}
+
 export interface DecisionCorrections {
   corrected_by: string | null;
   created_at: Generated<Timestamp>;
@@ -351,6 +359,7 @@ export interface DB {
   audit_events: AuditEvents;
   benchmark_cards: BenchmarkCards;
   benchmark_runs: BenchmarkRuns;
+  decision_codings: DecisionCodings;
   decision_corrections: DecisionCorrections;
   decisions: Decisions;
   episode_events: EpisodeEvents;

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { sessionIdOf, generateSessionToken } from '../auth/tokens.ts';
 import type { DB } from '../db/schema.ts';
+import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { readSeed } from '../prereg/prereg.repository.ts';
 import { verifyRunningConfig } from '../prereg/prereg.service.ts';
@@ -14,6 +15,7 @@ import {
 	episodesOf,
 	findByExternalHash,
 	findBySessionHash,
+	insertDecisionCoding,
 	insertDecisionOnce,
 	insertEpisodes,
 	insertEvents,
@@ -313,6 +315,13 @@ export async function submitDecision(
 		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'decision');
 		if (!at) return;
 		await insertDecisionOnce(trx, at.episode.id, input.disposition, conditions, now);
+		const scenario = protocol.scenarios.find((s) => s.id === at.episode.scenarioKey)!;
+		const similarity = protocol.coding?.similarity ?? DEFAULT_SIMILARITY;
+		await insertDecisionCoding(trx, at.episode.id, {
+			coder: 'rule',
+			conditionsCoded: codeConditions(conditions, scenario.relevant_conditions, similarity),
+			details: { similarity }
+		});
 		await setEpisodeStep(trx, at.episode.id, 'questionnaire', now);
 	});
 }

@@ -269,6 +269,29 @@ export async function insertDecisionOnce(
 	return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
+/** The rule coder's reading of the conditions a participant typed (stored beside the decision). */
+export async function insertDecisionCoding(
+	trx: Transaction<DB>,
+	episodeId: string,
+	coding: { coder: string; conditionsCoded: string[]; details: Record<string, unknown> }
+): Promise<void> {
+	const decision = await trx
+		.selectFrom('decisions')
+		.select('id')
+		.where('episode_id', '=', episodeId)
+		.executeTakeFirstOrThrow();
+	await trx
+		.insertInto('decision_codings')
+		.values({
+			decision_id: decision.id,
+			coder: coding.coder,
+			conditions_coded: coding.conditionsCoded,
+			details: JSON.stringify(coding.details)
+		})
+		.onConflict((oc) => oc.columns(['decision_id', 'coder']).doNothing())
+		.execute();
+}
+
 export async function decisionOf(db: Queryable, episodeId: string) {
 	return db
 		.selectFrom('decisions')
