@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { ConfigError } from '../lib/server/config.ts';
 import { runAnalyze, runDecompose, runPower } from './analysis-commands.ts';
+import { runBenchmarkCommand } from './benchmark.ts';
 import { runCard } from './card.ts';
+import { runCode } from './code.ts';
 import { runDbTypes } from './db-types.ts';
 import { runMigrate } from './migrate.ts';
 import { runRandomization } from './randomization.ts';
@@ -26,6 +28,14 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	decompose: {
 		run: runDecompose,
 		help: 'the staged decomposition of the evaluation–deployment gap'
+	},
+	benchmark: {
+		run: runBenchmarkCommand,
+		help: "run the LLM-alone condition: an arm's pinned model on every scenario"
+	},
+	code: {
+		run: runCode,
+		help: 'code what the assistant recommended (rule or model coder); coder agreement'
 	},
 	randomization: { run: runRandomization, help: "verify a study's allocations against its seed" },
 	'db-types': {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EndpointNotConfiguredError } from '../lib/server/assistant/providers.ts';
 import { loadConfig } from '../lib/server/config.ts';
 import { openDatabase, type Database } from '../lib/server/db/index.ts';
 import { migrateToLatest } from '../lib/server/db/migrate.ts';
@@ -61,7 +62,11 @@ export async function runSubcommand(
 			);
 			return 1;
 		}
-		if (error instanceof StudyStateError || error instanceof RunningConfigError) {
+		if (
+			error instanceof StudyStateError ||
+			error instanceof RunningConfigError ||
+			error instanceof EndpointNotConfiguredError
+		) {
 			console.error(`${prefix}: ${error.message}`);
 			return 1;
 		}

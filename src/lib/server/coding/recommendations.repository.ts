@@ -1,0 +1,120 @@
+import type { Queryable } from '../db/types.ts';
+
+// What the assistant recommended, as coded: one row per conversation (or benchmark item and
+// repeat) per coder.
+
+export interface RecommendationInput {
+	studyId: string;
+	source: 'conversation' | 'benchmark';
+	episodeId?: string | null;
+	runId?: string | null;
+	mode?: 'physician' | 'patient-first-turn' | 'simulated' | null;
+	itemKey?: string | null;
+	repeat?: number | null;
+	armId: string;
+	scenarioId: string;
+	coder: string;
+	disposition: string | null;
+	conditionsCoded: string[];
+	details: Record<string, unknown>;
+}
+
+/** Stores a coding once; a second one by the same coder for the same item is ignored. */
+export async function insertRecommendation(
+	db: Queryable,
+	r: RecommendationInput
+): Promise<boolean> {
+	const result = await db
+		.insertInto('recommendations')
+		.values({
+			study_id: r.studyId,
+			source: r.source,
+			episode_id: r.episodeId ?? null,
+			run_id: r.runId ?? null,
+			mode: r.mode ?? null,
+			item_key: r.itemKey ?? null,
+			repeat: r.repeat ?? null,
+			arm_id: r.armId,
+			scenario_id: r.scenarioId,
+			coder: r.coder,
+			disposition: r.disposition,
+			conditions_coded: r.conditionsCoded,
+			details: JSON.stringify(r.details)
+		})
+		.onConflict((oc) => oc.doNothing())
+		.executeTakeFirst();
+	return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Benchmark items (scenario, item, repeat) a run has already stored, as `scenarioId|item|repeat`. */
+export async function doneBenchmarkItems(db: Queryable, runId: string): Promise<Set<string>> {
+	const rows = await db
+		.selectFrom('recommendations')
+		.select(['scenario_id', 'item_key', 'repeat'])
+		.where('run_id', '=', runId)
+		.where('coder', '=', 'rule')
+		.execute();
+	return new Set(rows.map((r) => `${r.scenario_id}|${r.item_key}|${r.repeat}`));
+}
+
+export interface ConversationToCode {
+	episodeId: string;
+	armId: string;
+	armKey: string;
+	scenarioId: string;
+	scenarioKey: string;
+	/** The assistant's messages, in order. */
+	assistantMessages: string[];
+}
+
+/** Conversations of the study with at least one assistant message and no coding by `coder`. */
+export async function conversationsToCode(
+	db: Queryable,
+	studyId: string,
+	coder: string
+): Promise<ConversationToCode[]> {
+	const rows = await db
+		.selectFrom('messages')
+		.innerJoin('episodes', 'episodes.id', 'messages.episode_id')
+		.innerJoin('participants', 'participants.id', 'episodes.participant_id')
+		.innerJoin('allocation_slots', 'allocation_slots.participant_id', 'participants.id')
+		.innerJoin('arms', 'arms.id', 'allocation_slots.arm_id')
+		.innerJoin('scenarios', 'scenarios.id', 'episodes.scenario_id')
+		.select([
+			'episodes.id as episode_id',
+			'arms.id as arm_id',
+			'arms.key as arm_key',
+			'scenarios.id as scenario_id',
+			'scenarios.key as scenario_key',
+			'messages.content'
+		])
+		.where('participants.study_id', '=', studyId)
+		.where('messages.role', '=', 'assistant')
+		.where(({ not, exists, selectFrom }) =>
+			not(
+				exists(
+					selectFrom('recommendations')
+						.select('recommendations.id')
+						.whereRef('recommendations.episode_id', '=', 'episodes.id')
+						.where('recommendations.coder', '=', coder)
+				)
+			)
+		)
+		.orderBy('episodes.id')
+		.orderBy('messages.turn')
+		.execute();
+	const byEpisode = new Map<string, ConversationToCode>();
+	for (const r of rows) {
+		const c = byEpisode.get(r.episode_id) ?? {
+			episodeId: r.episode_id,
+			armId: r.arm_id,
+			armKey: r.arm_key,
+			scenarioId: r.scenario_id,
+			scenarioKey: r.scenario_key,
+			assistantMessages: []
+		};
+		c.assistantMessages.push(r.content);
+		byEpisode.set(r.episode_id, c);
+	}
+	return [...byEpisode.values()];
+}

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
+import { tempDir } from '../helpers/server.ts';
+import { newRecruitingStudy } from '../helpers/studies.ts';
+
+const run = promisify(execFile);
+
+let fake: FakeOpenAi;
+let dataDir: string;
+beforeAll(async () => {
+	fake = await startFakeOpenAi();
+	fake.reply = () => 'Probably appendicitis: go to the emergency department.';
+	dataDir = tempDir('bedside-cli-bench-');
+	const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+	await migrateToLatest(db.db);
+	await newRecruitingStudy(db.db, 'cli-bench');
+	await db.close();
+});
+afterAll(() => fake.close());
+
+async function bedside(env: Record<string, string>, ...args: string[]) {
+	try {
+		const { stdout, stderr } = await run(
+			process.execPath,
+			[path.resolve('bin/bedside.js'), ...args],
+			{
+				env: { PATH: process.env.PATH, HOME: process.env.HOME, BEDSIDE_DATA_DIR: dataDir, ...env }
+			}
+		);
+		return { code: 0, stdout, stderr };
+	} catch (error) {
+		const e = error as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
+}
+
+describe('bedside benchmark / code (CLI)', () => {
+	it('runs the LLM-alone condition with a progress bar, lists it, and explains bad options', async () => {
+		const env = { BEDSIDE_LLM_BASE_URL: fake.url, BEDSIDE_LLM_API_KEY: 'sk-never-printed' };
+		const result = await bedside(
+			env,
+			'benchmark',
+			'run',
+			'cli-bench',
+			'--arm',
+			'assistant_llm',
+			'--repeats',
+			'2',
+			'--run',
+			'cli-run'
+		);
+		expect(result.code).toBe(0);
+		expect(result.stderr).toContain('] 18/18');
+		expect(result.stdout).toContain('run cli-run: 18/18 stored, 0 failed');
+		expect(result.stdout + result.stderr).not.toContain('sk-never-printed');
+
+		const list = await bedside(env, 'benchmark', 'list', 'cli-bench');
+		expect(list.stdout).toMatch(
+			/cli-run {2}arm assistant_llm {2}physician {2}×2 {2}18 stored {2}finished/
+		);
+
+		const noArm = await bedside(env, 'benchmark', 'run', 'cli-bench', '--mode', 'physician');
+		expect(noArm.code).toBe(2);
+		expect(noArm.stderr).toContain('--arm is required');
+		const badMode = await bedside(
+			env,
+			'benchmark',
+			'run',
+			'cli-bench',
+			'--arm',
+			'assistant_llm',
+			'--mode',
+			'doctor'
+		);
+		expect(badMode.stderr).toContain(
+			'--mode must be one of physician, patient-first-turn, simulated'
+		);
+		const noEndpoint = await bedside(
+			{},
+			'benchmark',
+			'run',
+			'cli-bench',
+			'--arm',
+			'assistant_llm',
+			'--repeats',
+			'1'
+		);
+		expect(noEndpoint.code).toBe(1);
+		expect(noEndpoint.stderr.trim()).toBe(
+			'bedside benchmark run: the LLM endpoint "default" is not configured: set BEDSIDE_LLM_BASE_URL'
+		);
+
+		const agreement = await bedside(env, 'code', 'agreement', 'cli-bench');
+		expect(agreement.code).toBe(0);
+		expect(JSON.parse(agreement.stdout)).toEqual([]);
+	});
+});
