@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { createUser } from '../../src/lib/server/auth/auth.service.ts';
+import { upsertMembership } from '../../src/lib/server/auth/users.repository.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
@@ -22,6 +25,8 @@ const HOSTILE_REPLY = [
 	'- see your GP if it does not improve'
 ].join('\n');
 
+const ANALYST_PASSWORD = 'a long analyst password';
+
 let browser: Browser;
 let fake: FakeOpenAi;
 let server: RunningServer;
@@ -35,6 +40,18 @@ beforeAll(async () => {
 	await newRecruitingStudy(db.db, 'chat', (p: StudyProtocol) => {
 		p.arms = p.arms.filter((a) => a.id === 'assistant_llm');
 	});
+	// An analyst of this study, for the coding page.
+	const { user } = await createUser(
+		db.db,
+		{ email: 'analyst@example.org', password: ANALYST_PASSWORD },
+		CLI_ACTOR
+	);
+	const study = await db.db
+		.selectFrom('studies')
+		.select('id')
+		.where('slug', '=', 'chat')
+		.executeTakeFirstOrThrow();
+	await upsertMembership(db.db, user.id, study.id, 'analyst');
 	await db.close();
 	server = await startServer({
 		dataDir,
@@ -149,6 +166,46 @@ describe('chatting with the assistant in the browser', () => {
 		await page.getByTestId('safety-notice').waitFor();
 		await submit(page, 'I am ready to decide');
 		await page.getByRole('group', { name: 'What would you do?' }).waitFor();
+		await page.close();
+	});
+
+	it('lets an analyst code each conversation blind to arm; a coding is kept as recorded', async () => {
+		const page = await browser.newPage();
+		await page.goto(`${server.url}/login?next=/studies/chat/coding`);
+		await page.getByLabel('Email').fill('analyst@example.org');
+		await page.getByLabel('Password').fill(ANALYST_PASSWORD);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL('**/studies/chat/coding');
+		// The three conversations above have assistant replies.
+		await expect(page.getByTestId('coding-progress').textContent()).resolves.toMatch(
+			/coded 0 of 3/
+		);
+		await page.getByRole('link', { name: 'Code the next conversation' }).click();
+		await page.getByTestId('coding-transcript').waitFor();
+		const body = (await page.textContent('main')) ?? '';
+		expect(body).not.toContain('assistant_llm'); // blind to arm
+		// Submitting without a disposition is refused by the browser; a valid coding moves on.
+		await page.getByLabel('Look after myself at home').check();
+		await page.getByRole('button', { name: 'Save and go to the next' }).click();
+		await page.waitForURL(
+			(u) => /\/coding\/[0-9a-f-]{36}$/.test(u.pathname) || u.pathname.endsWith('/coding')
+		);
+		await page.goto(`${server.url}/studies/chat/coding`);
+		await expect(page.getByTestId('coding-progress').textContent()).resolves.toMatch(
+			/coded 1 of 3/
+		);
+		// Another study's or a made-up conversation is not found.
+		const missing = await page.goto(
+			`${server.url}/studies/chat/coding/00000000-0000-0000-0000-000000000000`
+		);
+		expect(missing?.status()).toBe(404);
+		// The study page shows the assistant's health and the deviation of the failed reply.
+		await page.goto(`${server.url}/studies/chat`);
+		const health = page.getByTestId('assistant-health');
+		await expect(health.textContent()).resolves.toMatch(/Protocol deviations \(1\)/);
+		await expect(page.getByTestId('deviations').textContent()).resolves.toMatch(
+			/the assistant failed a participant: the endpoint answered 503/
+		);
 		await page.close();
 	});
 });

@@ -2,6 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runBenchmark } from '../../src/lib/server/assistant/benchmark.service.ts';
 import { sendChatMessage } from '../../src/lib/server/assistant/chat.service.ts';
 import { codeConversations, coderAgreement } from '../../src/lib/server/coding/coding.service.ts';
+import {
+	codingQueue,
+	conversationToRead,
+	recordPersonCoding
+} from '../../src/lib/server/coding/person-coding.service.ts';
 import type { LlmConfig } from '../../src/lib/server/config.ts';
 import {
 	consent,
@@ -339,5 +344,52 @@ describe.each(databaseKinds())('the LLM-alone condition and coding (%s)', (kind)
 		const [agreement] = await coderAgreement(t.db, studyId);
 		expect(agreement!.coders).toEqual(['model:grader-1', 'rule']);
 		expect(agreement!.disposition!.n).toBe(2);
+
+		// A person codes the same conversations, blind to arm, each at most once.
+		const queue = await codingQueue(t.db, slug, 'analyst-1');
+		expect(queue).toMatchObject({ blind: true, total: 3, codedByMe: 0 });
+		const first = queue.toCode[0]!.episodeId;
+		const read = await conversationToRead(t.db, slug, first, 'analyst-1');
+		expect(read!.armKey).toBeNull();
+		const refused = await recordPersonCoding(t.db, slug, first, 'analyst-1', {
+			disposition: 'hospital',
+			conditions: ['appendicitis', 'no-such-condition']
+		}).catch((e) => e);
+		expect(refused).toBeInstanceOf(ValidationError);
+		expect(refused.problems.map((p: { path: string }) => p.path)).toEqual([
+			'disposition',
+			'conditions'
+		]);
+		for (const e of queue.toCode)
+			expect(
+				await recordPersonCoding(t.db, slug, e.episodeId, 'analyst-1', {
+					disposition: 'ambulance',
+					conditions: []
+				})
+			).toBe(true);
+		expect(
+			await recordPersonCoding(t.db, slug, first, 'analyst-1', {
+				disposition: 'self_care',
+				conditions: []
+			})
+		).toBe(false); // the first coding stands
+		expect(
+			await conversationToRead(t.db, slug, '00000000-0000-0000-0000-000000000000', 'analyst-1')
+		).toBeUndefined();
+		// Another person sees the conversations in another order.
+		const other = await codingQueue(t.db, slug, 'analyst-2');
+		expect(other.toCode.map((c) => c.codedBy)).toEqual([1, 1, 1]);
+
+		const pairs = await coderAgreement(t.db, studyId);
+		expect(pairs.map((p) => p.coders)).toEqual([
+			['model:grader-1', 'person:analyst-1'],
+			['model:grader-1', 'rule'],
+			['person:analyst-1', 'rule']
+		]);
+		// The person said "ambulance" for all three; the rule said ambulance, self_care, emergency_department.
+		const personRule = pairs[2]!.disposition!;
+		expect(personRule.n).toBe(3);
+		expect(personRule.observed).toBeCloseTo(1 / 3, 12);
+		expect(personRule.kappa).toBeCloseTo(0, 12); // one rater used one category: chance agreement = observed
 	});
 });

@@ -213,3 +213,53 @@ export async function armIdByKey(db: Queryable, studyId: string, key: string): P
 		.executeTakeFirstOrThrow();
 	return row.id;
 }
+
+export interface ArmAssistantHealth {
+	armKey: string;
+	calls: number;
+	failedAttempts: number;
+	tokens: number;
+	medianLatencyMs: number | null;
+	medianFirstTokenMs: number | null;
+}
+
+/** Per arm, how the assistant has done in participants' conversations. */
+export async function assistantHealth(
+	db: Queryable,
+	studyId: string
+): Promise<ArmAssistantHealth[]> {
+	const rows = await db
+		.selectFrom('assistant_calls as c')
+		.innerJoin('arms', 'arms.id', 'c.arm_id')
+		.select([
+			'arms.key as arm_key',
+			sql<number>`count(*)::int`.as('calls'),
+			sql<number>`count(*) filter (where c.error is not null)::int`.as('failed'),
+			sql<number>`coalesce(sum(coalesce(c.tokens_in, 0) + coalesce(c.tokens_out, 0)), 0)::int`.as(
+				'tokens'
+			),
+			sql<
+				number | null
+			>`percentile_cont(0.5) within group (order by c.latency_ms) filter (where c.error is null)`.as(
+				'latency'
+			),
+			sql<
+				number | null
+			>`percentile_cont(0.5) within group (order by c.time_to_first_token_ms) filter (where c.error is null)`.as(
+				'ttft'
+			)
+		])
+		.where('c.study_id', '=', studyId)
+		.where('c.purpose', '=', 'chat')
+		.groupBy('arms.key')
+		.orderBy('arms.key')
+		.execute();
+	return rows.map((r) => ({
+		armKey: r.arm_key,
+		calls: Number(r.calls),
+		failedAttempts: Number(r.failed),
+		tokens: Number(r.tokens),
+		medianLatencyMs: r.latency === null ? null : Math.round(Number(r.latency)),
+		medianFirstTokenMs: r.ttft === null ? null : Math.round(Number(r.ttft))
+	}));
+}

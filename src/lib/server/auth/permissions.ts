@@ -8,6 +8,7 @@ const MATRIX = {
 	'study.edit': ['owner', 'researcher'],
 	'study.preregister': ['owner', 'researcher'],
 	'study.status': ['owner', 'researcher'],
+	'study.code': ['owner', 'researcher', 'analyst'],
 	'study.audit': ['owner'],
 	'study.members': ['owner']
 } as const satisfies Record<string, readonly StudyRole[]>;

@@ -118,3 +118,68 @@ export async function conversationsToCode(
 	}
 	return [...byEpisode.values()];
 }
+
+export interface CodableConversation {
+	episodeId: string;
+	armKey: string;
+	scenarioKey: string;
+	messages: { turn: number; role: 'user' | 'assistant'; content: string }[];
+	/** Coders (rule, model:…, person:…) that have coded it. */
+	codedBy: string[];
+}
+
+/** Conversations of the study with an assistant message; one, when `episodeId` is given. */
+export async function codableConversations(
+	db: Queryable,
+	studyId: string,
+	episodeId?: string
+): Promise<CodableConversation[]> {
+	let query = db
+		.selectFrom('messages')
+		.innerJoin('episodes', 'episodes.id', 'messages.episode_id')
+		.innerJoin('participants', 'participants.id', 'episodes.participant_id')
+		.innerJoin('allocation_slots', 'allocation_slots.participant_id', 'participants.id')
+		.innerJoin('arms', 'arms.id', 'allocation_slots.arm_id')
+		.innerJoin('scenarios', 'scenarios.id', 'episodes.scenario_id')
+		.select([
+			'episodes.id as episode_id',
+			'arms.key as arm_key',
+			'scenarios.key as scenario_key',
+			'messages.turn',
+			'messages.role',
+			'messages.content'
+		])
+		.where('participants.study_id', '=', studyId)
+		.where(({ exists, selectFrom }) =>
+			exists(
+				selectFrom('messages as m2')
+					.select('m2.id')
+					.whereRef('m2.episode_id', '=', 'episodes.id')
+					.where('m2.role', '=', 'assistant')
+			)
+		)
+		.orderBy('episodes.id')
+		.orderBy('messages.turn')
+		.orderBy('messages.id');
+	if (episodeId) query = query.where('episodes.id', '=', episodeId);
+	const rows = await query.execute();
+	const codings = await db
+		.selectFrom('recommendations')
+		.select(['episode_id', 'coder'])
+		.where('study_id', '=', studyId)
+		.where('source', '=', 'conversation')
+		.execute();
+	const byEpisode = new Map<string, CodableConversation>();
+	for (const r of rows) {
+		const c = byEpisode.get(r.episode_id) ?? {
+			episodeId: r.episode_id,
+			armKey: r.arm_key,
+			scenarioKey: r.scenario_key,
+			messages: [],
+			codedBy: codings.filter((x) => x.episode_id === r.episode_id).map((x) => x.coder)
+		};
+		c.messages.push({ turn: r.turn, role: r.role as 'user' | 'assistant', content: r.content });
+		byEpisode.set(r.episode_id, c);
+	}
+	return [...byEpisode.values()];
+}

@@ -3,6 +3,7 @@ import { listProtocolVersions } from '../protocols/protocols.repository.ts';
 import { validateProtocol } from '../protocols/study-file.ts';
 import { preregistrationsOf } from '../prereg/prereg.repository.ts';
 import type { Queryable } from '../db/types.ts';
+import { assistantHealth, deviationsOf } from '../assistant/assistant.repository.ts';
 import type { StudySummary } from './studies.repository.ts';
 
 /** What a researcher sees of a study: its newest protocol, every version with what changed, and its registrations. */
@@ -11,7 +12,22 @@ export async function studyOverview(db: Queryable, study: StudySummary) {
 	const latest = versions[versions.length - 1];
 	const checked = latest ? validateProtocol(latest.protocol) : undefined;
 	const registrations = await preregistrationsOf(db, study.id);
+	const deviations = await deviationsOf(db, study.id);
 	return {
+		assistant: await assistantHealth(db, study.id),
+		/** The newest 50; the export has them all. */
+		deviations: deviations
+			.slice(-50)
+			.reverse()
+			.map((d) => ({
+				id: d.id,
+				kind: d.kind,
+				armKey: d.armKey,
+				at: d.createdAt.toISOString(),
+				error: typeof d.details.error === 'string' ? d.details.error : null,
+				details: d.details
+			})),
+		deviationCount: deviations.length,
 		protocol: checked?.ok ? checked.protocol : null,
 		versions: versions
 			.map((v, i) => ({

@@ -15,7 +15,8 @@ export const load: PageServerLoad = async (event) => {
 		may: {
 			edit: can(role, 'study.edit'),
 			preregister: can(role, 'study.preregister'),
-			changeStatus: can(role, 'study.status')
+			changeStatus: can(role, 'study.status'),
+			code: can(role, 'study.code')
 		},
 		...(await studyOverview(event.locals.app.database.db, study))
 	};
