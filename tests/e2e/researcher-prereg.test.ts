@@ -4,6 +4,10 @@ import { launchBrowser } from '../helpers/browser.ts';
 import { createPgTestDatabase, databaseKinds } from '../helpers/database.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
 
+// With an endpoint configured, the demo keeps its LLM arm (without one it is seeded scripted).
+// Nothing here chats, so the endpoint is never called.
+const LLM_ENV = { BEDSIDE_LLM_BASE_URL: 'http://127.0.0.1:9/v1' };
+
 let browser: Browser;
 beforeAll(async () => {
 	browser = await launchBrowser();
@@ -19,9 +23,9 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		if (kind === 'pg') {
 			const created = await createPgTestDatabase({ migrated: false });
 			drop = created.drop;
-			server = await startServer({ databaseUrl: created.url });
+			server = await startServer({ databaseUrl: created.url, env: LLM_ENV });
 		} else {
-			server = await startServer({ dataDir: tempDir('bedside-researcher-') });
+			server = await startServer({ dataDir: tempDir('bedside-researcher-'), env: LLM_ENV });
 		}
 		page = await browser.newPage();
 	});

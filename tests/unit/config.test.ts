@@ -68,4 +68,27 @@ describe('loadConfig', () => {
 			'PostgreSQL at postgres://u:***@db/x'
 		);
 	});
+
+	it('reads LLM endpoints by name, with their keys, and refuses a URL that is not one', () => {
+		const config = loadConfig({
+			BEDSIDE_LLM_BASE_URL: 'http://localhost:11434/v1/',
+			BEDSIDE_LLM_API_KEY: 'sk-default',
+			BEDSIDE_LLM_HOSTED_BASE_URL: 'https://api.example.org/v1',
+			BEDSIDE_LLM_RETRY_SECONDS: '5'
+		});
+		expect(config.llm).toEqual({
+			endpoints: {
+				default: { baseUrl: 'http://localhost:11434/v1', apiKey: 'sk-default' },
+				hosted: { baseUrl: 'https://api.example.org/v1', apiKey: undefined }
+			},
+			retryWindowMs: 5000
+		});
+		expect(loadConfig({}).llm).toEqual({ endpoints: {}, retryWindowMs: 30_000 });
+		expect(
+			problemsOf({ BEDSIDE_LLM_LOCAL_BASE_URL: 'localhost:8080', BEDSIDE_LLM_RETRY_SECONDS: '0' })
+		).toEqual([
+			'BEDSIDE_LLM_RETRY_SECONDS: must be at least 1 (got "0")',
+			'BEDSIDE_LLM_LOCAL_BASE_URL: must be an http(s) URL such as http://localhost:11434/v1'
+		]);
+	});
 });
