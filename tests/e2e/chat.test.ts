@@ -77,6 +77,7 @@ async function submit(page: Page, name: string | RegExp) {
 
 async function toTheAssistant(page: Page, pid: string) {
 	await page.goto(`${server.url}/s/chat?PROLIFIC_PID=${pid}`);
+	await page.waitForLoadState('networkidle');
 	await submit(page, 'I agree to take part');
 	await page
 		.getByRole('group', { name: /18 years old/ })
@@ -109,7 +110,7 @@ describe('chatting with the assistant in the browser', () => {
 		const partial = (await streaming.textContent()) ?? '';
 		expect(partial.length).toBeGreaterThan(0);
 		expect(partial).not.toContain('see your GP if it does not improve');
-		await page.getByText('see your GP if it does not improve').waitFor();
+		await messages(page).getByText('see your GP if it does not improve').waitFor();
 		fake.tokenDelayMs = 0;
 
 		await expect(messages(page).count()).resolves.toBe(2);
@@ -148,7 +149,7 @@ describe('chatting with the assistant in the browser', () => {
 		await expect(page.getByLabel('Your message').isDisabled()).resolves.toBe(true);
 		fake.clear();
 		await page.getByRole('button', { name: 'Send it again' }).click();
-		await page.getByText('About "Is my ankle broken?": please rest.').waitFor();
+		await messages(page).getByText('About "Is my ankle broken?": please rest.').waitFor();
 		await expect(messages(page).count()).resolves.toBe(2);
 		await expect(page.getByLabel('Your message').isDisabled()).resolves.toBe(false);
 		await page.close();
@@ -172,6 +173,7 @@ describe('chatting with the assistant in the browser', () => {
 	it('lets an analyst code each conversation blind to arm; a coding is kept as recorded', async () => {
 		const page = await browser.newPage();
 		await page.goto(`${server.url}/login?next=/studies/chat/coding`);
+		await page.waitForLoadState('networkidle'); // hydrated: typing is not reset
 		await page.getByLabel('Email').fill('analyst@example.org');
 		await page.getByLabel('Password').fill(ANALYST_PASSWORD);
 		await page.getByRole('button', { name: 'Sign in' }).click();

@@ -40,6 +40,8 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		expect(email).toBe('admin@bedside.local');
 		await page.goto(`${server.url}/studies`);
 		expect(new URL(page.url()).pathname).toBe('/login');
+		// Type only once the page is hydrated: hydration resets an input's value attribute.
+		await page.waitForLoadState('networkidle');
 
 		await page.getByLabel('Email').fill(email!);
 		await page.getByLabel('Password').fill('not the password');
@@ -154,5 +156,7 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		await page.waitForURL(`${server.url}/`);
 		await page.goto(`${server.url}/studies`);
 		expect(new URL(page.url()).pathname).toBe('/login');
+		// Type only once the page is hydrated: hydration resets an input's value attribute.
+		await page.waitForLoadState('networkidle');
 	});
 });
