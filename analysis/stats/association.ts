@@ -55,6 +55,30 @@ export function spearman(
  * AUC of a score for a binary outcome (Mann–Whitney, ties counted half) with DeLong's standard
  * error (DeLong, DeLong & Clarke-Pearson 1988) and a Wald interval clipped to [0, 1].
  */
+/** The number of entries of a sorted array below x. */
+function lowerBound(sorted: Float64Array, x: number): number {
+	let lo = 0;
+	let hi = sorted.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (sorted[mid]! < x) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
+/** The number of entries of a sorted array at or below x. */
+function upperBound(sorted: Float64Array, x: number): number {
+	let lo = 0;
+	let hi = sorted.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >>> 1;
+		if (sorted[mid]! <= x) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
 export function aucDeLong(
 	score: number[],
 	outcome: (0 | 1)[],
@@ -62,9 +86,19 @@ export function aucDeLong(
 ): { estimate: number; se: number; ci: Interval } {
 	const pos = score.filter((_, i) => outcome[i] === 1);
 	const neg = score.filter((_, i) => outcome[i] === 0);
-	const psi = (a: number, b: number) => (a > b ? 1 : a === b ? 0.5 : 0);
-	const v10 = pos.map((p) => neg.reduce((s, q) => s + psi(p, q), 0) / neg.length);
-	const v01 = neg.map((q) => pos.reduce((s, p) => s + psi(p, q), 0) / pos.length);
+	// Placement values by binary search in the sorted other group (ties count a half): the same
+	// numbers as comparing every pair, in O(n log n) rather than O(n_pos · n_neg).
+	const sortedPos = Float64Array.from(pos).sort();
+	const sortedNeg = Float64Array.from(neg).sort();
+	const v10 = pos.map((p) => {
+		const below = lowerBound(sortedNeg, p);
+		return (below + 0.5 * (upperBound(sortedNeg, p) - below)) / neg.length;
+	});
+	const v01 = neg.map((q) => {
+		const below = lowerBound(sortedPos, q);
+		const notAbove = upperBound(sortedPos, q);
+		return (pos.length - notAbove + 0.5 * (notAbove - below)) / pos.length;
+	});
 	const estimate = v10.reduce((s, v) => s + v, 0) / pos.length;
 	const variance = (xs: number[]) => {
 		const m = xs.reduce((s, v) => s + v, 0) / xs.length;

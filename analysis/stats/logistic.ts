@@ -101,3 +101,29 @@ export function designMatrix(columns: { values: string[]; levels: string[] }[]):
 		...columns.flatMap((c) => c.levels.slice(1).map((level) => (c.values[i] === level ? 1 : 0)))
 	]);
 }
+
+/**
+ * The same fit on rows grouped by identical (x, y): frequency weights give the same
+ * coefficients and standard errors as one row each, and the work is per distinct pattern (a
+ * handful for arm × scenario × a Likert proxy) instead of per row.
+ */
+export function groupedLogisticRegression(
+	X: readonly (readonly number[])[],
+	y: readonly number[]
+): ReturnType<typeof logisticRegression> {
+	const index = new Map<string, number>();
+	const rows: number[][] = [];
+	const outcomes: number[] = [];
+	const weights: number[] = [];
+	X.forEach((x, i) => {
+		const key = `${x.join(',')}|${y[i]}`;
+		const at = index.get(key);
+		if (at === undefined) {
+			index.set(key, rows.length);
+			rows.push([...x]);
+			outcomes.push(y[i]!);
+			weights.push(1);
+		} else weights[at]!++;
+	});
+	return logisticRegression(rows, outcomes, weights);
+}

@@ -77,6 +77,44 @@ describe('reading an export', () => {
 	});
 });
 
+describe('reading malformed CSV', () => {
+	it('names the file and row of a ragged row and of an unclosed quote, and reads nothing', () => {
+		const dir = tempDir('bedside-export-');
+		writeSyntheticExport(dir, { ...TRUTH, participantsPerArm: 3, benchmarkRuns: 1 });
+		const lines = fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8').split('\n');
+		lines[2] = `${lines[2]},an extra cell`;
+		fs.writeFileSync(path.join(dir, 'episodes.csv'), lines.join('\n'));
+		const ragged = (() => {
+			try {
+				readExportDir(dir);
+			} catch (e) {
+				return e as ExportError;
+			}
+		})();
+		expect(ragged).toBeInstanceOf(ExportError);
+		expect(ragged!.problems).toEqual([
+			{
+				file: 'episodes.csv',
+				row: 3,
+				message: expect.stringMatching(/^is not valid CSV: Too many fields/)
+			}
+		]);
+		lines[2] = lines[2]!.replace(',an extra cell', '').replace(/,(\d),/, ',"$1,');
+		fs.writeFileSync(path.join(dir, 'episodes.csv'), lines.join('\n'));
+		const quote = (() => {
+			try {
+				readExportDir(dir);
+			} catch (e) {
+				return e as ExportError;
+			}
+		})();
+		expect(quote!.problems[0]).toMatchObject({
+			file: 'episodes.csv',
+			message: expect.stringMatching(/^is not valid CSV: .*quote/i)
+		});
+	});
+});
+
 describe('analysis on a simulated study with known truth', () => {
 	const dir = tempDir('bedside-truth-');
 	writeSyntheticExport(dir, TRUTH);
