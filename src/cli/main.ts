@@ -5,6 +5,7 @@ import { runBenchmarkCommand } from './benchmark.ts';
 import { runCard } from './card.ts';
 import { runCode } from './code.ts';
 import { runDbTypes } from './db-types.ts';
+import { runExport } from './export.ts';
 import { runMigrate } from './migrate.ts';
 import { runRandomization } from './randomization.ts';
 import { runStart } from './start.ts';
@@ -23,6 +24,10 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	analyze: {
 		run: runAnalyze,
 		help: 'analyse a study export: arms, effects, decision mediation, CONSORT (JSON)'
+	},
+	export: {
+		run: runExport,
+		help: 'write a study in the export format (folder or zip), with a codebook'
 	},
 	power: { run: runPower, help: 'sample size, power or detectable difference for two proportions' },
 	decompose: {

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
@@ -208,6 +210,18 @@ describe('chatting with the assistant in the browser', () => {
 		await expect(page.getByTestId('deviations').textContent()).resolves.toMatch(
 			/the assistant failed a participant: the endpoint answered 503/
 		);
+		// The analyst downloads the export, scrubbed, as a zip.
+		await page.getByLabel('Scrub emails, phone numbers and URLs from free text').check();
+		const [download] = await Promise.all([
+			page.waitForEvent('download'),
+			page.getByRole('button', { name: 'Download the export' }).click()
+		]);
+		expect(download.suggestedFilename()).toMatch(/^chat-export-\d{4}-\d{2}-\d{2}\.zip$/);
+		const files = unzipSync(new Uint8Array(fs.readFileSync((await download.path())!)));
+		expect(Object.keys(files)).toContain('chat/codebook.json');
+		const report = JSON.parse(strFromU8(files['chat/export_report.json']!));
+		expect(report.options).toEqual({ free_text: true, scrub: true });
+		expect(report.rows['messages.csv']).toBeGreaterThanOrEqual(5);
 		await page.close();
 	});
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,19 @@ describe('bedside benchmark / code (CLI)', () => {
 		expect(noEndpoint.stderr.trim()).toBe(
 			'bedside benchmark run: the LLM endpoint "default" is not configured: set BEDSIDE_LLM_BASE_URL'
 		);
+
+		const out = `${tempDir('bedside-cli-export-')}/export`;
+		const exported = await bedside(env, 'export', 'cli-bench', '--out', out, '--scrub');
+		expect(exported.code).toBe(0);
+		expect(exported.stdout).toMatch(/cli-bench: exported to .*recommendations\.csv 18/);
+		expect(exported.stdout).toContain('scrubbed: 0 email(s), 0 phone number(s), 0 URL(s)');
+		expect(fs.readdirSync(out)).toContain('codebook.json');
+		const zip = `${tempDir('bedside-cli-export-')}/cli-bench.zip`;
+		expect((await bedside(env, 'export', 'cli-bench', '--zip', zip)).code).toBe(0);
+		expect(fs.readFileSync(zip).subarray(0, 2).toString()).toBe('PK');
+		const both = await bedside(env, 'export', 'cli-bench');
+		expect(both.code).toBe(2);
+		expect(both.stderr).toContain('give exactly one of --out DIR or --zip FILE');
 
 		const agreement = await bedside(env, 'code', 'agreement', 'cli-bench');
 		expect(agreement.code).toBe(0);

@@ -181,6 +181,8 @@ export async function insertDeviation(db: Queryable, d: DeviationInput): Promise
 export interface DeviationRow {
 	id: number;
 	armKey: string | null;
+	participantId: string | null;
+	episode: number | null;
 	kind: DeviationKind;
 	details: Record<string, unknown>;
 	createdAt: Date;
@@ -190,13 +192,24 @@ export async function deviationsOf(db: Queryable, studyId: string): Promise<Devi
 	const rows = await db
 		.selectFrom('protocol_deviations as d')
 		.leftJoin('arms', 'arms.id', 'd.arm_id')
-		.select(['d.id', 'arms.key as arm_key', 'd.kind', 'd.details', 'd.created_at'])
+		.leftJoin('episodes', 'episodes.id', 'd.episode_id')
+		.select([
+			'd.id',
+			'arms.key as arm_key',
+			'd.participant_id',
+			'episodes.episode',
+			'd.kind',
+			'd.details',
+			'd.created_at'
+		])
 		.where('d.study_id', '=', studyId)
 		.orderBy('d.id')
 		.execute();
 	return rows.map((r) => ({
 		id: r.id,
 		armKey: r.arm_key,
+		participantId: r.participant_id,
+		episode: r.episode,
 		kind: r.kind as DeviationKind,
 		details: r.details as Record<string, unknown>,
 		createdAt: new Date(r.created_at)

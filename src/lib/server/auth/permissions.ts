@@ -9,6 +9,7 @@ const MATRIX = {
 	'study.preregister': ['owner', 'researcher'],
 	'study.status': ['owner', 'researcher'],
 	'study.code': ['owner', 'researcher', 'analyst'],
+	'study.export': ['owner', 'analyst'],
 	'study.audit': ['owner'],
 	'study.members': ['owner']
 } as const satisfies Record<string, readonly StudyRole[]>;

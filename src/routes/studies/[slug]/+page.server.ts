@@ -16,7 +16,8 @@ export const load: PageServerLoad = async (event) => {
 			edit: can(role, 'study.edit'),
 			preregister: can(role, 'study.preregister'),
 			changeStatus: can(role, 'study.status'),
-			code: can(role, 'study.code')
+			code: can(role, 'study.code'),
+			export: can(role, 'study.export')
 		},
 		...(await studyOverview(event.locals.app.database.db, study))
 	};

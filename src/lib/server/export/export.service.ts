@@ -1,0 +1,324 @@
+import type { Actor } from '../actor.ts';
+import { deviationsOf } from '../assistant/assistant.repository.ts';
+import { recordAuditEvent } from '../audit/audit.repository.ts';
+import type { Queryable } from '../db/types.ts';
+import { verifyRunningConfig } from '../prereg/prereg.service.ts';
+import type { StudyProtocol } from '../protocols/study-schema.ts';
+import { codebookFor } from './codebook.ts';
+import { bool, csvLine, iso, list, type Cell } from './csv.ts';
+import {
+	episodePages,
+	measurePages,
+	messagePages,
+	participantPages,
+	recommendationPages
+} from './export.repository.ts';
+import { emptyCounts, scrub, type ScrubCounts } from './scrub.ts';
+
+// A study as the export format of shared/spec/export-format.md: study.json, five CSV files,
+// codebook.json, plus deviations.csv and export_report.json. Each file is produced page by page
+// when it is written, so an export of any size streams in constant memory.
+
+export const EXPORT_FORMAT = 'bedside-export/1';
+
+export interface ExportOptions {
+	/** Leave out free text (messages, typed conditions). */
+	freeText: boolean;
+	/** Replace emails, phone numbers and URLs in free text. */
+	scrub: boolean;
+}
+
+export interface ExportFile {
+	name: string;
+	content: () => AsyncIterable<string>;
+}
+
+export interface StudyExportHandle {
+	slug: string;
+	files: ExportFile[];
+	/** Filled in as the files are written. */
+	report: { options: ExportOptions; rows: Record<string, number>; scrubbed: ScrubCounts };
+}
+
+const STATUS: Record<string, string> = {
+	consented: 'consented',
+	allocated: 'allocated',
+	in_progress: 'in_progress',
+	completed: 'completed',
+	withdrawn: 'withdrawn',
+	excluded: 'excluded',
+	ineligible: 'excluded'
+};
+
+function studyJson(
+	protocol: StudyProtocol,
+	sha: { protocol: string; preregistration: string }
+): string {
+	const proxyScales = new Map(
+		[...protocol.questionnaires.per_episode, ...protocol.questionnaires.end_of_study].map((i) => [
+			i.id,
+			[i.scale.min, i.scale.max]
+		])
+	);
+	return `${JSON.stringify(
+		{
+			format: EXPORT_FORMAT,
+			study: {
+				slug: protocol.slug,
+				title: protocol.title,
+				protocol_sha256: sha.protocol,
+				preregistration_sha256: sha.preregistration
+			},
+			disposition_scale: protocol.disposition_scale.map((d) => d.id),
+			arms: protocol.arms.map((a) => ({
+				id: a.id,
+				kind: a.kind,
+				label: a.label,
+				...(a.assistant && { model: a.assistant.model, provider: a.assistant.provider })
+			})),
+			scenarios: protocol.scenarios.map((s) => ({
+				id: s.id,
+				title: s.title,
+				correct_disposition: s.correct_disposition,
+				relevant_conditions: s.relevant_conditions
+			})),
+			outcomes: protocol.outcomes.map((o) => ({
+				name: o.name,
+				role: o.role,
+				kind: o.kind,
+				...(proxyScales.has(o.name) && { scale: proxyScales.get(o.name) })
+			})),
+			analysis_plan: protocol.analysis_plan
+		},
+		null,
+		2
+	)}\n`;
+}
+
+/** The export of a preregistered study; nothing is read until a file's content is iterated. */
+export async function studyExport(
+	db: Queryable,
+	slug: string,
+	options: ExportOptions,
+	actor: Actor
+): Promise<StudyExportHandle> {
+	const { study, preregistration, protocol } = await verifyRunningConfig(db, slug);
+	await recordAuditEvent(db, {
+		actorKind: actor.kind,
+		actorId: actor.id,
+		studyId: study.id,
+		protocolVersionId: preregistration.protocolVersionId,
+		action: 'study.export',
+		target: slug,
+		details: { free_text: options.freeText, scrub: options.scrub }
+	});
+	const report: StudyExportHandle['report'] = { options, rows: {}, scrubbed: emptyCounts() };
+	const text = (value: string | null | undefined): string =>
+		!options.freeText ? '' : options.scrub ? scrub(value ?? '', report.scrubbed) : (value ?? '');
+
+	/** A CSV file from pages of rows; counts its rows in the report. */
+	function csv<T>(
+		name: string,
+		header: string[],
+		pages: () => AsyncGenerator<T[]>,
+		toCells: (row: T) => Cell[]
+	): ExportFile {
+		return {
+			name,
+			content: async function* () {
+				report.rows[name] = 0;
+				yield csvLine(header);
+				for await (const page of pages()) {
+					report.rows[name] += page.length;
+					yield page.map((r) => csvLine(toCells(r))).join('');
+				}
+			}
+		};
+	}
+
+	const files: ExportFile[] = [
+		{
+			name: 'study.json',
+			content: async function* () {
+				yield studyJson(protocol, {
+					protocol: preregistration.protocolSha256,
+					preregistration: preregistration.sha256
+				});
+			}
+		},
+		csv(
+			'participants.csv',
+			[
+				'participant_id',
+				'arm_id',
+				'stratum',
+				'status',
+				'consented_at',
+				'allocated_at',
+				'completed_at',
+				'exclusion_reason'
+			],
+			() => participantPages(db, study.id),
+			(p) => [
+				p.id,
+				p.arm_key,
+				p.stratum,
+				STATUS[p.status] ?? p.status,
+				iso(p.consented_at),
+				iso(p.allocated_at),
+				iso(p.completed_at),
+				p.status === 'ineligible' ? 'ineligible at screening' : p.exclusion_reason
+			]
+		),
+		csv(
+			'episodes.csv',
+			[
+				'participant_id',
+				'episode',
+				'scenario_id',
+				'disposition',
+				'disposition_correct',
+				'conditions_text',
+				'conditions_coded',
+				'condition_correct',
+				'started_at',
+				'submitted_at'
+			],
+			() => episodePages(db, study.id),
+			(e) => {
+				const submitted = e.disposition !== null;
+				return [
+					e.participant_id,
+					e.episode,
+					e.scenario_key,
+					e.disposition,
+					submitted ? bool(e.disposition === e.correct_disposition) : '',
+					submitted ? list((e.conditions_text ?? []).map((t) => text(t))).replace(/^;+$/, '') : '',
+					submitted ? list(e.conditions_coded) : '',
+					submitted ? bool((e.conditions_coded ?? []).length > 0) : '',
+					iso(e.started_at),
+					iso(e.submitted_at)
+				];
+			}
+		),
+		csv(
+			'measures.csv',
+			['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at'],
+			() => measurePages(db, study.id),
+			(m) => [
+				m.participant_id,
+				m.episode,
+				m.measure,
+				m.kind,
+				m.value_numeric ?? m.value_text,
+				iso(m.recorded_at)
+			]
+		),
+		csv(
+			'recommendations.csv',
+			[
+				'source',
+				'participant_id',
+				'episode',
+				'run_id',
+				'arm_id',
+				'scenario_id',
+				'coder',
+				'disposition',
+				'disposition_correct',
+				'conditions_coded',
+				'condition_correct',
+				'mode',
+				'repeat'
+			],
+			() => recommendationPages(db, study.id),
+			(r) => [
+				r.source,
+				r.participant_id,
+				r.episode,
+				r.run_id,
+				r.arm_key,
+				r.scenario_key,
+				r.coder,
+				r.disposition,
+				bool(r.disposition === r.correct_disposition),
+				list(r.conditions_coded),
+				bool(r.conditions_coded.length > 0),
+				r.mode,
+				r.repeat
+			]
+		),
+		csv(
+			'messages.csv',
+			[
+				'participant_id',
+				'episode',
+				'turn',
+				'role',
+				'content',
+				'created_at',
+				'model',
+				'latency_ms',
+				'tokens_in',
+				'tokens_out'
+			],
+			() => messagePages(db, study.id),
+			(m) => [
+				m.participant_id,
+				m.episode,
+				m.turn,
+				m.role,
+				text(m.content),
+				iso(m.created_at),
+				m.model_returned,
+				m.latency_ms,
+				m.tokens_in,
+				m.tokens_out
+			]
+		),
+		{
+			name: 'deviations.csv',
+			content: async function* () {
+				const deviations = await deviationsOf(db, study.id);
+				report.rows['deviations.csv'] = deviations.length;
+				yield csvLine(['kind', 'arm_id', 'participant_id', 'episode', 'created_at', 'details']);
+				for (const d of deviations)
+					yield csvLine([
+						d.kind,
+						d.armKey,
+						d.participantId,
+						d.episode,
+						iso(d.createdAt),
+						JSON.stringify(d.details)
+					]);
+			}
+		},
+		{
+			name: 'codebook.json',
+			content: async function* () {
+				yield `${JSON.stringify(codebookFor(protocol), null, 2)}\n`;
+			}
+		},
+		{
+			name: 'export_report.json',
+			content: async function* () {
+				yield `${JSON.stringify(
+					{
+						format: EXPORT_FORMAT,
+						study: protocol.slug,
+						exported_at: new Date().toISOString(),
+						options: { free_text: options.freeText, scrub: options.scrub },
+						rows: report.rows,
+						scrubbed: options.scrub && options.freeText ? report.scrubbed : null,
+						note: options.scrub
+							? 'Scrubbing replaces obvious identifiers only (emails, phone numbers, URLs); names, addresses and dates are not detected.'
+							: null
+					},
+					null,
+					2
+				)}\n`;
+			}
+		}
+	];
+	return { slug: protocol.slug, files, report };
+}

@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { unzipSync, strFromU8 } from 'fflate';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { analyze } from '../../analysis/analyze.ts';
+import { readExportDir } from '../../analysis/io/export-reader.ts';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { runBenchmark } from '../../src/lib/server/assistant/benchmark.service.ts';
+import { ChatRefusedError, sendChatMessage } from '../../src/lib/server/assistant/chat.service.ts';
+import { codeConversations } from '../../src/lib/server/coding/coding.service.ts';
+import type { LlmConfig } from '../../src/lib/server/config.ts';
+import { studyExport } from '../../src/lib/server/export/export.service.ts';
+import { exportZipStream, writeExportToDir } from '../../src/lib/server/export/writers.ts';
+import {
+	consent,
+	finishReading,
+	readyToDecide,
+	submitAttention,
+	submitDecision,
+	submitEndQuestionnaire,
+	submitEpisodeQuestionnaire,
+	submitScreening
+} from '../../src/lib/server/participants/journey.service.ts';
+import { RunningConfigError } from '../../src/lib/server/prereg/prereg.service.ts';
+import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
+import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
+import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
+import { tempDir } from '../helpers/server.ts';
+import { ensureCards, exampleProtocol, newRecruitingStudy } from '../helpers/studies.ts';
+
+const PEOPLE = 9;
+let fake: FakeOpenAi;
+beforeAll(async () => {
+	fake = await startFakeOpenAi();
+	fake.reply = () => 'It may be appendicitis. Go to the emergency department (A&E) now.';
+});
+afterAll(() => fake.close());
+
+describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
+	const database = useTestDatabase(kind);
+	let t: TestDatabase;
+	let protocol: StudyProtocol;
+	const slug = `export-${kind}`;
+	const llm: LlmConfig = { endpoints: {}, retryWindowMs: 100 };
+
+	beforeEach(() => {
+		t = database();
+		llm.endpoints = { default: { baseUrl: fake.url, apiKey: undefined } };
+	});
+
+	/** One participant through the whole journey, chatting where their arm has an assistant. */
+	async function walk(i: number) {
+		const { participant } = await consent(t.db, slug, {
+			agree: true,
+			params: new URLSearchParams()
+		});
+		await submitScreening(t.db, slug, participant.id, {
+			adult: 'yes',
+			medical_training: 'none',
+			chatbot_use: i % 2 ? 'often' : 'rarely'
+		});
+		for (const n of [1, 2]) {
+			await finishReading(t.db, participant.id, n);
+			try {
+				await sendChatMessage(
+					t.db,
+					{ llm },
+					{
+						participantId: participant.id,
+						episode: n,
+						text: `I am jane${i}@example.org, call me on 07700 900${100 + i}`
+					},
+					() => {}
+				);
+			} catch (e) {
+				if (!(e instanceof ChatRefusedError)) throw e; // the control arm has no chat
+			}
+			await readyToDecide(t.db, participant.id, n);
+			await submitDecision(t.db, protocol, participant.id, n, {
+				disposition: 'emergency_department',
+				conditions: ['apendicitis', 'see www.example.org']
+			});
+			await submitEpisodeQuestionnaire(t.db, protocol, participant.id, n, {
+				confidence: '5',
+				helpfulness: String(3 + (i % 4)),
+				would_follow: '4'
+			});
+		}
+		await submitAttention(t.db, protocol, participant.id, { reading: 'Sometimes' });
+		await submitEndQuestionnaire(t.db, protocol, participant.id, { trust_ai_health: '3' });
+	}
+
+	it('refuses a draft study', async () => {
+		await ensureCards(t.db);
+		await saveProtocolDraft(t.db, { ...exampleProtocol(), slug: `draft-${kind}` }, CLI_ACTOR);
+		await expect(
+			studyExport(t.db, `draft-${kind}`, { freeText: true, scrub: false }, CLI_ACTOR)
+		).rejects.toBeInstanceOf(RunningConfigError);
+	});
+
+	it('writes the documented files, which the analysis library reads and analyses', async () => {
+		protocol = await newRecruitingStudy(t.db, slug);
+		for (let i = 1; i <= PEOPLE; i++) await walk(i);
+		// One declined: not exported (only people who consented are).
+		await consent(t.db, slug, { agree: false, params: new URLSearchParams() });
+		await runBenchmark(t.db, { slug, armKey: 'assistant_llm', mode: 'physician', repeats: 2, llm });
+		await codeConversations(t.db, slug, 'rule', llm);
+
+		const dir = tempDir('bedside-export-');
+		const handle = await studyExport(t.db, slug, { freeText: true, scrub: false }, CLI_ACTOR);
+		await writeExportToDir(handle, dir);
+		expect(fs.readdirSync(dir).sort()).toEqual([
+			'codebook.json',
+			'deviations.csv',
+			'episodes.csv',
+			'export_report.json',
+			'measures.csv',
+			'messages.csv',
+			'participants.csv',
+			'recommendations.csv',
+			'study.json'
+		]);
+		expect(handle.report.rows['participants.csv']).toBe(PEOPLE);
+		expect(handle.report.rows['episodes.csv']).toBe(PEOPLE * 2);
+
+		const data = readExportDir(dir); // throws ExportError on any problem
+		expect(data.participants).toHaveLength(PEOPLE);
+		expect(data.episodes.every((e) => e.disposition === 'emergency_department')).toBe(true);
+		const result = analyze(data, { seed: 1 });
+		expect(result.consort.consented).toBe(PEOPLE);
+		const episodes = fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8');
+		expect(episodes).toContain('apendicitis;see www.example.org');
+		const messages = fs.readFileSync(path.join(dir, 'messages.csv'), 'utf8');
+		expect(messages).toMatch(/jane\d@example\.org/);
+		const recommendations = fs.readFileSync(path.join(dir, 'recommendations.csv'), 'utf8');
+		expect(recommendations).toMatch(/^benchmark,,,assistant_llm-physician-/m);
+		expect(recommendations).toMatch(/^conversation,[0-9a-f-]{36},1,,assistant_/m);
+		const codebook = JSON.parse(fs.readFileSync(path.join(dir, 'codebook.json'), 'utf8'));
+		for (const file of [
+			'participants.csv',
+			'episodes.csv',
+			'measures.csv',
+			'recommendations.csv',
+			'messages.csv'
+		]) {
+			const header = fs.readFileSync(path.join(dir, file), 'utf8').split('\n')[0]!.split(',');
+			for (const column of header)
+				expect(codebook.columns, `${file} ${column}`).toContainEqual(
+					expect.objectContaining({ file, column })
+				);
+		}
+		const audit = await t.db
+			.selectFrom('audit_events')
+			.select('details')
+			.where('action', '=', 'study.export')
+			.execute();
+		expect(audit.length).toBeGreaterThan(0);
+	});
+
+	it('scrubs identifiers and reports it, or leaves free text out', async () => {
+		const scrubbed = tempDir('bedside-export-');
+		const handle = await studyExport(t.db, slug, { freeText: true, scrub: true }, CLI_ACTOR);
+		await writeExportToDir(handle, scrubbed);
+		const messages = fs.readFileSync(path.join(scrubbed, 'messages.csv'), 'utf8');
+		expect(messages).not.toMatch(/@example\.org|07700/);
+		expect(messages).toContain('I am [email], call me on [phone]');
+		const report = JSON.parse(fs.readFileSync(path.join(scrubbed, 'export_report.json'), 'utf8'));
+		expect(report.scrubbed.email).toBeGreaterThan(0);
+		expect(report.scrubbed.phone).toBe(report.scrubbed.email);
+		expect(report.scrubbed.url).toBe(PEOPLE * 2); // the typed "see www.example.org"
+
+		const bare = tempDir('bedside-export-');
+		await writeExportToDir(
+			await studyExport(t.db, slug, { freeText: false, scrub: false }, CLI_ACTOR),
+			bare
+		);
+		const rows = readExportDir(bare);
+		expect(rows.episodes.length).toBe(PEOPLE * 2);
+		const text = fs
+			.readFileSync(path.join(bare, 'messages.csv'), 'utf8')
+			.split('\n')
+			.slice(1)
+			.filter(Boolean);
+		expect(text.every((line) => line.split(',')[4] === '')).toBe(true);
+		expect(fs.readFileSync(path.join(bare, 'episodes.csv'), 'utf8')).not.toContain('apendicitis');
+	});
+
+	it('streams the same files as a zip', async () => {
+		const dir = tempDir('bedside-export-');
+		await writeExportToDir(
+			await studyExport(t.db, slug, { freeText: true, scrub: false }, CLI_ACTOR),
+			dir
+		);
+		const zipped = new Uint8Array(
+			await new Response(
+				exportZipStream(await studyExport(t.db, slug, { freeText: true, scrub: false }, CLI_ACTOR))
+			).arrayBuffer()
+		);
+		const files = unzipSync(zipped);
+		expect(Object.keys(files).sort()).toEqual(
+			fs
+				.readdirSync(dir)
+				.sort()
+				.map((f) => `${slug}/${f}`)
+		);
+		for (const f of ['participants.csv', 'episodes.csv', 'messages.csv', 'study.json'])
+			expect(strFromU8(files[`${slug}/${f}`]!)).toBe(fs.readFileSync(path.join(dir, f), 'utf8'));
+	});
+});
