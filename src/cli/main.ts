@@ -7,6 +7,7 @@ import { runCode } from './code.ts';
 import { runDbTypes } from './db-types.ts';
 import { runExport } from './export.ts';
 import { runMigrate } from './migrate.ts';
+import { runOutcomes } from './outcomes.ts';
 import { runRandomization } from './randomization.ts';
 import { runStart } from './start.ts';
 import { runStudy } from './study.ts';
@@ -28,6 +29,10 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	export: {
 		run: runExport,
 		help: 'write a study in the export format (folder or zip), with a codebook'
+	},
+	outcomes: {
+		run: runOutcomes,
+		help: 'import later outcomes from a CSV, checked in full and applied all-or-nothing'
 	},
 	power: { run: runPower, help: 'sample size, power or detectable difference for two proportions' },
 	decompose: {

@@ -19,7 +19,8 @@ export async function runStart(args: string[]): Promise<number> {
 	await ensureBuilt();
 	const server = spawn(process.execPath, [path.join(BUILD_DIR, 'index.js')], {
 		stdio: 'inherit',
-		env: process.env
+		// adapter-node refuses bodies over 512 kB unless told otherwise; outcome files may be 5 MB.
+		env: { BODY_SIZE_LIMIT: '6M', ...process.env }
 	});
 	const forward = (signal: NodeJS.Signals) => server.kill(signal);
 	process.on('SIGINT', forward);

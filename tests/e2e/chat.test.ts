@@ -41,6 +41,12 @@ beforeAll(async () => {
 	await migrateToLatest(db.db);
 	await newRecruitingStudy(db.db, 'chat', (p: StudyProtocol) => {
 		p.arms = p.arms.filter((a) => a.id === 'assistant_llm');
+		p.outcomes.push({
+			name: 'hospital_30d',
+			role: 'secondary',
+			kind: 'clinical',
+			source: 'import'
+		});
 	});
 	// An analyst of this study, for the coding page.
 	const { user } = await createUser(
@@ -57,7 +63,7 @@ beforeAll(async () => {
 	await db.close();
 	server = await startServer({
 		dataDir,
-		env: { BEDSIDE_LLM_BASE_URL: fake.url, BEDSIDE_LLM_RETRY_SECONDS: '1' }
+		env: { BEDSIDE_LLM_BASE_URL: fake.url, BEDSIDE_LLM_RETRY_SECONDS: '1', BODY_SIZE_LIMIT: '6M' }
 	});
 });
 afterAll(async () => {
@@ -222,6 +228,37 @@ describe('chatting with the assistant in the browser', () => {
 		const report = JSON.parse(strFromU8(files['chat/export_report.json']!));
 		expect(report.options).toEqual({ free_text: true, scrub: true });
 		expect(report.rows['messages.csv']).toBeGreaterThanOrEqual(5);
+
+		// …and imports a follow-up outcome for the participants the export lists: a bad file is
+		// refused whole with its rows named, a good one is imported.
+		const ids = strFromU8(files['chat/participants.csv']!)
+			.trim()
+			.split('\n')
+			.slice(1)
+			.map((line) => line.split(',')[0]!);
+		await page.getByRole('link', { name: /Import outcomes/ }).click();
+		await page.waitForURL('**/studies/chat/outcomes');
+		await page.waitForLoadState('networkidle');
+		const upload = async (csv: string) => {
+			await page.getByLabel('CSV file').setInputFiles({
+				name: 'outcomes.csv',
+				mimeType: 'text/csv',
+				buffer: Buffer.from(csv)
+			});
+			await page.getByRole('button', { name: 'Check and import' }).click();
+		};
+		await upload(
+			`participant_id,episode,measure,value\n${ids[0]},1,hospital_30d,1\nnobody,1,hospital_30d,3\n`
+		);
+		await expect(page.getByTestId('import-problems').textContent()).resolves.toMatch(
+			/Nothing was imported\. 2 problem\(s\):.*row 3, participant_id.*row 3, value/s
+		);
+		await upload(
+			`participant_id,episode,measure,value\n${ids.map((id, i) => `${id},1,hospital_30d,${i % 2}`).join('\n')}\n`
+		);
+		await expect(page.getByTestId('import-result').textContent()).resolves.toContain(
+			`Imported ${ids.length} values.`
+		);
 		await page.close();
 	});
 });

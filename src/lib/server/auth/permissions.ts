@@ -10,6 +10,7 @@ const MATRIX = {
 	'study.status': ['owner', 'researcher'],
 	'study.code': ['owner', 'researcher', 'analyst'],
 	'study.export': ['owner', 'analyst'],
+	'study.import': ['owner', 'analyst'],
 	'study.audit': ['owner'],
 	'study.members': ['owner']
 } as const satisfies Record<string, readonly StudyRole[]>;

@@ -417,11 +417,11 @@ function checkCrossReferences(p: z.output<z.ZodObject>, ctx: Ctx): void {
 
 	s.outcomes.forEach((o, i) => {
 		const path = ['outcomes', i, 'name'];
-		if (o.kind === 'proxy' && !itemIds.has(o.name)) {
+		if (o.kind === 'proxy' && o.source !== 'import' && !itemIds.has(o.name)) {
 			ctx.addIssue({
 				code: 'custom',
 				path,
-				message: 'a proxy outcome must be a questionnaire item id'
+				message: 'a proxy outcome must be a questionnaire item id, or have source: import'
 			});
 		}
 		if (

@@ -17,7 +17,8 @@ export const load: PageServerLoad = async (event) => {
 			preregister: can(role, 'study.preregister'),
 			changeStatus: can(role, 'study.status'),
 			code: can(role, 'study.code'),
-			export: can(role, 'study.export')
+			export: can(role, 'study.export'),
+			import: can(role, 'study.import')
 		},
 		...(await studyOverview(event.locals.app.database.db, study))
 	};
