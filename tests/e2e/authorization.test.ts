@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { createUser } from '../../src/lib/server/auth/auth.service.ts';
+import { upsertMembership, type StudyRole } from '../../src/lib/server/auth/users.repository.ts';
+import { openDatabase } from '../../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
+import { newRecruitingStudy } from '../helpers/studies.ts';
+
+// The authorization matrix: every workspace route and endpoint × anonymous, each role, a signed-in
+// outsider, and participants; the expected status of each, against the built server.
+
+const PASSWORD = 'matrix password 123';
+const ROLES: StudyRole[] = ['owner', 'researcher', 'analyst', 'viewer'];
+type Who = 'anonymous' | 'outsider' | StudyRole;
+const EVERYONE: Who[] = ['anonymous', 'outsider', ...ROLES];
+
+let server: RunningServer;
+const cookies = new Map<Who, string>();
+
+beforeAll(async () => {
+	const dataDir = tempDir('bedside-authz-');
+	const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+	await migrateToLatest(db.db);
+	await newRecruitingStudy(db.db, 'authz', (p) => {
+		p.outcomes.push({
+			name: 'hospital_30d',
+			role: 'secondary',
+			kind: 'clinical',
+			source: 'import'
+		});
+	});
+	await newRecruitingStudy(db.db, 'other');
+	const study = await db.db
+		.selectFrom('studies')
+		.select('id')
+		.where('slug', '=', 'authz')
+		.executeTakeFirstOrThrow();
+	const other = await db.db
+		.selectFrom('studies')
+		.select('id')
+		.where('slug', '=', 'other')
+		.executeTakeFirstOrThrow();
+	for (const role of ROLES) {
+		const { user } = await createUser(
+			db.db,
+			{ email: `${role}@example.org`, password: PASSWORD },
+			CLI_ACTOR
+		);
+		await upsertMembership(db.db, user.id, study.id, role);
+	}
+	// The outsider owns another study: a member of something, just not of this.
+	const { user } = await createUser(
+		db.db,
+		{ email: 'outsider@example.org', password: PASSWORD },
+		CLI_ACTOR
+	);
+	await upsertMembership(db.db, user.id, other.id, 'owner');
+	await db.close();
+	server = await startServer({ dataDir, env: { BEDSIDE_SEED_DEMO: 'false' } });
+	for (const who of ['outsider', ...ROLES] as Who[]) {
+		const response = await fetch(`${server.url}/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: server.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: new URLSearchParams({ email: `${who}@example.org`, password: PASSWORD })
+		});
+		expect(response.status, `sign-in of ${who}`).toBe(303);
+		const cookie = response.headers.getSetCookie().find((c) => c.startsWith('bedside_session='));
+		cookies.set(who, cookie!.split(';')[0]!);
+	}
+});
+afterAll(() => server?.stop('SIGKILL'));
+
+function request(who: Who, path: string, init: RequestInit = {}) {
+	return fetch(`${server.url}${path}`, {
+		...init,
+		redirect: 'manual',
+		headers: {
+			origin: server.url,
+			accept: 'text/html',
+			...(init.headers as Record<string, string>),
+			...(cookies.has(who) && { cookie: cookies.get(who)! })
+		}
+	});
+}
+
+/** Expected status per person: [anonymous, outsider, owner, researcher, analyst, viewer]. */
+const PAGES: [string, number[]][] = [
+	['/studies', [303, 200, 200, 200, 200, 200]],
+	['/studies/authz', [303, 404, 200, 200, 200, 200]],
+	['/studies/authz/edit', [303, 404, 200, 200, 403, 403]],
+	['/studies/authz/coding', [303, 404, 200, 200, 200, 403]],
+	['/studies/authz/outcomes', [303, 404, 200, 403, 200, 403]],
+	['/studies/authz/export.zip', [303, 404, 200, 403, 200, 403]],
+	['/studies/authz/preregistration.md', [303, 404, 200, 200, 200, 200]],
+	['/studies/authz/coding/00000000-0000-0000-0000-000000000000', [303, 404, 404, 404, 404, 403]],
+	['/studies/nonexistent', [303, 404, 404, 404, 404, 404]],
+	['/registry', [200, 200, 200, 200, 200, 200]],
+	['/registry/authz', [200, 200, 200, 200, 200, 200]]
+];
+
+describe('the authorization matrix', () => {
+	it.each(PAGES)('GET %s', async (path, expected) => {
+		const got: number[] = [];
+		for (const who of EVERYONE) got.push((await request(who, path)).status);
+		expect(got).toEqual(expected);
+	});
+
+	it('POST actions: refused roles get 403; allowed roles reach validation (400)', async () => {
+		// An unknown lifecycle action is refused by validation, after authorization.
+		const status: number[] = [];
+		for (const who of EVERYONE) {
+			const r = await request(who, '/studies/authz?/status', {
+				method: 'POST',
+				headers: { 'content-type': 'application/x-www-form-urlencoded' },
+				body: 'action=explode'
+			});
+			status.push(r.status);
+		}
+		expect(status).toEqual([303, 404, 400, 400, 403, 403]);
+		const imports: number[] = [];
+		for (const who of EVERYONE) {
+			const form = new FormData();
+			form.set(
+				'file',
+				new Blob(['participant_id,episode,measure,value\nnobody,1,hospital_30d,1\n'], {
+					type: 'text/csv'
+				}),
+				'x.csv'
+			);
+			imports.push(
+				(await request(who, '/studies/authz/outcomes', { method: 'POST', body: form })).status
+			);
+		}
+		expect(imports).toEqual([303, 404, 400, 403, 400, 403]);
+	});
+
+	it('refuses cross-origin form posts', async () => {
+		const r = await fetch(`${server.url}/studies/authz?/status`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: 'https://evil.example',
+				'content-type': 'application/x-www-form-urlencoded',
+				cookie: cookies.get('owner')!
+			},
+			body: 'action=pause'
+		});
+		expect(r.status).toBe(403);
+	});
+
+	it('gives participants endpoints nothing without their own cookie', async () => {
+		const chat = await request('owner', '/s/authz/chat', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ episode: 1, text: 'hi' })
+		});
+		expect(chat.status).toBe(403); // a researcher's session is not a participant's
+		const events = await request('anonymous', '/s/authz/events', { method: 'POST', body: '[]' });
+		expect(events.status).toBe(403);
+
+		// A participant of "other" cannot use their cookie on "authz" (cookies are per study path
+		// and per study in the database).
+		const page = await fetch(`${server.url}/s/other`, { redirect: 'manual' });
+		expect(page.status).toBe(200);
+		const consented = await fetch(`${server.url}/s/other?/consent`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: server.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: 'agree=yes&entry='
+		});
+		const token = consented.headers
+			.getSetCookie()
+			.find((c) => c.startsWith('bedside_participant='))!
+			.split(';')[0]!;
+		const crossed = await fetch(`${server.url}/s/authz/chat`, {
+			method: 'POST',
+			headers: { origin: server.url, 'content-type': 'application/json', cookie: token },
+			body: JSON.stringify({ episode: 1, text: 'hi' })
+		});
+		expect(crossed.status).toBe(403);
+		// A JSON post from another origin is refused even with the right cookie.
+		const foreign = await fetch(`${server.url}/s/other/chat`, {
+			method: 'POST',
+			headers: {
+				origin: 'https://evil.example',
+				'content-type': 'application/json',
+				cookie: token
+			},
+			body: JSON.stringify({ episode: 1, text: 'hi' })
+		});
+		expect(foreign.status).toBe(403);
+		const oversized = await fetch(`${server.url}/s/other/chat`, {
+			method: 'POST',
+			headers: { origin: server.url, 'content-type': 'application/json', cookie: token },
+			body: JSON.stringify({ episode: 1, text: 'x'.repeat(30_000) })
+		});
+		expect(oversized.status).toBe(413);
+	});
+});
