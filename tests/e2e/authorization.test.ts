@@ -98,6 +98,7 @@ const PAGES: [string, number[]][] = [
 	['/studies/authz/outcomes', [303, 404, 200, 403, 200, 403]],
 	['/studies/authz/export.zip', [303, 404, 200, 403, 200, 403]],
 	['/studies/authz/preregistration.md', [303, 404, 200, 200, 200, 200]],
+	['/studies/authz/audit', [303, 404, 200, 403, 403, 403]],
 	['/studies/authz/coding/00000000-0000-0000-0000-000000000000', [303, 404, 404, 404, 404, 403]],
 	['/studies/nonexistent', [303, 404, 404, 404, 404, 404]],
 	['/registry', [200, 200, 200, 200, 200, 200]],

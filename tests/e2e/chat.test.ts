@@ -211,6 +211,11 @@ describe('chatting with the assistant in the browser', () => {
 		expect(missing?.status()).toBe(404);
 		// The study page shows the assistant's health and the deviation of the failed reply.
 		await page.goto(`${server.url}/studies/chat`);
+		// …the enrollment so far (the three participants above, all allocated, none finished)…
+		const consort = ((await page.getByTestId('consort').textContent()) ?? '').replace(/\s+/g, ' ');
+		expect(consort).toMatch(
+			/Consented 3 · declined 0 · screened out 0 · allocated 3 · in progress 3 · completed 0 · withdrawn 0/
+		);
 		const health = page.getByTestId('assistant-health');
 		await expect(health.textContent()).resolves.toMatch(/Protocol deviations \(1\)/);
 		await expect(page.getByTestId('deviations').textContent()).resolves.toMatch(

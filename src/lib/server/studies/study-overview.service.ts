@@ -4,6 +4,7 @@ import { validateProtocol } from '../protocols/study-file.ts';
 import { preregistrationsOf } from '../prereg/prereg.repository.ts';
 import type { Queryable } from '../db/types.ts';
 import { assistantHealth, deviationsOf } from '../assistant/assistant.repository.ts';
+import { monitoring } from '../monitoring/monitoring.service.ts';
 import type { StudySummary } from './studies.repository.ts';
 
 /** What a researcher sees of a study: its newest protocol, every version with what changed, and its registrations. */
@@ -14,6 +15,14 @@ export async function studyOverview(db: Queryable, study: StudySummary) {
 	const registrations = await preregistrationsOf(db, study.id);
 	const deviations = await deviationsOf(db, study.id);
 	return {
+		monitoring:
+			registrations.length > 0 && checked?.ok
+				? await monitoring(
+						db,
+						study.id,
+						checked.protocol.arms.map((a) => a.id)
+					)
+				: null,
 		assistant: await assistantHealth(db, study.id),
 		/** The newest 50; the export has them all. */
 		deviations: deviations

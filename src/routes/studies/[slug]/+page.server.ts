@@ -18,7 +18,8 @@ export const load: PageServerLoad = async (event) => {
 			changeStatus: can(role, 'study.status'),
 			code: can(role, 'study.code'),
 			export: can(role, 'study.export'),
-			import: can(role, 'study.import')
+			import: can(role, 'study.import'),
+			audit: can(role, 'study.audit')
 		},
 		...(await studyOverview(event.locals.app.database.db, study))
 	};
