@@ -1,17 +1,8 @@
 import { CLI_ACTOR } from '../lib/server/actor.ts';
 import { createUser } from '../lib/server/auth/auth.service.ts';
-import {
-	findUserByEmail,
-	upsertMembership,
-	type StudyRole
-} from '../lib/server/auth/users.repository.ts';
-import { recordAuditEvent } from '../lib/server/audit/audit.repository.ts';
-import { findStudyBySlug } from '../lib/server/studies/studies.repository.ts';
-import { StudyStateError } from '../lib/server/studies/studies.service.ts';
-import { ValidationError } from '../lib/server/validation/problems.ts';
+import { grantMembership, STUDY_ROLES as ROLES } from '../lib/server/auth/accounts.service.ts';
+import type { StudyRole } from '../lib/server/auth/users.repository.ts';
 import { parseOptions, runSubcommand, UsageError, withDatabase } from './shared.ts';
-
-const ROLES: StudyRole[] = ['owner', 'researcher', 'analyst', 'viewer'];
 
 const USAGE = `usage: bedside user <command>
 
@@ -56,21 +47,12 @@ export async function runUser(args: string[]): Promise<number> {
 				if (!ROLES.includes(values.role as StudyRole))
 					throw new UsageError(`--role is one of ${ROLES.join(', ')}`);
 				return withDatabase(async ({ db }) => {
-					const user = await findUserByEmail(db, values.email!.trim().toLowerCase());
-					if (!user)
-						throw new ValidationError([{ path: 'email', message: 'no account with this email' }]);
-					const study = await findStudyBySlug(db, values.study!);
-					if (!study) throw new StudyStateError(`no study "${values.study}"`, 'not_found');
-					await upsertMembership(db, user.id, study.id, values.role as StudyRole);
-					await recordAuditEvent(db, {
-						actorKind: 'cli',
-						actorId: CLI_ACTOR.id,
-						studyId: study.id,
-						action: 'membership.grant',
-						target: user.email,
-						details: { role: values.role }
-					});
-					console.log(`${user.email} is now ${values.role} of ${study.slug}`);
+					const granted = await grantMembership(
+						db,
+						{ email: values.email!, slug: values.study!, role: values.role! },
+						CLI_ACTOR
+					);
+					console.log(`${granted.email} is now ${granted.role} of ${values.study}`);
 					return 0;
 				});
 			}

@@ -101,6 +101,7 @@ const PAGES: [string, number[]][] = [
 	['/studies/authz/audit', [303, 404, 200, 403, 403, 403]],
 	['/studies/authz/coding/00000000-0000-0000-0000-000000000000', [303, 404, 404, 404, 404, 403]],
 	['/studies/nonexistent', [303, 404, 404, 404, 404, 404]],
+	['/admin/users', [303, 403, 403, 403, 403, 403]],
 	['/registry', [200, 200, 200, 200, 200, 200]],
 	['/registry/authz', [200, 200, 200, 200, 200, 200]]
 ];
@@ -139,6 +140,32 @@ describe('the authorization matrix', () => {
 			);
 		}
 		expect(imports).toEqual([303, 404, 400, 403, 400, 403]);
+		// Adding a member: owners only (an unknown email is a validation error, 400).
+		const members: number[] = [];
+		for (const who of EVERYONE)
+			members.push(
+				(
+					await request(who, '/studies/authz?/member', {
+						method: 'POST',
+						headers: { 'content-type': 'application/x-www-form-urlencoded' },
+						body: 'email=nobody%40example.org&role=viewer'
+					})
+				).status
+			);
+		expect(members).toEqual([303, 404, 400, 403, 403, 403]);
+		// Inviting: admins only.
+		const invites: number[] = [];
+		for (const who of EVERYONE)
+			invites.push(
+				(
+					await request(who, '/admin/users?/invite', {
+						method: 'POST',
+						headers: { 'content-type': 'application/x-www-form-urlencoded' },
+						body: 'email=new%40example.org'
+					})
+				).status
+			);
+		expect(invites).toEqual([303, 403, 403, 403, 403, 403]);
 	});
 
 	it('refuses cross-origin form posts', async () => {

@@ -159,4 +159,38 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		// Type only once the page is hydrated: hydration resets an input's value attribute.
 		await page.waitForLoadState('networkidle');
 	});
+
+	it('lets the admin invite an analyst, who signs in with the one-time password and sees only that study', async () => {
+		await page.getByLabel('Email').fill('admin@bedside.local');
+		await page.getByLabel('Password').fill('correct horse battery');
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL('**/studies');
+		await page.getByRole('link', { name: 'Accounts' }).click();
+		await page.waitForURL('**/admin/users');
+		await page.waitForLoadState('networkidle');
+		await page.getByLabel('Email').fill(`analyst-${kind}@example.org`);
+		await page.getByLabel('Study (optional)').selectOption('triage-demo');
+		await page.getByLabel('Role in that study').selectOption('analyst');
+		await page.getByRole('button', { name: 'Invite' }).click();
+		const otp = (await page.locator('[data-testid="invited"] code').textContent())!.trim();
+		expect(otp).toMatch(/^\S{12,}$/);
+		await page.getByRole('button', { name: /Sign out/ }).click();
+		await page.waitForURL(`${server.url}/`);
+
+		await page.goto(`${server.url}/login`);
+		await page.waitForLoadState('networkidle');
+		await page.getByLabel('Email').fill(`analyst-${kind}@example.org`);
+		await page.getByLabel('Password').fill(otp);
+		await page.getByRole('button', { name: 'Sign in' }).click();
+		await page.waitForURL('**/account/password');
+		await page.getByLabel('Current password').fill(otp);
+		await page.getByLabel('New password', { exact: true }).fill('analyst pass phrase');
+		await page.getByLabel('New password again').fill('analyst pass phrase');
+		await page.getByRole('button', { name: 'Change password' }).click();
+		await page.waitForURL('**/studies');
+		await expect(page.getByRole('link', { name: /Where should I go\?/ }).count()).resolves.toBe(1);
+		// An analyst neither edits nor manages accounts.
+		expect((await page.goto(`${server.url}/admin/users`))?.status()).toBe(403);
+		expect((await page.goto(`${server.url}/studies/triage-demo/edit`))?.status()).toBe(403);
+	});
 });

@@ -160,3 +160,28 @@ export async function studiesOfUser(
 		updatedAt: r.updated_at
 	}));
 }
+
+/** Every account, for admins. */
+export async function listUsers(db: Queryable): Promise<User[]> {
+	const rows = await db.selectFrom('users').select(USER_COLUMNS).orderBy('email').execute();
+	return rows.map(toUser);
+}
+
+/** The members of a study with their roles. */
+export async function membersOfStudy(
+	db: Queryable,
+	studyId: string
+): Promise<{ email: string; displayName: string; role: StudyRole }[]> {
+	const rows = await db
+		.selectFrom('memberships')
+		.innerJoin('users', 'users.id', 'memberships.user_id')
+		.select(['users.email', 'users.display_name', 'memberships.role'])
+		.where('memberships.study_id', '=', studyId)
+		.orderBy('users.email')
+		.execute();
+	return rows.map((r) => ({
+		email: r.email,
+		displayName: r.display_name,
+		role: r.role as StudyRole
+	}));
+}

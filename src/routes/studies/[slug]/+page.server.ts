@@ -1,6 +1,8 @@
 import { fail } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
+import { grantMembership } from '$lib/server/auth/accounts.service';
 import { can } from '$lib/server/auth/permissions';
+import { membersOfStudy } from '$lib/server/auth/users.repository';
 import { changeStatus, preregister, RunningConfigError } from '$lib/server/prereg/prereg.service';
 import { studyOverview } from '$lib/server/studies/study-overview.service';
 import { StudyStateError } from '$lib/server/studies/studies.service';
@@ -19,8 +21,12 @@ export const load: PageServerLoad = async (event) => {
 			code: can(role, 'study.code'),
 			export: can(role, 'study.export'),
 			import: can(role, 'study.import'),
-			audit: can(role, 'study.audit')
+			audit: can(role, 'study.audit'),
+			members: can(role, 'study.members')
 		},
+		members: can(role, 'study.members')
+			? await membersOfStudy(event.locals.app.database.db, study.id)
+			: [],
 		...(await studyOverview(event.locals.app.database.db, study))
 	};
 };
@@ -42,6 +48,22 @@ async function step(work: () => Promise<string>) {
 }
 
 export const actions: Actions = {
+	member: async (event) => {
+		const { user } = await requireStudyAccess(event, event.params.slug, 'study.members');
+		const form = await event.request.formData();
+		return step(async () => {
+			const granted = await grantMembership(
+				event.locals.app.database.db,
+				{
+					email: String(form.get('email') ?? ''),
+					slug: event.params.slug,
+					role: String(form.get('role') ?? '')
+				},
+				{ kind: 'user', id: user.id }
+			);
+			return `${granted.email} is now ${granted.role} of this study.`;
+		});
+	},
 	preregister: async (event) => {
 		const { user } = await requireStudyAccess(event, event.params.slug, 'study.preregister');
 		return step(async () => {

@@ -1,0 +1,55 @@
+import { error, fail } from '@sveltejs/kit';
+import { inviteUser } from '$lib/server/auth/accounts.service';
+import { requireUser } from '$lib/server/auth/guard';
+import { listUsers } from '$lib/server/auth/users.repository';
+import { listStudies } from '$lib/server/studies/studies.repository';
+import { StudyStateError } from '$lib/server/studies/studies.service';
+import { ValidationError } from '$lib/server/validation/problems';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+function requireAdmin(event: RequestEvent) {
+	const user = requireUser(event);
+	if (!user.isAdmin) error(403, 'Only admins manage accounts');
+	return user;
+}
+
+export const load: PageServerLoad = async (event) => {
+	requireAdmin(event);
+	const db = event.locals.app.database.db;
+	return {
+		users: (await listUsers(db)).map((u) => ({
+			email: u.email,
+			displayName: u.displayName,
+			isAdmin: u.isAdmin,
+			mustChangePassword: u.mustChangePassword,
+			disabled: u.disabled
+		})),
+		studies: (await listStudies(db)).map((s) => ({ slug: s.slug, title: s.title }))
+	};
+};
+
+export const actions: Actions = {
+	invite: async (event) => {
+		const admin = requireAdmin(event);
+		const form = await event.request.formData();
+		const values = {
+			email: String(form.get('email') ?? ''),
+			displayName: String(form.get('name') ?? ''),
+			slug: String(form.get('study') ?? '') || undefined,
+			role: String(form.get('role') ?? '') || undefined
+		};
+		try {
+			const invited = await inviteUser(event.locals.app.database.db, admin, values);
+			return { invited };
+		} catch (e) {
+			if (e instanceof ValidationError)
+				return fail(400, {
+					values,
+					problems: e.problems.map(({ path, message }) => ({ path, message }))
+				});
+			if (e instanceof StudyStateError)
+				return fail(400, { values, problems: [{ path: 'study', message: e.message }] });
+			throw e;
+		}
+	}
+};
