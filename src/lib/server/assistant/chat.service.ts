@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { ChatEvent } from '../../chat-events.ts';
 import { SYSTEM_ACTOR } from '../actor.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
 import type { LlmConfig } from '../config.ts';
@@ -37,13 +38,7 @@ import { emergencyMatches } from './safety.ts';
 // when it is complete, even if the participant has closed the page, so a reload shows it. A reply
 // that fails after retries is a protocol deviation for the arm, and the participant can resend.
 
-export type ChatEvent =
-	| { type: 'accepted'; turn: number; content: string }
-	| { type: 'safety'; notice: string }
-	| { type: 'delta'; text: string }
-	| { type: 'reset' }
-	| { type: 'reply'; turn: number; content: string; turnsLeft: number }
-	| { type: 'failed'; message: string };
+export type { ChatEvent };
 
 export type ChatRefusal = 'not_available' | 'busy' | 'turn_cap' | 'token_cap' | 'nothing_to_resend';
 

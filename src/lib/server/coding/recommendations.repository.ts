@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/types.ts';
+import { scenarioIdsByKey } from '../participants/participants.repository.ts';
+import { armIds } from '../randomization/allocation.repository.ts';
 
 // What the assistant recommended, as coded: one row per conversation (or benchmark item and
 // repeat) per coder.
@@ -73,50 +75,19 @@ export async function conversationsToCode(
 	studyId: string,
 	coder: string
 ): Promise<ConversationToCode[]> {
-	const rows = await db
-		.selectFrom('messages')
-		.innerJoin('episodes', 'episodes.id', 'messages.episode_id')
-		.innerJoin('participants', 'participants.id', 'episodes.participant_id')
-		.innerJoin('allocation_slots', 'allocation_slots.participant_id', 'participants.id')
-		.innerJoin('arms', 'arms.id', 'allocation_slots.arm_id')
-		.innerJoin('scenarios', 'scenarios.id', 'episodes.scenario_id')
-		.select([
-			'episodes.id as episode_id',
-			'arms.id as arm_id',
-			'arms.key as arm_key',
-			'scenarios.id as scenario_id',
-			'scenarios.key as scenario_key',
-			'messages.content'
-		])
-		.where('participants.study_id', '=', studyId)
-		.where('messages.role', '=', 'assistant')
-		.where(({ not, exists, selectFrom }) =>
-			not(
-				exists(
-					selectFrom('recommendations')
-						.select('recommendations.id')
-						.whereRef('recommendations.episode_id', '=', 'episodes.id')
-						.where('recommendations.coder', '=', coder)
-				)
-			)
-		)
-		.orderBy('episodes.id')
-		.orderBy('messages.turn')
-		.execute();
-	const byEpisode = new Map<string, ConversationToCode>();
-	for (const r of rows) {
-		const c = byEpisode.get(r.episode_id) ?? {
-			episodeId: r.episode_id,
-			armId: r.arm_id,
-			armKey: r.arm_key,
-			scenarioId: r.scenario_id,
-			scenarioKey: r.scenario_key,
-			assistantMessages: []
-		};
-		c.assistantMessages.push(r.content);
-		byEpisode.set(r.episode_id, c);
-	}
-	return [...byEpisode.values()];
+	const all = await codableConversations(db, studyId);
+	const arms = await armIds(db, studyId);
+	const scenarioIds = await scenarioIdsByKey(db, studyId);
+	return all
+		.filter((c) => !c.codedBy.includes(coder))
+		.map((c) => ({
+			episodeId: c.episodeId,
+			armId: arms.get(c.armKey)!,
+			armKey: c.armKey,
+			scenarioId: scenarioIds.get(c.scenarioKey)!,
+			scenarioKey: c.scenarioKey,
+			assistantMessages: c.messages.filter((m) => m.role === 'assistant').map((m) => m.content)
+		}));
 }
 
 export interface CodableConversation {

@@ -6,162 +6,166 @@ import type { Queryable } from '../db/types.ts';
 
 export const PAGE = 1000;
 
-export async function* participantPages(db: Queryable, studyId: string) {
-	let after: string | null = null;
+/** Pages of rows after a key, until a page comes back empty. */
+async function* keyset<T, K>(
+	page: (after: K | null) => Promise<T[]>,
+	keyOf: (row: T) => K
+): AsyncGenerator<T[]> {
+	let after: K | null = null;
 	for (;;) {
-		const rows = await db
-			.selectFrom('participants as p')
-			.leftJoin('allocation_slots as s', 's.participant_id', 'p.id')
-			.leftJoin('arms as a', 'a.id', 's.arm_id')
-			.select([
-				'p.id',
-				'a.key as arm_key',
-				'p.stratum',
-				'p.status',
-				'p.consented_at',
-				'p.allocated_at',
-				'p.completed_at',
-				'p.exclusion_reason'
-			])
-			.where('p.study_id', '=', studyId)
-			.where('p.consented_at', 'is not', null)
-			.$if(after !== null, (q) => q.where('p.id', '>', after!))
-			.orderBy('p.id')
-			.limit(PAGE)
-			.execute();
+		const rows = await page(after);
 		if (rows.length === 0) return;
 		yield rows;
-		after = rows.at(-1)!.id;
+		after = keyOf(rows.at(-1)!);
 	}
 }
 
-export async function* episodePages(db: Queryable, studyId: string) {
-	let after: string | null = null;
-	for (;;) {
-		const rows = await db
-			.selectFrom('episodes as e')
-			.innerJoin('participants as p', 'p.id', 'e.participant_id')
-			.innerJoin('scenarios as sc', 'sc.id', 'e.scenario_id')
-			.leftJoin('decisions as d', 'd.episode_id', 'e.id')
-			.leftJoin('decision_codings as dc', (join) =>
-				join.onRef('dc.decision_id', '=', 'd.id').on('dc.coder', '=', 'rule')
-			)
-			.select([
-				'e.id',
-				'e.participant_id',
-				'e.episode',
-				'sc.key as scenario_key',
-				'sc.correct_disposition',
-				'd.disposition',
-				'd.conditions_text',
-				'dc.conditions_coded',
-				'd.submitted_at',
-				sql<Date>`coalesce((select min(ev.created_at) from episode_events ev where ev.episode_id = e.id), e.started_at)`.as(
-					'started_at'
+export function participantPages(db: Queryable, studyId: string) {
+	return keyset(
+		(after: string | null) =>
+			db
+				.selectFrom('participants as p')
+				.leftJoin('allocation_slots as s', 's.participant_id', 'p.id')
+				.leftJoin('arms as a', 'a.id', 's.arm_id')
+				.select([
+					'p.id',
+					'a.key as arm_key',
+					'p.stratum',
+					'p.status',
+					'p.consented_at',
+					'p.allocated_at',
+					'p.completed_at',
+					'p.exclusion_reason'
+				])
+				.where('p.study_id', '=', studyId)
+				.where('p.consented_at', 'is not', null)
+				.$if(after !== null, (q) => q.where('p.id', '>', after!))
+				.orderBy('p.id')
+				.limit(PAGE)
+				.execute(),
+		(r) => r.id
+	);
+}
+
+export function episodePages(db: Queryable, studyId: string) {
+	return keyset(
+		(after: string | null) =>
+			db
+				.selectFrom('episodes as e')
+				.innerJoin('participants as p', 'p.id', 'e.participant_id')
+				.innerJoin('scenarios as sc', 'sc.id', 'e.scenario_id')
+				.leftJoin('decisions as d', 'd.episode_id', 'e.id')
+				.leftJoin('decision_codings as dc', (join) =>
+					join.onRef('dc.decision_id', '=', 'd.id').on('dc.coder', '=', 'rule')
 				)
-			])
-			.where('p.study_id', '=', studyId)
-			.where('p.consented_at', 'is not', null)
-			.$if(after !== null, (q) => q.where('e.id', '>', after!))
-			.orderBy('e.id')
-			.limit(PAGE)
-			.execute();
-		if (rows.length === 0) return;
-		yield rows;
-		after = rows.at(-1)!.id;
-	}
+				.select([
+					'e.id',
+					'e.participant_id',
+					'e.episode',
+					'sc.key as scenario_key',
+					'sc.correct_disposition',
+					'd.disposition',
+					'd.conditions_text',
+					'dc.conditions_coded',
+					'd.submitted_at',
+					sql<Date>`coalesce((select min(ev.created_at) from episode_events ev where ev.episode_id = e.id), e.started_at)`.as(
+						'started_at'
+					)
+				])
+				.where('p.study_id', '=', studyId)
+				.where('p.consented_at', 'is not', null)
+				.$if(after !== null, (q) => q.where('e.id', '>', after!))
+				.orderBy('e.id')
+				.limit(PAGE)
+				.execute(),
+		(r) => r.id
+	);
 }
 
-export async function* measurePages(db: Queryable, studyId: string) {
-	let after = 0;
-	for (;;) {
-		const rows = await db
-			.selectFrom('measures as m')
-			.innerJoin('participants as p', 'p.id', 'm.participant_id')
-			.leftJoin('episodes as e', 'e.id', 'm.episode_id')
-			.select([
-				'm.id',
-				'm.participant_id',
-				'e.episode',
-				'm.measure',
-				'm.kind',
-				'm.value_numeric',
-				'm.value_text',
-				'm.recorded_at'
-			])
-			.where('p.study_id', '=', studyId)
-			.where('m.id', '>', after)
-			.orderBy('m.id')
-			.limit(PAGE)
-			.execute();
-		if (rows.length === 0) return;
-		yield rows;
-		after = rows.at(-1)!.id;
-	}
+export function measurePages(db: Queryable, studyId: string) {
+	return keyset(
+		(after: number | null) =>
+			db
+				.selectFrom('measures as m')
+				.innerJoin('participants as p', 'p.id', 'm.participant_id')
+				.leftJoin('episodes as e', 'e.id', 'm.episode_id')
+				.select([
+					'm.id',
+					'm.participant_id',
+					'e.episode',
+					'm.measure',
+					'm.kind',
+					'm.value_numeric',
+					'm.value_text',
+					'm.recorded_at'
+				])
+				.where('p.study_id', '=', studyId)
+				.$if(after !== null, (q) => q.where('m.id', '>', after!))
+				.orderBy('m.id')
+				.limit(PAGE)
+				.execute(),
+		(r) => r.id
+	);
 }
 
-export async function* recommendationPages(db: Queryable, studyId: string) {
-	let after = 0;
-	for (;;) {
-		const rows = await db
-			.selectFrom('recommendations as r')
-			.innerJoin('arms as a', 'a.id', 'r.arm_id')
-			.innerJoin('scenarios as sc', 'sc.id', 'r.scenario_id')
-			.leftJoin('episodes as e', 'e.id', 'r.episode_id')
-			.select([
-				'r.id',
-				'r.source',
-				'e.participant_id',
-				'e.episode',
-				'r.run_id',
-				'r.mode',
-				'r.repeat',
-				'a.key as arm_key',
-				'sc.key as scenario_key',
-				'sc.correct_disposition',
-				'r.coder',
-				'r.disposition',
-				'r.conditions_coded'
-			])
-			.where('r.study_id', '=', studyId)
-			.where('r.id', '>', after)
-			.orderBy('r.id')
-			.limit(PAGE)
-			.execute();
-		if (rows.length === 0) return;
-		yield rows;
-		after = rows.at(-1)!.id;
-	}
+export function recommendationPages(db: Queryable, studyId: string) {
+	return keyset(
+		(after: number | null) =>
+			db
+				.selectFrom('recommendations as r')
+				.innerJoin('arms as a', 'a.id', 'r.arm_id')
+				.innerJoin('scenarios as sc', 'sc.id', 'r.scenario_id')
+				.leftJoin('episodes as e', 'e.id', 'r.episode_id')
+				.select([
+					'r.id',
+					'r.source',
+					'e.participant_id',
+					'e.episode',
+					'r.run_id',
+					'r.mode',
+					'r.repeat',
+					'a.key as arm_key',
+					'sc.key as scenario_key',
+					'sc.correct_disposition',
+					'r.coder',
+					'r.disposition',
+					'r.conditions_coded'
+				])
+				.where('r.study_id', '=', studyId)
+				.$if(after !== null, (q) => q.where('r.id', '>', after!))
+				.orderBy('r.id')
+				.limit(PAGE)
+				.execute(),
+		(r) => r.id
+	);
 }
 
-export async function* messagePages(db: Queryable, studyId: string) {
-	let after = 0;
-	for (;;) {
-		const rows = await db
-			.selectFrom('messages as m')
-			.innerJoin('episodes as e', 'e.id', 'm.episode_id')
-			.innerJoin('participants as p', 'p.id', 'e.participant_id')
-			.leftJoin('assistant_calls as c', 'c.id', 'm.assistant_call_id')
-			.select([
-				'm.id',
-				'e.participant_id',
-				'e.episode',
-				'm.turn',
-				'm.role',
-				'm.content',
-				'm.created_at',
-				'c.model_returned',
-				'c.latency_ms',
-				'c.tokens_in',
-				'c.tokens_out'
-			])
-			.where('p.study_id', '=', studyId)
-			.where('m.id', '>', after)
-			.orderBy('m.id')
-			.limit(PAGE)
-			.execute();
-		if (rows.length === 0) return;
-		yield rows;
-		after = rows.at(-1)!.id;
-	}
+export function messagePages(db: Queryable, studyId: string) {
+	return keyset(
+		(after: number | null) =>
+			db
+				.selectFrom('messages as m')
+				.innerJoin('episodes as e', 'e.id', 'm.episode_id')
+				.innerJoin('participants as p', 'p.id', 'e.participant_id')
+				.leftJoin('assistant_calls as c', 'c.id', 'm.assistant_call_id')
+				.select([
+					'm.id',
+					'e.participant_id',
+					'e.episode',
+					'm.turn',
+					'm.role',
+					'm.content',
+					'm.created_at',
+					'c.model_returned',
+					'c.latency_ms',
+					'c.tokens_in',
+					'c.tokens_out'
+				])
+				.where('p.study_id', '=', studyId)
+				.$if(after !== null, (q) => q.where('m.id', '>', after!))
+				.orderBy('m.id')
+				.limit(PAGE)
+				.execute(),
+		(r) => r.id
+	);
 }
