@@ -187,14 +187,15 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 		);
 
 	let powerBlock = null;
-	if (control && arms.length > 1) {
+	// (Nothing to power from before any decision is in.)
+	if (control && arms.length > 1 && outcomes.length > 0) {
 		const pc = (
 			arms.find((x) => x.arm === control.id)?.outcomes[outcomes[0]!] as
 				{ p: number | null } | undefined
 		)?.p;
 		const others = arms
 			.filter((x) => x.arm !== control.id)
-			.map((x) => (x.outcomes[outcomes[0]!] as { p: number | null }).p)
+			.map((x) => (x.outcomes[outcomes[0]!] as { p: number | null } | undefined)?.p ?? null)
 			.filter((p): p is number => p !== null);
 		const best = others.length
 			? others.reduce((m, p) => (Math.abs(p - (pc ?? 0)) > Math.abs(m - (pc ?? 0)) ? p : m))

@@ -1,4 +1,5 @@
 import { analyze } from '../../analysis/analyze.ts';
+import { markdownReport } from '../../analysis/report.ts';
 import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -123,10 +124,11 @@ export async function runDecompose(args: string[]): Promise<number> {
 	});
 }
 
-const ANALYZE_USAGE = `usage: bedside analyze <export-dir> [--format json] [--seed N] [--out FILE]
+const ANALYZE_USAGE = `usage: bedside analyze <export-dir> [--format json|md] [--seed N] [--out FILE]
 
   Reads a study export (shared/spec/export-format.md) and writes the analysis as JSON
-  (shared/spec/analysis.md §7). The seed defaults to the analysis plan's.`;
+  (shared/spec/analysis.md §7) or as a Markdown report (tables; no charts yet). The seed defaults
+  to the analysis plan's.`;
 
 export async function runAnalyze(args: string[]): Promise<number> {
 	return runSubcommand('bedside analyze', ANALYZE_USAGE, async () => {
@@ -136,10 +138,8 @@ export async function runAnalyze(args: string[]): Promise<number> {
 			out: { type: 'string' }
 		});
 		if (positionals.length !== 1) throw new UsageError('give one export folder');
-		if (values.format !== 'json')
-			throw new UsageError(
-				'--format json is available now; the md and html report are not built yet'
-			);
+		if (values.format !== 'json' && values.format !== 'md')
+			throw new UsageError('--format is json or md (the html report is not built yet)');
 		const seed = values.seed === undefined ? undefined : Number(values.seed);
 		if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
 			throw new UsageError('--seed must be a whole number ≥ 0');
@@ -159,7 +159,13 @@ export async function runAnalyze(args: string[]): Promise<number> {
 			}
 			throw error;
 		}
-		writeOut(JSON.stringify(analyze(data, { seed }), null, 2), values.out);
+		const result = analyze(data, { seed });
+		writeOut(
+			values.format === 'md'
+				? markdownReport(result, data.study.title ?? data.study.slug)
+				: JSON.stringify(result, null, 2),
+			values.out
+		);
 		return 0;
 	});
 }

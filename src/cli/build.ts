@@ -12,6 +12,7 @@ const STAMP = path.join(BUILD_DIR, '.bedside-source-hash');
 const LOCK = path.join(ROOT, '.build.lock');
 const INPUTS = [
 	'src',
+	'analysis',
 	'static',
 	'migrations',
 	'svelte.config.js',

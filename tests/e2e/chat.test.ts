@@ -221,6 +221,16 @@ describe('chatting with the assistant in the browser', () => {
 		await expect(page.getByTestId('deviations').textContent()).resolves.toMatch(
 			/the assistant failed a participant: the endpoint answered 503/
 		);
+		// The analyst reads the analysis so far…
+		await page.getByRole('link', { name: 'The analysis so far (report)' }).click();
+		await page.getByTestId('report').waitFor();
+		await expect(page.getByTestId('report').textContent()).resolves.toMatch(
+			/Participant flow \(CONSORT\).*Consented: 3\./s
+		);
+		const report = await page.request.get(`${server.url}/studies/chat/report.md`);
+		expect(report.headers()['content-type']).toContain('text/markdown');
+		expect(await report.text()).toMatch(/^# .*: analysis/);
+		await page.goto(`${server.url}/studies/chat`);
 		// The analyst downloads the export, scrubbed, as a zip.
 		await page.getByLabel('Scrub emails, phone numbers and URLs from free text').check();
 		const [download] = await Promise.all([
@@ -230,9 +240,9 @@ describe('chatting with the assistant in the browser', () => {
 		expect(download.suggestedFilename()).toMatch(/^chat-export-\d{4}-\d{2}-\d{2}\.zip$/);
 		const files = unzipSync(new Uint8Array(fs.readFileSync((await download.path())!)));
 		expect(Object.keys(files)).toContain('chat/codebook.json');
-		const report = JSON.parse(strFromU8(files['chat/export_report.json']!));
-		expect(report.options).toEqual({ free_text: true, scrub: true });
-		expect(report.rows['messages.csv']).toBeGreaterThanOrEqual(5);
+		const exportReport = JSON.parse(strFromU8(files['chat/export_report.json']!));
+		expect(exportReport.options).toEqual({ free_text: true, scrub: true });
+		expect(exportReport.rows['messages.csv']).toBeGreaterThanOrEqual(5);
 
 		// …and imports a follow-up outcome for the participants the export lists: a bad file is
 		// refused whole with its rows named, a good one is imported.

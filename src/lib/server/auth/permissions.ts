@@ -11,6 +11,7 @@ const MATRIX = {
 	'study.code': ['owner', 'researcher', 'analyst'],
 	'study.export': ['owner', 'analyst'],
 	'study.import': ['owner', 'analyst'],
+	'study.analyse': ['owner', 'analyst'],
 	'study.audit': ['owner'],
 	'study.members': ['owner']
 } as const satisfies Record<string, readonly StudyRole[]>;

@@ -22,6 +22,7 @@ export const load: PageServerLoad = async (event) => {
 			export: can(role, 'study.export'),
 			import: can(role, 'study.import'),
 			audit: can(role, 'study.audit'),
+			analyse: can(role, 'study.analyse'),
 			members: can(role, 'study.members')
 		},
 		members: can(role, 'study.members')
