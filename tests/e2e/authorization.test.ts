@@ -237,4 +237,31 @@ describe('the authorization matrix', () => {
 		});
 		expect(oversized.status).toBe(413);
 	});
+
+	it('issues a new session on sign-in whatever cookie came with it (no fixation), and refuses oversized uploads', async () => {
+		const planted = 'bedside_session=attackerchosenvalue1234';
+		const response = await fetch(`${server.url}/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: server.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded',
+				cookie: planted
+			},
+			body: new URLSearchParams({ email: 'viewer@example.org', password: PASSWORD })
+		});
+		const issued = response.headers.getSetCookie().find((c) => c.startsWith('bedside_session='))!;
+		expect(issued.split(';')[0]).not.toBe(planted);
+		const withPlanted = await fetch(`${server.url}/studies`, {
+			redirect: 'manual',
+			headers: { cookie: planted }
+		});
+		expect(withPlanted.status).toBe(303); // the planted value is no session
+
+		const form = new FormData();
+		form.set('file', new Blob(['x'.repeat(7 * 1024 * 1024)], { type: 'text/csv' }), 'big.csv');
+		const big = await request('analyst', '/studies/authz/outcomes', { method: 'POST', body: form });
+		expect(big.status).toBe(413);
+	});
 });
