@@ -1,6 +1,7 @@
 import { analyze } from '../../analysis/analyze.ts';
 import { markdownReport } from '../../analysis/report.ts';
 import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
+import { readExportZip } from '../../analysis/io/export-zip.ts';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -124,7 +125,7 @@ export async function runDecompose(args: string[]): Promise<number> {
 	});
 }
 
-const ANALYZE_USAGE = `usage: bedside analyze <export-dir> [--format json|md] [--seed N] [--out FILE]
+const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip> [--format json|md] [--seed N] [--out FILE]
 
   Reads a study export (shared/spec/export-format.md) and writes the analysis as JSON
   (shared/spec/analysis.md §7) or as a Markdown report (tables; no charts yet). The seed defaults
@@ -144,14 +145,15 @@ export async function runAnalyze(args: string[]): Promise<number> {
 		if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
 			throw new UsageError('--seed must be a whole number ≥ 0');
 		const dir = positionals[0]!;
-		if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+		const isZip = dir.endsWith('.zip') && fs.existsSync(dir) && fs.statSync(dir).isFile();
+		if (!isZip && (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())) {
 			throw new UsageError(
-				`${dir} is not an export folder (reading a .zip or a study slug from the database is not built yet)`
+				`${dir} is neither an export folder nor a .zip of one (make one with bedside export)`
 			);
 		}
 		let data;
 		try {
-			data = readExportDir(dir);
+			data = isZip ? readExportZip(dir) : readExportDir(dir);
 		} catch (error) {
 			if (error instanceof ExportError) {
 				console.error(`bedside analyze: ${dir}: ${error.message}`);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { zipSync } from 'fflate';
 import { tempDir } from '../helpers/server.ts';
 import { writeSyntheticExport } from '../helpers/synthetic-export.ts';
 
@@ -141,6 +142,27 @@ describe('bedside analyze', () => {
 			consort: { consented: 120 }
 		});
 		expect(result.mediation[0].gap.method).toBe('newcombe-paired-score');
+		// The same export zipped (in a folder, as the download makes it) gives the same analysis,
+		// and the Markdown report.
+		const zipFile = path.join(tempDir('bedside-analyze-'), 'export.zip');
+		fs.writeFileSync(
+			zipFile,
+			zipSync(
+				Object.fromEntries(
+					fs.readdirSync(dir).map((f) => [`study/${f}`, fs.readFileSync(path.join(dir, f))])
+				)
+			)
+		);
+		const zipped = await bedside('analyze', zipFile, '--seed', '3');
+		expect(zipped.code).toBe(0);
+		expect(zipped.stdout).toBe(ok.stdout);
+		const md = await bedside('analyze', zipFile, '--format', 'md');
+		expect(md.stdout).toMatch(/^# .*: analysis\n/);
+		const evil = path.join(tempDir('bedside-analyze-'), 'evil.zip');
+		fs.writeFileSync(evil, zipSync({ '../study.json': new TextEncoder().encode('{}') }));
+		const refused = await bedside('analyze', evil);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain('unsafe path');
 		fs.writeFileSync(
 			path.join(dir, 'episodes.csv'),
 			fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8').replace(/,s1,/, ',s99,')
