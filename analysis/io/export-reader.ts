@@ -101,7 +101,8 @@ export interface StudyExport {
 	recommendations: Recommendation[];
 }
 
-const REQUIRED: Record<string, string[]> = {
+/** The required columns of each CSV file (shared/spec/export-format.md), in the spec's order. */
+export const EXPORT_COLUMNS = {
 	'participants.csv': [
 		'participant_id',
 		'arm_id',
@@ -138,7 +139,8 @@ const REQUIRED: Record<string, string[]> = {
 		'conditions_coded',
 		'condition_correct'
 	]
-};
+} as const satisfies Record<string, readonly string[]>;
+const REQUIRED: Record<string, readonly string[]> = EXPORT_COLUMNS;
 
 const DEFAULT_PLAN = { alpha: 0.05, test: 'chisq' as const, bootstrap: 2000, seed: 20261122 };
 

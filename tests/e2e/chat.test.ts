@@ -170,6 +170,8 @@ describe('chatting with the assistant in the browser', () => {
 		await page.keyboard.press('Control+Enter');
 		await page.getByTestId('safety-notice').waitFor();
 		await expect(page.getByTestId('safety-notice').textContent()).resolves.toContain('999');
+		// The notice comes before the reply: wait for the stored reply before counting.
+		await messages(page).nth(1).waitFor();
 		await expect(messages(page).count()).resolves.toBe(2);
 		await page.reload();
 		await page.getByTestId('safety-notice').waitFor();

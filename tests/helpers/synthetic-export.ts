@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
+import { EXPORT_COLUMNS } from '../../analysis/io/export-reader.ts';
 
 // A study export with known truth, for the analysis tests. The assistant recommends the correct
 // disposition with probability llmAccuracy; a participant takes the advice with probability
@@ -82,50 +83,10 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 			analysis_plan: { alpha: 0.05, test: 'chisq', bootstrap: 200, seed: 1 }
 		})
 	);
-	const participants: (string | number)[][] = [
-		[
-			'participant_id',
-			'arm_id',
-			'stratum',
-			'status',
-			'consented_at',
-			'allocated_at',
-			'completed_at',
-			'exclusion_reason'
-		]
-	];
-	const episodes: (string | number)[][] = [
-		[
-			'participant_id',
-			'episode',
-			'scenario_id',
-			'disposition',
-			'disposition_correct',
-			'conditions_text',
-			'conditions_coded',
-			'condition_correct',
-			'started_at',
-			'submitted_at'
-		]
-	];
-	const recommendations: (string | number)[][] = [
-		[
-			'source',
-			'participant_id',
-			'episode',
-			'run_id',
-			'arm_id',
-			'scenario_id',
-			'coder',
-			'disposition',
-			'disposition_correct',
-			'conditions_coded',
-			'condition_correct'
-		]
-	];
-	const measures: (string | number)[][] = [
-		['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at']
-	];
+	const participants: (string | number)[][] = [[...EXPORT_COLUMNS['participants.csv']]];
+	const episodes: (string | number)[][] = [[...EXPORT_COLUMNS['episodes.csv']]];
+	const recommendations: (string | number)[][] = [[...EXPORT_COLUMNS['recommendations.csv']]];
+	const measures: (string | number)[][] = [[...EXPORT_COLUMNS['measures.csv']]];
 	const noise = () => Math.round((random() + random() + random() - 1.5) * 2);
 	const clamp = (x: number) => Math.min(7, Math.max(1, x));
 	const at = '2026-11-22T10:00:00Z';

@@ -18,9 +18,6 @@ describe('the Markdown report', () => {
 		seed: 'report',
 		proxies: true
 	});
-	const study = JSON.parse(fs.readFileSync(path.join(dir, 'study.json'), 'utf8'));
-	study.arms[1].label = 'LLM | with a pipe';
-	fs.writeFileSync(path.join(dir, 'study.json'), JSON.stringify(study));
 	const result = analyze(readExportDir(dir), { seed: 3 });
 	const md = markdownReport(result, 'Synthetic');
 

@@ -216,17 +216,6 @@ export async function deviationsOf(db: Queryable, studyId: string): Promise<Devi
 	}));
 }
 
-/** The study's arm rows by key, with their ids. */
-export async function armIdByKey(db: Queryable, studyId: string, key: string): Promise<string> {
-	const row = await db
-		.selectFrom('arms')
-		.select('id')
-		.where('study_id', '=', studyId)
-		.where('key', '=', key)
-		.executeTakeFirstOrThrow();
-	return row.id;
-}
-
 export interface ArmAssistantHealth {
 	armKey: string;
 	calls: number;

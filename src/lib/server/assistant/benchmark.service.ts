@@ -8,7 +8,7 @@ import { scenarioIdsByKey } from '../participants/participants.repository.ts';
 import { verifyRunningConfig } from '../prereg/prereg.service.ts';
 import type { Scenario, StudyProtocol } from '../protocols/study-schema.ts';
 import { ValidationError } from '../validation/problems.ts';
-import { armIdByKey } from './assistant.repository.ts';
+import { armIds } from '../randomization/allocation.repository.ts';
 import {
 	finishRun,
 	findRun,
@@ -106,7 +106,7 @@ export async function runBenchmark(db: Queryable, o: BenchmarkOptions): Promise<
 			{ path: 'repeats', message: 'must be a whole number from 1 to 1000' }
 		]);
 	const config = arm.assistant;
-	const armId = await armIdByKey(db, study.id, arm.id);
+	const armId = (await armIds(db, study.id)).get(arm.id)!;
 	const assistant = providerFor(config, o.llm);
 	const patient = o.mode === 'simulated' ? patientOf(config, o) : null;
 	const maxTurns = o.maxTurns ?? 6;

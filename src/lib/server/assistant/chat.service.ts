@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { ChatEvent } from '../../chat-events.ts';
 import { SYSTEM_ACTOR } from '../actor.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
@@ -12,10 +11,11 @@ import {
 	type EpisodeRow
 } from '../participants/participants.repository.ts';
 import { changeStatus } from '../prereg/prereg.service.ts';
+import { findStudyById } from '../studies/studies.repository.ts';
 import { StudyStateError } from '../studies/studies.service.ts';
+import { armIds } from '../randomization/allocation.repository.ts';
 import { ValidationError } from '../validation/problems.ts';
 import {
-	armIdByKey,
 	callInFlight,
 	finishCall,
 	insertCall,
@@ -29,7 +29,7 @@ import {
 import { callWithRetries, type RetryPolicy } from './calls.ts';
 import { chattingArm } from './conversation.ts';
 import { limitsOf, MAX_MESSAGE_CHARS, type AssistantLimits } from './limits.ts';
-import type { AssistantConfig } from './provider.ts';
+import type { AssistantConfig, ChatRequest } from './provider.ts';
 import { chatRequest, providerFor } from './providers.ts';
 import { emergencyMatches } from './safety.ts';
 
@@ -65,10 +65,13 @@ export const FAILED_REPLY_MESSAGE =
 interface Prepared {
 	studyId: string;
 	armId: string;
+	armKey: string;
 	episode: EpisodeRow;
 	config: AssistantConfig;
 	limits: AssistantLimits;
 	history: MessageRow[];
+	/** Exactly what is sent (and was logged with the claim). */
+	request: ChatRequest;
 	turn: number;
 	claimId: number;
 	/** The study's emergency notice, when the message matched one of its patterns. */
@@ -159,7 +162,7 @@ async function prepare(
 				safetyNotice = protocol.safety.notice;
 			}
 		}
-		const armId = await armIdByKey(trx, p.studyId, arm.id);
+		const armId = (await armIds(trx, p.studyId)).get(arm.id)!;
 		const request = chatRequest(arm.assistant, history);
 		const claimId = await insertCall(
 			trx,
@@ -177,10 +180,12 @@ async function prepare(
 		return {
 			studyId: p.studyId,
 			armId,
+			armKey: arm.id,
 			episode,
 			config: arm.assistant,
 			limits,
 			history,
+			request,
 			turn,
 			claimId,
 			safetyNotice
@@ -217,18 +222,11 @@ export async function sendChatMessage(
 			retryWindowMs: deps.llm.retryWindowMs,
 			baseDelayMs: deps.baseDelayMs
 		};
-		outcome = await callWithRetries(
-			db,
-			provider,
-			chatRequest(prepared.config, prepared.history),
-			ctx,
-			policy,
-			{
-				firstCallId: prepared.claimId,
-				onDelta: (text) => emit({ type: 'delta', text }),
-				onRetry: () => emit({ type: 'reset' })
-			}
-		);
+		outcome = await callWithRetries(db, provider, prepared.request, ctx, policy, {
+			firstCallId: prepared.claimId,
+			onDelta: (text) => emit({ type: 'delta', text }),
+			onRetry: () => emit({ type: 'reset' })
+		});
 	} catch (e) {
 		// No provider could be made (an endpoint that is not configured): the claim records why.
 		const message = e instanceof Error ? e.message : String(e);
@@ -268,12 +266,8 @@ async function enforceBudget(db: Queryable, prepared: Prepared): Promise<void> {
 	if (budget === null) return;
 	const used = await tokensUsedByArm(db, prepared.armId);
 	if (used < budget) return;
-	const study = await db
-		.selectFrom('studies')
-		.select(['slug', 'status'])
-		.where('id', '=', prepared.studyId)
-		.executeTakeFirstOrThrow();
-	if (study.status !== 'recruiting') return;
+	const study = await findStudyById(db, prepared.studyId);
+	if (study?.status !== 'recruiting') return;
 	try {
 		await changeStatus(db, study.slug, 'pause', SYSTEM_ACTOR);
 	} catch (e) {
@@ -293,15 +287,6 @@ async function enforceBudget(db: Queryable, prepared: Prepared): Promise<void> {
 		studyId: prepared.studyId,
 		action: 'study.budget_reached',
 		target: study.slug,
-		details: { ...details, arm: await armKeyOf(db, prepared.armId), paused: true }
+		details: { ...details, arm: prepared.armKey, paused: true }
 	});
-}
-
-async function armKeyOf(db: Queryable, armId: string): Promise<string> {
-	const row = await db
-		.selectFrom('arms')
-		.select(sql<string>`key`.as('key'))
-		.where('id', '=', armId)
-		.executeTakeFirstOrThrow();
-	return row.key;
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.ts';
-import type { EpisodeRow } from '../participants/participants.repository.ts';
+import { hasEpisodeEvent, type EpisodeRow } from '../participants/participants.repository.ts';
 import type { Arm, StudyProtocol } from '../protocols/study-schema.ts';
 import { slotOfParticipant } from '../randomization/allocation.repository.ts';
 import { messagesOf } from './assistant.repository.ts';
@@ -52,11 +52,5 @@ export async function safetyNoticeShown(
 	episodeId: string
 ): Promise<string | null> {
 	if (!protocol.safety) return null;
-	const shown = await db
-		.selectFrom('episode_events')
-		.select('id')
-		.where('episode_id', '=', episodeId)
-		.where('kind', '=', 'safety_notice')
-		.executeTakeFirst();
-	return shown ? protocol.safety.notice : null;
+	return (await hasEpisodeEvent(db, episodeId, 'safety_notice')) ? protocol.safety.notice : null;
 }

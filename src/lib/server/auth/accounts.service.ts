@@ -7,7 +7,6 @@ import { ValidationError } from '../validation/problems.ts';
 import { createUser } from './auth.service.ts';
 import {
 	findUserByEmail,
-	membersOfStudy,
 	upsertMembership,
 	type StudyRole,
 	type User
@@ -70,5 +69,3 @@ export async function inviteUser(
 		return { email: user.email, oneTimePassword: oneTimePassword! };
 	});
 }
-
-export { membersOfStudy };

@@ -6,6 +6,7 @@ import type { Scenario, StudyProtocol } from '../protocols/study-schema.ts';
 import { ValidationError } from '../validation/problems.ts';
 import { GraderOutputError, modelCode } from './model-coder.ts';
 import {
+	conversationCodings,
 	conversationsToCode,
 	insertRecommendation,
 	type ConversationToCode
@@ -134,16 +135,10 @@ export interface AgreementRow {
 
 /** Cohen's kappa on the recommended disposition for every pair of coders that coded the same conversations. */
 export async function coderAgreement(db: Queryable, studyId: string): Promise<AgreementRow[]> {
-	const rows = await db
-		.selectFrom('recommendations')
-		.select(['episode_id', 'coder', 'disposition'])
-		.where('study_id', '=', studyId)
-		.where('source', '=', 'conversation')
-		.execute();
 	const byCoder = new Map<string, Map<string, string>>();
-	for (const r of rows) {
+	for (const r of await conversationCodings(db, studyId)) {
 		const codes = byCoder.get(r.coder) ?? new Map<string, string>();
-		codes.set(r.episode_id!, r.disposition ?? '(none)');
+		codes.set(r.episodeId, r.disposition ?? '(none)');
 		byCoder.set(r.coder, codes);
 	}
 	const coders = [...byCoder.keys()].sort();

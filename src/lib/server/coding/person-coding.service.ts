@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/types.ts';
 import { verifyRunningConfig } from '../prereg/prereg.service.ts';
 import { ValidationError, type Problem } from '../validation/problems.ts';
-import { armIdByKey } from '../assistant/assistant.repository.ts';
+import { armIds } from '../randomization/allocation.repository.ts';
 import { scenarioIdsByKey } from '../participants/participants.repository.ts';
 import { codableConversations, insertRecommendation } from './recommendations.repository.ts';
 
@@ -60,6 +60,12 @@ export interface ConversationToRead {
 	alreadyCodedByMe: boolean;
 }
 
+/** The study's conversation in this episode; undefined for a malformed id or another study's episode. */
+async function conversationOfStudy(db: Queryable, studyId: string, episodeId: string) {
+	if (!/^[0-9a-f-]{36}$/.test(episodeId)) return undefined;
+	return (await codableConversations(db, studyId, episodeId))[0];
+}
+
 /** One conversation of this study (undefined for an episode of another study or none). */
 export async function conversationToRead(
 	db: Queryable,
@@ -67,9 +73,8 @@ export async function conversationToRead(
 	episodeId: string,
 	userId: string
 ): Promise<ConversationToRead | undefined> {
-	if (!/^[0-9a-f-]{36}$/.test(episodeId)) return undefined;
 	const { study, protocol } = await verifyRunningConfig(db, slug);
-	const [c] = await codableConversations(db, study.id, episodeId);
+	const c = await conversationOfStudy(db, study.id, episodeId);
 	if (!c) return undefined;
 	const scenario = protocol.scenarios.find((s) => s.id === c.scenarioKey)!;
 	return {
@@ -92,9 +97,7 @@ export async function recordPersonCoding(
 	input: { disposition: string; conditions: string[]; note?: string }
 ): Promise<boolean> {
 	const { study, protocol } = await verifyRunningConfig(db, slug);
-	const [c] = /^[0-9a-f-]{36}$/.test(episodeId)
-		? await codableConversations(db, study.id, episodeId)
-		: [];
+	const c = await conversationOfStudy(db, study.id, episodeId);
 	if (!c)
 		throw new ValidationError([{ path: 'episode', message: 'no such conversation in this study' }]);
 	const scenario = protocol.scenarios.find((s) => s.id === c.scenarioKey)!;
@@ -118,7 +121,7 @@ export async function recordPersonCoding(
 		studyId: study.id,
 		source: 'conversation',
 		episodeId,
-		armId: await armIdByKey(db, study.id, c.armKey),
+		armId: (await armIds(db, study.id)).get(c.armKey)!,
 		scenarioId: (await scenarioIdsByKey(db, study.id)).get(c.scenarioKey)!,
 		coder: `person:${userId}`,
 		disposition: input.disposition === NO_RECOMMENDATION ? null : input.disposition,

@@ -154,3 +154,21 @@ export async function codableConversations(
 	}
 	return [...byEpisode.values()];
 }
+
+/** Every coding of a conversation in the study: which coder said which disposition. */
+export async function conversationCodings(
+	db: Queryable,
+	studyId: string
+): Promise<{ episodeId: string; coder: string; disposition: string | null }[]> {
+	const rows = await db
+		.selectFrom('recommendations')
+		.select(['episode_id', 'coder', 'disposition'])
+		.where('study_id', '=', studyId)
+		.where('source', '=', 'conversation')
+		.execute();
+	return rows.map((r) => ({
+		episodeId: r.episode_id!,
+		coder: r.coder,
+		disposition: r.disposition
+	}));
+}

@@ -1,3 +1,4 @@
+import { EXPORT_COLUMNS } from '../../../../analysis/io/export-reader.ts';
 import type { Actor } from '../actor.ts';
 import { deviationsOf } from '../assistant/assistant.repository.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
@@ -148,16 +149,7 @@ export async function studyExport(
 		},
 		csv(
 			'participants.csv',
-			[
-				'participant_id',
-				'arm_id',
-				'stratum',
-				'status',
-				'consented_at',
-				'allocated_at',
-				'completed_at',
-				'exclusion_reason'
-			],
+			[...EXPORT_COLUMNS['participants.csv']],
 			() => participantPages(db, study.id),
 			(p) => [
 				p.id,
@@ -172,18 +164,7 @@ export async function studyExport(
 		),
 		csv(
 			'episodes.csv',
-			[
-				'participant_id',
-				'episode',
-				'scenario_id',
-				'disposition',
-				'disposition_correct',
-				'conditions_text',
-				'conditions_coded',
-				'condition_correct',
-				'started_at',
-				'submitted_at'
-			],
+			[...EXPORT_COLUMNS['episodes.csv']],
 			() => episodePages(db, study.id),
 			(e) => {
 				const submitted = e.disposition !== null;
@@ -203,7 +184,7 @@ export async function studyExport(
 		),
 		csv(
 			'measures.csv',
-			['participant_id', 'episode', 'measure', 'kind', 'value', 'recorded_at'],
+			[...EXPORT_COLUMNS['measures.csv']],
 			() => measurePages(db, study.id),
 			(m) => [
 				m.participant_id,
@@ -216,21 +197,7 @@ export async function studyExport(
 		),
 		csv(
 			'recommendations.csv',
-			[
-				'source',
-				'participant_id',
-				'episode',
-				'run_id',
-				'arm_id',
-				'scenario_id',
-				'coder',
-				'disposition',
-				'disposition_correct',
-				'conditions_coded',
-				'condition_correct',
-				'mode',
-				'repeat'
-			],
+			[...EXPORT_COLUMNS['recommendations.csv'], 'mode', 'repeat'],
 			() => recommendationPages(db, study.id),
 			(r) => [
 				r.source,

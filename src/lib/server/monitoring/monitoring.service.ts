@@ -44,7 +44,7 @@ export async function monitoring(
 	].sort();
 	return {
 		consort: {
-			consented: count((r) => r.status !== 'declined' && r.status !== 'consent'),
+			consented: count((r) => r.status !== 'declined' && r.status !== 'entered'),
 			declined: count((r) => r.status === 'declined'),
 			ineligible: count((r) => r.status === 'ineligible'),
 			allocated: count((r) => ALLOCATED.has(r.status)),

@@ -357,3 +357,18 @@ export async function insertEvents(
 		)
 		.execute();
 }
+
+/** Whether an event of this kind was recorded for the episode. */
+export async function hasEpisodeEvent(
+	db: Queryable,
+	episodeId: string,
+	kind: string
+): Promise<boolean> {
+	const row = await db
+		.selectFrom('episode_events')
+		.select('id')
+		.where('episode_id', '=', episodeId)
+		.where('kind', '=', kind)
+		.executeTakeFirst();
+	return row !== undefined;
+}

@@ -82,6 +82,15 @@ export async function findStudyBySlug(
 	return r && toStudy(r);
 }
 
+export async function findStudyById(db: Queryable, id: string): Promise<StudySummary | undefined> {
+	const r = await db
+		.selectFrom('studies')
+		.select(STUDY_COLUMNS)
+		.where('id', '=', id)
+		.executeTakeFirst();
+	return r && toStudy(r);
+}
+
 /** The study row, locked until the transaction ends: status changes and new versions serialize on it. */
 export async function lockStudyBySlug(
 	trx: Transaction<DB>,
