@@ -1,5 +1,8 @@
 import seedrandom from 'seedrandom';
 import type { Episode, Recommendation, StudyExport } from './io/export-reader.ts';
+import { covariateBalance } from './balance.ts';
+import { sequentialDecomposition } from './decompose.ts';
+import { clusterBootstrapDifference, type ClusterCount } from './stats/cluster.ts';
 import { adjustedOddsRatios, proxyBlock, type ProxyRow } from './proxies.ts';
 import { sampleSizeTwoProportions } from './stats/power.ts';
 import {
@@ -71,6 +74,24 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 	const episodesOfArm = (arm: string) => analysed.filter((e) => armOf.get(e.participant) === arm);
 	const binaryValues = (eps: Episode[], o: BinaryOutcome) =>
 		eps.map((e) => outcomeOf(e, o)).filter((v): v is Binary => v !== null);
+	// Several episodes per participant: cluster-robust variants are reported beside the plain ones.
+	const episodesPerParticipant = new Map<string, number>();
+	for (const e of analysed)
+		episodesPerParticipant.set(e.participant, (episodesPerParticipant.get(e.participant) ?? 0) + 1);
+	const clustered = [...episodesPerParticipant.values()].some((n) => n > 1);
+	/** Each participant's successes and decisions on an outcome (the clusters of the bootstrap). */
+	const clusterCounts = (eps: Episode[], o: BinaryOutcome): ClusterCount[] => {
+		const byParticipant = new Map<string, ClusterCount>();
+		for (const e of eps) {
+			const v = outcomeOf(e, o);
+			if (v === null) continue;
+			const c = byParticipant.get(e.participant) ?? { successes: 0, n: 0 };
+			c.successes += v;
+			c.n += 1;
+			byParticipant.set(e.participant, c);
+		}
+		return [...byParticipant.values()];
+	};
 
 	// CONSORT counts.
 	const countBy = (filter: (p: (typeof data.participants)[number]) => boolean) =>
@@ -112,13 +133,14 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 				.map((e) => ({
 					arm: armOf.get(e.participant)!,
 					scenario: e.scenario,
-					outcome: outcomeOf(e, o)!
+					outcome: outcomeOf(e, o)!,
+					participant: e.participant
 				}));
 			const armLevels = [
 				control.id,
 				...peopleArms.filter((a) => a.id !== control.id).map((a) => a.id)
 			];
-			const adjustedByArm = adjustedOddsRatios(modelRows, armLevels);
+			const adjustedByArm = adjustedOddsRatios(modelRows, armLevels, clustered);
 			const c = binaryValues(episodesOfArm(control.id), o);
 			const rows = peopleArms
 				.filter((a) => a.id !== control.id)
@@ -146,7 +168,15 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 						test,
 						method: 'newcombe-hybrid-score',
 						odds_ratio: { estimate: or.oddsRatio, ci: or.ci, method: 'woolf' },
-						adjusted: adjustedByArm.get(a.id) ?? null
+						adjusted: adjustedByArm.get(a.id) ?? null,
+						cluster_bootstrap: clustered
+							? clusterBootstrapDifference(
+									clusterCounts(episodesOfArm(a.id), o),
+									clusterCounts(episodesOfArm(control.id), o),
+									study.plan.bootstrap,
+									seedrandom(`${seed}:cluster:${a.id}:${o}`)
+								)
+							: null
 					};
 				})
 				.filter((r) => r !== null);
@@ -227,6 +257,7 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 		seed,
 		study: { slug: study.slug, preregistration_sha256: study.preregistrationSha256 },
 		plan: study.plan,
+		declared_outcomes: study.outcomes,
 		consort,
 		arms,
 		effects,
@@ -243,9 +274,64 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 				seed
 			)
 		),
-		decomposition: null,
+		decomposition: studyDecomposition(
+			mediation,
+			study.outcomes.find((o) => o.role === 'primary')?.name ?? outcomes[0]
+		),
 		power: powerBlock,
-		not_yet_computed: ['cluster-robust variants', 'balance']
+		clustered_by_participant: clustered,
+		balance: covariateBalance(
+			data.participants,
+			data.measures,
+			peopleArms.map((a) => a.id),
+			control?.id
+		)
+	};
+}
+
+/**
+ * The staged decomposition derived from the study itself, for the first LLM arm with all three
+ * stages on the primary outcome: the model alone (benchmark runs) → the model in conversation
+ * (relaxes interaction_type, a task assumption) → the people it advised (relaxes
+ * decision_mediation, an outcome assumption). Sequential attribution (analysis.md §4).
+ */
+function studyDecomposition(
+	mediation: ReturnType<typeof mediationBlock>[],
+	outcome: string | undefined
+) {
+	const m = mediation.find(
+		(x) =>
+			x.outcome === outcome &&
+			x.llm_alone?.p != null &&
+			x.llm_in_conversation.p !== null &&
+			x.users.p !== null
+	);
+	if (!m) return null;
+	const stages = [
+		{ name: 'LLM alone (benchmark runs)', p: m.llm_alone!.p },
+		{
+			name: 'LLM in conversation',
+			p: m.llm_in_conversation.p!,
+			relaxes: 'interaction_type',
+			type: 'task' as const
+		},
+		{
+			name: 'users with the LLM',
+			p: m.users.p!,
+			relaxes: 'decision_mediation',
+			type: 'outcome' as const
+		}
+	];
+	const { steps, taskTotal, outcomeTotal } = sequentialDecomposition(stages);
+	return {
+		arm: m.arm,
+		outcome: m.outcome,
+		stages,
+		steps,
+		task_total: taskTotal,
+		outcome_total: outcomeTotal,
+		shapley: null,
+		method: 'sequential, derived from the study (benchmark runs → conversations → users)'
 	};
 }
 

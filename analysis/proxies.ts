@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import { multinomialResampler } from './stats/resample.ts';
 import { aucDeLong, spearman, welch } from './stats/association.ts';
+import { clusterRobustLogistic } from './stats/cluster.ts';
 import { zCritical } from './stats/distributions.ts';
 import { designMatrix, groupedLogisticRegression, logisticRegression } from './stats/logistic.ts';
 import { newcombeHybrid, chisqTwoProportions, type Interval } from './stats/proportions.ts';
@@ -207,8 +208,9 @@ export function proxyBlock(
 
 /** Adjusted odds ratio of each arm vs the reference arm, from Y ~ arm + scenario (Wald interval). */
 export function adjustedOddsRatios(
-	rows: { arm: string; scenario: string; outcome: 0 | 1 }[],
-	armLevels: string[]
+	rows: { arm: string; scenario: string; outcome: 0 | 1; participant?: string }[],
+	armLevels: string[],
+	clustered = false
 ) {
 	const scenarios = [...new Set(rows.map((r) => r.scenario))].sort();
 	try {
@@ -216,11 +218,21 @@ export function adjustedOddsRatios(
 			{ values: rows.map((r) => r.arm), levels: armLevels },
 			{ values: rows.map((r) => r.scenario), levels: scenarios }
 		]);
-		const fit = groupedLogisticRegression(
-			X,
-			rows.map((r) => r.outcome)
-		);
+		const y = rows.map((r) => r.outcome);
+		const fit = groupedLogisticRegression(X, y);
+		// Beside the plain Wald intervals, sandwich ones clustered by participant when participants
+		// have several episodes (the same coefficients; only the standard errors change).
+		const robust = clustered
+			? clusterRobustLogistic(
+					X,
+					y,
+					rows.map((r) => r.participant ?? ''),
+					fit
+				)
+			: null;
 		const z = zCritical();
+		const wald = (b: number, se: number) =>
+			[Math.exp(b - z * se), Math.exp(b + z * se)] as Interval;
 		return new Map(
 			armLevels.slice(1).map((arm, i) => {
 				const b = fit.coefficients[i + 1]!;
@@ -229,9 +241,17 @@ export function adjustedOddsRatios(
 					arm,
 					{
 						odds_ratio: Math.exp(b),
-						ci: [Math.exp(b - z * se), Math.exp(b + z * se)] as Interval,
+						ci: wald(b, se),
 						p_value: fit.pValues[i + 1]!,
-						method: 'logistic-scenario-fixed-effects'
+						method: 'logistic-scenario-fixed-effects',
+						...(robust && {
+							cluster_robust: {
+								ci: wald(b, robust.standardErrors[i + 1]!),
+								p_value: robust.pValues[i + 1]!,
+								clusters: robust.clusters,
+								method: 'sandwich-vcovCL-HC1 (by participant)'
+							}
+						})
 					}
 				];
 			})

@@ -1,12 +1,30 @@
 import type { analyze } from './analyze.ts';
+import type { BalanceRow } from './balance.ts';
+import {
+	consortDiagram,
+	escapeXml,
+	forestPlot,
+	mediationChart,
+	proxyEffectsChart,
+	waterfallChart,
+	type ConsortCounts
+} from './charts.ts';
 
-// The analysis as a Markdown report: what was preregistered first (the plan, the primary outcome),
-// then the flow of participants, the arms, the effects, decision mediation and the proxies. Every
-// estimate carries its n, interval and method; the seed is stated once at the top. Charts are
-// not drawn yet.
+// The analysis as a report for people, in Markdown and as one self-contained HTML file. One list
+// of blocks (headings, paragraphs, tables, charts) is built from the analysis JSON and rendered
+// twice, so both forms say the same thing in the same order: what was preregistered first (plan,
+// seed, the declared outcomes), then everything else labelled exploratory. Every estimate carries
+// its n, interval and method. Charts are SVG in the HTML; Markdown points to them.
 
 type Analysis = ReturnType<typeof analyze>;
 type Interval = [number, number] | null | undefined;
+
+export type Block =
+	| { kind: 'heading'; level: 1 | 2 | 3; text: string }
+	| { kind: 'paragraph'; text: string }
+	| { kind: 'list'; items: string[] }
+	| { kind: 'table'; header: string[]; rows: unknown[][] }
+	| { kind: 'chart'; title: string; svg: string };
 
 const pct = (p: number | null | undefined) =>
 	p === null || p === undefined ? '—' : `${(100 * p).toFixed(1)}%`;
@@ -18,40 +36,91 @@ const pv = (p: number | null | undefined) =>
 	p === null || p === undefined ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3);
 const num = (x: number | null | undefined, digits = 2) =>
 	x === null || x === undefined ? '—' : x.toFixed(digits);
-/** Table cells never break the table, whatever a label holds. */
-const cell = (s: unknown) =>
-	String(s ?? '—')
-		.replace(/\|/g, '\\|')
-		.replace(/\n/g, ' ');
+const numci = (c: Interval, digits = 2) =>
+	c ? `${num(c[0], digits)} to ${num(c[1], digits)}` : '—';
 
-function table(header: string[], rows: unknown[][]): string {
-	return [
-		`| ${header.join(' | ')} |`,
-		`|${header.map(() => '---').join('|')}|`,
-		...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)
-	].join('\n');
+interface EffectRow {
+	outcome: string;
+	arm: string;
+	vs: string;
+	n: number;
+	n_control: number;
+	diff: number | null;
+	ci: Interval;
+	p_value: number | null;
+	p_holm?: number | null;
+	test: string;
+	method: string;
+	adjusted?: {
+		odds_ratio: number;
+		ci: Interval;
+		method: string;
+		cluster_robust?: { ci: Interval; p_value: number; method: string };
+	} | null;
+	cluster_bootstrap?: { ci: Interval; method: string } | null;
 }
 
-export function markdownReport(a: Analysis, title = a.study.slug): string {
-	const out: string[] = [];
-	const plan = a.plan as { alpha: number; test: string; bootstrap: number; seed: number };
-	out.push(`# ${title}: analysis`);
-	out.push(
+interface MediationRow {
+	arm: string;
+	outcome: string;
+	llm_alone: { p: number | null; ci: Interval; n?: number } | null;
+	llm_in_conversation: { p: number | null; ci: Interval; n: number };
+	users: { p: number | null; ci: Interval; n: number };
+	gap: { diff: number; ci: Interval; p_value: number | null; method: string } | null;
+	uptake?: { p: number | null; ci: Interval; n: number } | null;
+	advice_not_taken_up: number | null;
+	right_despite_wrong_advice: number | null;
+	coder_agreement_kappa: number | null;
+}
+
+interface ProxyRow {
+	proxy: string;
+	outcome: string;
+	spearman: { rho: number; ci: Interval; n: number };
+	auc: { estimate: number; ci: Interval } | null;
+	effects: {
+		arm: string;
+		proxy_diff: { diff: number; ci: Interval };
+		outcome_diff: { diff: number | null; ci: Interval };
+		discordant: boolean;
+		pte: { estimate: number | null; ci: Interval };
+	}[];
+	trial_level_r2: number | null;
+}
+
+/** The report as blocks, in reading order. */
+export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
+	const out: Block[] = [];
+	const h = (level: 1 | 2 | 3, text: string) => out.push({ kind: 'heading', level, text });
+	const p = (text: string) => out.push({ kind: 'paragraph', text });
+	const table = (header: string[], rows: unknown[][]) => out.push({ kind: 'table', header, rows });
+	const chart = (title: string, svg: string) => out.push({ kind: 'chart', title, svg });
+
+	const plan = a.plan;
+	const declared = new Set(a.declared_outcomes.map((o) => o.name));
+	const primary = a.declared_outcomes.find((o) => o.role === 'primary')?.name;
+	h(1, `${title}: analysis`);
+	p(
 		[
-			`Study \`${a.study.slug}\`; preregistration SHA-256 \`${a.study.preregistration_sha256 ?? 'none'}\`.`,
+			`Study ${a.study.slug}; preregistration SHA-256 ${a.study.preregistration_sha256 ?? 'none (not preregistered)'}.`,
 			`Preregistered plan: test ${plan.test}, alpha ${plan.alpha}, ${plan.bootstrap} bootstrap resamples; seed ${a.seed}.`,
-			'Intervals are 95%. Proportions in percent; differences in percentage points (pp).'
-		].join('\n')
+			`Primary outcome: ${primary ?? 'none declared'}. Intervals are 95%. Proportions in percent; differences in percentage points (pp).`
+		].join(' ')
+	);
+	if (a.clustered_by_participant)
+		p(
+			'Participants decided on several scenarios, so their episodes are not independent: cluster-robust variants (by participant) are shown beside the plain intervals.'
+		);
+
+	h(2, 'Preregistered analyses');
+	p(
+		'The outcomes the protocol declared, analysed with the preregistered test, Holm-adjusted across the arm comparisons.'
 	);
 
-	const consort = a.consort as Record<string, unknown> & {
-		consented: number;
-		excluded: { total: number; reasons: Record<string, number> };
-	};
-	const byArm = (key: string) => (consort[key] ?? {}) as Record<string, number>;
-	const armIds = Object.keys(byArm('allocated'));
-	out.push('## Participant flow (CONSORT)');
-	out.push(
+	const consort = a.consort as ConsortCounts;
+	const armIds = Object.keys(consort.allocated);
+	h(3, 'Participant flow (CONSORT)');
+	p(
 		`Consented: ${consort.consented}. Excluded: ${consort.excluded.total}${
 			Object.keys(consort.excluded.reasons).length
 				? ` (${Object.entries(consort.excluded.reasons)
@@ -60,20 +129,18 @@ export function markdownReport(a: Analysis, title = a.study.slug): string {
 				: ''
 		}.`
 	);
-	out.push(
-		table(
-			['arm', 'allocated', 'completed', 'withdrawn', 'analysed'],
-			armIds.map((arm) => [
-				arm,
-				byArm('allocated')[arm],
-				byArm('completed')[arm],
-				byArm('withdrawn')[arm],
-				byArm('analysed')[arm]
-			])
-		)
+	table(
+		['arm', 'allocated', 'completed', 'withdrawn', 'analysed'],
+		armIds.map((arm) => [
+			arm,
+			consort.allocated[arm],
+			consort.completed[arm],
+			consort.withdrawn[arm],
+			consort.analysed[arm]
+		])
 	);
+	chart('CONSORT flow diagram', consortDiagram(consort));
 
-	out.push('## Arms');
 	const arms = a.arms as {
 		arm: string;
 		n: number;
@@ -83,143 +150,377 @@ export function markdownReport(a: Analysis, title = a.study.slug): string {
 		>;
 	}[];
 	const outcomes = [...new Set(arms.flatMap((x) => Object.keys(x.outcomes)))];
-	out.push(
+	const armTable = (which: string[]) =>
 		table(
 			['arm', 'outcome', 'correct / n', 'p', '95% CI', 'method'],
 			arms.flatMap((x) =>
-				outcomes.map((o) => {
+				which.map((o) => {
 					const v = x.outcomes[o];
 					return [x.arm, o, v ? `${v.successes} / ${v.n}` : '—', pct(v?.p), ci(v?.ci), v?.method];
 				})
 			)
-		)
+		);
+	h(3, 'Arms');
+	armTable(outcomes.filter((o) => declared.has(o)));
+
+	const effects = a.effects as unknown as EffectRow[];
+	const effectTable = (rows: EffectRow[]) => {
+		const clustered = rows.some((e) => e.cluster_bootstrap);
+		table(
+			[
+				'outcome',
+				'arm',
+				'vs',
+				'difference',
+				'95% CI',
+				...(clustered ? ['95% CI, cluster bootstrap'] : []),
+				'p',
+				'p (Holm)',
+				'test',
+				'method',
+				'adjusted OR (95% CI)',
+				...(clustered ? ['adjusted OR 95% CI, cluster-robust'] : [])
+			],
+			rows.map((e) => [
+				e.outcome,
+				e.arm,
+				e.vs,
+				pp(e.diff),
+				ppci(e.ci),
+				...(clustered ? [ppci(e.cluster_bootstrap?.ci)] : []),
+				pv(e.p_value),
+				pv(e.p_holm),
+				e.test,
+				e.method,
+				e.adjusted ? `${num(e.adjusted.odds_ratio)} (${numci(e.adjusted.ci)})` : '—',
+				...(clustered ? [numci(e.adjusted?.cluster_robust?.ci)] : [])
+			])
+		);
+	};
+	const forest = (rows: EffectRow[], label: string) =>
+		chart(
+			label,
+			forestPlot(
+				rows.map((e) => ({ label: `${e.arm}: ${e.outcome}`, diff: e.diff, ci: e.ci })),
+				label
+			)
+		);
+	const preregisteredEffects = effects.filter((e) => declared.has(e.outcome));
+	if (preregisteredEffects.length > 0) {
+		h(3, 'Effects against control');
+		p(
+			`Difference in proportions (arm − control) with Newcombe’s hybrid score interval; p from the plan’s test (${plan.test}; Fisher’s exact test where an expected count is below 5). Adjusted: logistic regression with scenario fixed effects, Wald interval.`
+		);
+		effectTable(preregisteredEffects);
+		forest(preregisteredEffects, 'Effects against control (forest plot)');
+	}
+
+	const mediation = (a.mediation as unknown as (MediationRow | null)[]).filter(
+		(m): m is MediationRow => m !== null && declared.has(m.outcome)
+	);
+	if (mediation.length > 0) {
+		h(3, 'Decision mediation');
+		p(
+			'What the model decides alone (benchmark runs, standardized to the arm’s scenario mix), what it recommended in the conversations, and what the same participants decided. The gap is paired: Newcombe’s paired score interval, McNemar’s test.'
+		);
+		table(
+			[
+				'arm',
+				'outcome',
+				'LLM alone',
+				'LLM in conversation',
+				'users',
+				'gap (LLM − users)',
+				'p',
+				'uptake'
+			],
+			mediation.map((m) => [
+				m.arm,
+				m.outcome,
+				m.llm_alone ? `${pct(m.llm_alone.p)} (${ci(m.llm_alone.ci)})` : '—',
+				`${pct(m.llm_in_conversation.p)} (${ci(m.llm_in_conversation.ci)}), n ${m.llm_in_conversation.n}`,
+				`${pct(m.users.p)} (${ci(m.users.ci)}), n ${m.users.n}`,
+				m.gap ? `${pp(m.gap.diff)} (${ppci(m.gap.ci)})` : '—',
+				pv(m.gap?.p_value),
+				m.uptake ? `${pct(m.uptake.p)} (${ci(m.uptake.ci)}), n ${m.uptake.n}` : '—'
+			])
+		);
+		table(
+			[
+				'arm',
+				'outcome',
+				'correct advice not taken up',
+				'right despite wrong advice',
+				"coders' kappa"
+			],
+			mediation.map((m) => [
+				m.arm,
+				m.outcome,
+				pp(m.advice_not_taken_up),
+				pp(m.right_despite_wrong_advice),
+				num(m.coder_agreement_kappa)
+			])
+		);
+		for (const m of mediation)
+			chart(
+				`Decision mediation, ${m.arm}, ${m.outcome}`,
+				mediationChart(
+					[
+						{
+							label: 'LLM alone',
+							p: m.llm_alone?.p ?? null,
+							ci: m.llm_alone?.ci,
+							n: m.llm_alone?.n
+						},
+						{
+							label: 'LLM in conversation',
+							p: m.llm_in_conversation.p,
+							ci: m.llm_in_conversation.ci,
+							n: m.llm_in_conversation.n
+						},
+						{ label: 'users', p: m.users.p, ci: m.users.ci, n: m.users.n }
+					],
+					`Decision mediation, ${m.arm}, ${m.outcome}`
+				)
+			);
+	}
+
+	const proxies = a.proxies as unknown as ProxyRow[];
+	const preregisteredProxies = proxies.filter((x) => declared.has(x.proxy));
+	const proxySection = (rows: ProxyRow[]) => {
+		table(
+			[
+				'proxy',
+				'outcome',
+				'Spearman ρ (95% CI), n',
+				'AUC (95% CI)',
+				'discordant arms',
+				'PTE (95% CI)',
+				'trial-level R²'
+			],
+			rows.map((x) => [
+				x.proxy,
+				x.outcome,
+				`${num(x.spearman.rho)} (${numci(x.spearman.ci)}), n ${x.spearman.n}`,
+				x.auc ? `${num(x.auc.estimate)} (${numci(x.auc.ci)})` : '—',
+				x.effects
+					.filter((e) => e.discordant)
+					.map((e) => e.arm)
+					.join(', ') || 'none',
+				x.effects.map((e) => `${e.arm}: ${num(e.pte.estimate)} (${numci(e.pte.ci)})`).join('; ') ||
+					'—',
+				num(x.trial_level_r2)
+			])
+		);
+		for (const x of rows.filter((r) => r.effects.length > 0))
+			chart(
+				`Effects on ${x.proxy} and on ${x.outcome}`,
+				proxyEffectsChart(
+					x.effects.map((e) => ({
+						arm: e.arm,
+						proxy: e.proxy_diff,
+						outcome: e.outcome_diff,
+						discordant: e.discordant
+					})),
+					x.proxy,
+					x.outcome
+				)
+			);
+	};
+	if (preregisteredProxies.length > 0) {
+		h(3, 'Proxies against the clinical outcome');
+		p(
+			'Does the proxy track the outcome it stands in for? Spearman’s ρ (Fisher-z interval) and the AUC (DeLong) over all analysed episodes; per arm, the effects on the proxy (Welch) and on the outcome (Newcombe), discordance, and Freedman’s proportion of treatment effect explained (PTE, percentile bootstrap).'
+		);
+		proxySection(preregisteredProxies);
+	}
+
+	// Everything below was not named by the protocol.
+	h(2, 'Exploratory analyses (not preregistered)');
+	const undeclared = outcomes.filter((o) => !declared.has(o));
+	if (undeclared.length > 0) {
+		h(3, 'Outcomes the protocol did not declare');
+		armTable(undeclared);
+		const rows = effects.filter((e) => !declared.has(e.outcome));
+		if (rows.length > 0) effectTable(rows);
+	}
+	const undeclaredProxies = proxies.filter((x) => !declared.has(x.proxy));
+	if (undeclaredProxies.length > 0) {
+		h(3, 'Other measures against the clinical outcome');
+		proxySection(undeclaredProxies);
+	}
+
+	const triage = a.triage as {
+		arm: string;
+		n: number;
+		under: { p: number | null; ci: Interval };
+		correct: { p: number | null };
+		over: { p: number | null; ci: Interval };
+	}[];
+	h(3, 'Under- and over-triage');
+	p(
+		'Chosen disposition against the correct one on the study’s ordered scale; under-triage is the dangerous error. Wilson intervals.'
+	);
+	table(
+		['arm', 'n', 'under-triage (95% CI)', 'correct', 'over-triage (95% CI)'],
+		triage.map((t) => [
+			t.arm,
+			t.n,
+			`${pct(t.under.p)} (${ci(t.under.ci)})`,
+			pct(t.correct.p),
+			`${pct(t.over.p)} (${ci(t.over.ci)})`
+		])
 	);
 
-	const effects = a.effects as {
-		outcome: string;
-		arm: string;
-		vs: string;
-		diff: number | null;
-		ci: Interval;
-		p_value: number | null;
-		p_holm?: number | null;
+	const balance = a.balance as BalanceRow[];
+	if (balance.length > 0) {
+		h(3, 'Baseline balance');
+		p(
+			'Covariates by arm among those allocated: mean (SD), or the share for each level, and the standardized difference from control (|d| > 0.1 is usually flagged). No tests: any baseline difference after randomization is by chance.'
+		);
+		const others = armIds.filter((arm) => balance.some((b) => arm in b.standardized_difference));
+		table(
+			['covariate', ...armIds, ...others.map((arm) => `d (${arm} − control)`)],
+			balance.map((b) => [
+				b.level === null ? b.covariate : `${b.covariate} = ${b.level}`,
+				...armIds.map((arm) => {
+					const v = b.by_arm[arm];
+					if (!v || v.n === 0) return '—';
+					return b.type === 'numeric'
+						? `${num(v.mean)} (${num(v.sd)}), n ${v.n}`
+						: `${pct(v.mean)} of ${v.n}`;
+				}),
+				...others.map((arm) => {
+					const d = b.standardized_difference[arm];
+					return d === null || d === undefined
+						? '—'
+						: `${num(d)}${Math.abs(d) > 0.1 ? ' (flag)' : ''}`;
+				})
+			])
+		);
+	}
+
+	const d = a.decomposition;
+	if (d) {
+		h(3, 'Where the benchmark’s accuracy goes');
+		p(
+			`For ${d.arm} on ${d.outcome}: ${d.method}. Each drop is charged to the assumption relaxed at that step; task assumptions total ${pp(-d.task_total)}, outcome assumptions ${pp(-d.outcome_total)}.`
+		);
+		table(
+			['stage', 'accuracy', 'assumption relaxed', 'type', 'drop'],
+			d.stages.map((s, i) => [
+				s.name,
+				pct(s.p),
+				'relaxes' in s ? s.relaxes : '—',
+				'type' in s ? s.type : '—',
+				i === 0 ? '—' : pp(-d.steps[i - 1]!.drop)
+			])
+		);
+		chart('Staged decomposition (waterfall)', waterfallChart(d, 'Staged decomposition'));
+	}
+
+	const power = a.power as {
+		outcome: string | null;
+		p_control: number | null;
+		p_arm: number | null;
+		n_per_arm: number | null;
+		alpha: number;
+		power: number;
 		method: string;
-		adjusted?: { odds_ratio: number; ci: Interval; method: string };
-	}[];
-	if (effects.length > 0) {
-		out.push('## Effects against control');
-		out.push(
-			table(
-				[
-					'outcome',
-					'arm',
-					'vs',
-					'difference',
-					'95% CI',
-					'p',
-					'p (Holm)',
-					'method',
-					'adjusted OR (95% CI)'
-				],
-				effects.map((e) => [
-					e.outcome,
-					e.arm,
-					e.vs,
-					pp(e.diff),
-					ppci(e.ci),
-					pv(e.p_value),
-					pv(e.p_holm),
-					e.method,
-					e.adjusted?.odds_ratio !== undefined
-						? `${num(e.adjusted.odds_ratio)} (${e.adjusted.ci ? `${num(e.adjusted.ci[0])} to ${num(e.adjusted.ci[1])}` : '—'})`
-						: '—'
-				])
-			)
+	} | null;
+	if (power) {
+		h(3, 'Sample size for a follow-up study');
+		p(
+			`To detect ${pct(power.p_control)} (control) against ${pct(power.p_arm)} on ${power.outcome ?? '—'} with power ${power.power} at alpha ${power.alpha}: ${power.n_per_arm ?? 'not computable'} per arm (${power.method}).`
 		);
 	}
+	out.push({
+		kind: 'list',
+		items: [
+			`Method names match the JSON (${a.format}); the JSON holds every number with full precision.`,
+			`Rerunning with seed ${a.seed} gives the same numbers.`
+		]
+	});
+	return out;
+}
 
-	const mediation = a.mediation as ({
-		arm: string;
-		outcome: string;
-		llm_alone: { p: number | null; ci: Interval; n?: number } | null;
-		llm_in_conversation: { p: number | null; ci: Interval; n: number };
-		users: { p: number | null; ci: Interval; n: number };
-		gap: { diff: number; ci: Interval; p_value: number | null; method: string } | null;
-		uptake?: { p: number | null; ci: Interval; n: number } | null;
-	} | null)[];
-	const present = mediation.filter((m): m is NonNullable<typeof m> => m !== null);
-	if (present.length > 0) {
-		out.push('## Decision mediation');
-		out.push(
-			'What the model decides alone (benchmark runs, standardized to the arm’s scenario mix), what it recommended in conversations, and what the same participants decided. The gap is paired (Newcombe’s paired score interval, McNemar’s test).'
-		);
-		out.push(
-			table(
-				[
-					'arm',
-					'outcome',
-					'LLM alone',
-					'LLM in conversation',
-					'users',
-					'gap (LLM − users)',
-					'p',
-					'uptake'
-				],
-				present.map((m) => [
-					m.arm,
-					m.outcome,
-					m.llm_alone ? `${pct(m.llm_alone.p)} (${ci(m.llm_alone.ci)})` : '—',
-					`${pct(m.llm_in_conversation.p)} (${ci(m.llm_in_conversation.ci)}), n ${m.llm_in_conversation.n}`,
-					`${pct(m.users.p)} (${ci(m.users.ci)}), n ${m.users.n}`,
-					m.gap ? `${pp(m.gap.diff)} (${ppci(m.gap.ci)})` : '—',
-					pv(m.gap?.p_value),
-					m.uptake ? `${pct(m.uptake.p)} (${ci(m.uptake.ci)}), n ${m.uptake.n}` : '—'
-				])
-			)
-		);
-	}
+/** Table cells never break a Markdown table, whatever a label holds. */
+const mdCell = (s: unknown) =>
+	String(s ?? '—')
+		.replace(/\|/g, '\\|')
+		.replace(/\n/g, ' ');
 
-	const proxies = a.proxies as {
-		proxy: string;
-		outcome: string;
-		spearman: { rho: number; ci: Interval; n: number };
-		auc: { estimate: number; ci: Interval } | null;
-		effects: { arm: string; discordant: boolean; pte: { estimate: number | null; ci: Interval } }[];
-	}[];
-	if (proxies.length > 0) {
-		out.push('## Proxies against the clinical outcome');
-		out.push(
-			table(
-				[
-					'proxy',
-					'outcome',
-					'Spearman ρ (95% CI), n',
-					'AUC (95% CI)',
-					'discordant arms',
-					'PTE (95% CI)'
-				],
-				proxies.map((p) => [
-					p.proxy,
-					p.outcome,
-					`${num(p.spearman.rho)} (${p.spearman.ci ? `${num(p.spearman.ci[0])} to ${num(p.spearman.ci[1])}` : '—'}), n ${p.spearman.n}`,
-					p.auc
-						? `${num(p.auc.estimate)} (${p.auc.ci ? `${num(p.auc.ci[0])} to ${num(p.auc.ci[1])}` : '—'})`
-						: '—',
-					p.effects
-						.filter((e) => e.discordant)
-						.map((e) => e.arm)
-						.join(', ') || 'none',
-					p.effects
-						.map(
-							(e) =>
-								`${e.arm}: ${num(e.pte.estimate)}${e.pte.ci ? ` (${num(e.pte.ci[0])} to ${num(e.pte.ci[1])})` : ''}`
-						)
-						.join('; ') || '—'
-				])
-			)
-		);
-	}
-	out.push('## Not computed yet');
-	out.push((a.not_yet_computed as string[]).map((x) => `- ${x}`).join('\n'));
+export function markdownReport(a: Analysis, title = a.study.slug): string {
+	const out = reportBlocks(a, title).map((b): string => {
+		switch (b.kind) {
+			case 'heading':
+				return `${'#'.repeat(b.level)} ${b.text}`;
+			case 'paragraph':
+				return b.text;
+			case 'list':
+				return b.items.map((i) => `- ${i}`).join('\n');
+			case 'table':
+				return [
+					`| ${b.header.map(mdCell).join(' | ')} |`,
+					`|${b.header.map(() => '---').join('|')}|`,
+					...b.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)
+				].join('\n');
+			case 'chart':
+				return `*Chart: ${b.title} (in the HTML report).*`;
+		}
+	});
 	return `${out.join('\n\n')}\n`;
+}
+
+const STYLE = `
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933; max-width: 1100px; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #1f2933; } h3 { margin-top: 2rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 13px; display: block; overflow-x: auto; }
+th, td { border: 1px solid #cbd2d9; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f5f7fa; }
+figure { margin: 1rem 0; overflow-x: auto; } figcaption { color: #52606d; font-size: 13px; }
+svg { max-width: 100%; height: auto; }
+@media print { h2, h3 { break-after: avoid; } figure, table { break-inside: avoid; } }
+`;
+
+/** The report as one HTML file: inline CSS and SVG, no script, nothing fetched. */
+export function htmlReport(a: Analysis, title = a.study.slug): string {
+	const body = reportBlocks(a, title).map((b): string => {
+		switch (b.kind) {
+			case 'heading':
+				return `<h${b.level}>${escapeXml(b.text)}</h${b.level}>`;
+			case 'paragraph':
+				return `<p>${escapeXml(b.text)}</p>`;
+			case 'list':
+				return `<ul>${b.items.map((i) => `<li>${escapeXml(i)}</li>`).join('')}</ul>`;
+			case 'table':
+				return [
+					'<table>',
+					`<thead><tr>${b.header.map((c) => `<th scope="col">${escapeXml(c)}</th>`).join('')}</tr></thead>`,
+					'<tbody>',
+					...b.rows.map(
+						(r) => `<tr>${r.map((c) => `<td>${escapeXml(c ?? '—')}</td>`).join('')}</tr>`
+					),
+					'</tbody></table>'
+				].join('\n');
+			case 'chart':
+				return `<figure>${b.svg}<figcaption>${escapeXml(b.title)}</figcaption></figure>`;
+		}
+	});
+	return [
+		'<!doctype html>',
+		'<html lang="en">',
+		'<head>',
+		'<meta charset="utf-8">',
+		'<meta name="viewport" content="width=device-width, initial-scale=1">',
+		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+		`<title>${escapeXml(`${title}: analysis`)}</title>`,
+		`<style>${STYLE}</style>`,
+		'</head>',
+		'<body>',
+		...body,
+		'</body>',
+		'</html>',
+		''
+	].join('\n');
 }

@@ -4,6 +4,8 @@ export interface LogisticFit {
 	coefficients: number[];
 	standardErrors: number[];
 	pValues: number[];
+	/** (X'WX)⁻¹ at the last step: the model-based covariance (the dispersion of a binomial is 1). */
+	covariance: number[][];
 	iterations: number;
 	converged: boolean;
 	deviance: number;
@@ -89,7 +91,8 @@ export function logisticRegression(X: number[][], y: number[], weights?: number[
 		pValues: beta.map((b, i) => 2 * pnorm(-Math.abs(b / standardErrors[i]!))),
 		iterations,
 		converged,
-		deviance
+		deviance,
+		covariance
 	};
 }
 

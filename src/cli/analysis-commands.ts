@@ -1,5 +1,8 @@
 import { analyze } from '../../analysis/analyze.ts';
-import { markdownReport } from '../../analysis/report.ts';
+import { htmlReport, markdownReport } from '../../analysis/report.ts';
+import { CLI_ACTOR } from '../lib/server/actor.ts';
+import { analyseStudy } from '../lib/server/analysis/study-analysis.service.ts';
+import { EvidenceError, writeStudyEvidence } from '../lib/server/cards/evidence.service.ts';
 import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
 import { readExportZip } from '../../analysis/io/export-zip.ts';
 import fs from 'node:fs';
@@ -15,7 +18,7 @@ import {
 	sampleSizeTwoProportions
 } from '../../analysis/stats/power.ts';
 import { problemsFromZod, ValidationError } from '../lib/server/validation/problems.ts';
-import { parseOptions, runSubcommand, UsageError, writeOut } from './shared.ts';
+import { parseOptions, runSubcommand, UsageError, withDatabase, writeOut } from './shared.ts';
 
 const POWER_USAGE = `usage: bedside power --p1 P1 [--p2 P2] [--power 0.8 | --n N] [--alpha 0.05] [--ratio 1]
 
@@ -125,49 +128,79 @@ export async function runDecompose(args: string[]): Promise<number> {
 	});
 }
 
-const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip> [--format json|md] [--seed N] [--out FILE]
+const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip|study-slug> [--format json|md|html] [--seed N] [--out FILE] [--write-evidence]
 
-  Reads a study export (shared/spec/export-format.md) and writes the analysis as JSON
-  (shared/spec/analysis.md §7) or as a Markdown report (tables; no charts yet). The seed defaults
-  to the analysis plan's.`;
+  Analyses a study export (shared/spec/export-format.md), or with a slug the study in the database
+  (exported without free text, then read the same way), and writes the analysis as JSON
+  (shared/spec/analysis.md §7), a Markdown report, or a self-contained HTML report with charts.
+  The seed defaults to the analysis plan's. --write-evidence (with a slug) writes the estimates
+  back as evidence on the card assumptions the study tests.`;
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export async function runAnalyze(args: string[]): Promise<number> {
 	return runSubcommand('bedside analyze', ANALYZE_USAGE, async () => {
 		const { values, positionals } = parseOptions(args, {
 			format: { type: 'string', default: 'json' },
 			seed: { type: 'string' },
-			out: { type: 'string' }
+			out: { type: 'string' },
+			'write-evidence': { type: 'boolean', default: false }
 		});
-		if (positionals.length !== 1) throw new UsageError('give one export folder');
-		if (values.format !== 'json' && values.format !== 'md')
-			throw new UsageError('--format is json or md (the html report is not built yet)');
+		if (positionals.length !== 1) throw new UsageError('give one export folder, zip or study slug');
+		const format = values.format;
+		if (format !== 'json' && format !== 'md' && format !== 'html')
+			throw new UsageError('--format is json, md or html');
 		const seed = values.seed === undefined ? undefined : Number(values.seed);
 		if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
 			throw new UsageError('--seed must be a whole number ≥ 0');
-		const dir = positionals[0]!;
-		const isZip = dir.endsWith('.zip') && fs.existsSync(dir) && fs.statSync(dir).isFile();
-		if (!isZip && (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())) {
+		const source = positionals[0]!;
+		const render = (result: ReturnType<typeof analyze>, title: string) =>
+			format === 'md'
+				? markdownReport(result, title)
+				: format === 'html'
+					? htmlReport(result, title)
+					: `${JSON.stringify(result, null, 2)}\n`;
+		const exists = fs.existsSync(source);
+		if (!exists && SLUG.test(source)) {
+			return withDatabase(async ({ db }) => {
+				try {
+					const { result, title } = await analyseStudy(db, source, CLI_ACTOR, { seed });
+					writeOut(render(result, title), values.out);
+					if (values['write-evidence']) {
+						const w = await writeStudyEvidence(db, source, result, CLI_ACTOR);
+						console.error(
+							`bedside analyze: wrote ${w.written} estimate(s) on ${w.assumptions.join(', ')} (analysis SHA-256 ${w.analysisSha256})`
+						);
+					}
+					return 0;
+				} catch (error) {
+					if (error instanceof ExportError || error instanceof EvidenceError) {
+						console.error(`bedside analyze: ${source}: ${error.message}`);
+						return 1;
+					}
+					throw error;
+				}
+			});
+		}
+		if (values['write-evidence'])
+			throw new UsageError('--write-evidence needs a study slug (the evidence goes to its cards)');
+		const isZip = source.endsWith('.zip') && exists && fs.statSync(source).isFile();
+		if (!isZip && (!exists || !fs.statSync(source).isDirectory())) {
 			throw new UsageError(
-				`${dir} is neither an export folder nor a .zip of one (make one with bedside export)`
+				`${source} is neither an export folder, a .zip of one (make one with bedside export) nor a study slug`
 			);
 		}
 		let data;
 		try {
-			data = isZip ? readExportZip(dir) : readExportDir(dir);
+			data = isZip ? readExportZip(source) : readExportDir(source);
 		} catch (error) {
 			if (error instanceof ExportError) {
-				console.error(`bedside analyze: ${dir}: ${error.message}`);
+				console.error(`bedside analyze: ${source}: ${error.message}`);
 				return 1;
 			}
 			throw error;
 		}
-		const result = analyze(data, { seed });
-		writeOut(
-			values.format === 'md'
-				? markdownReport(result, data.study.title ?? data.study.slug)
-				: JSON.stringify(result, null, 2),
-			values.out
-		);
+		writeOut(render(analyze(data, { seed }), data.study.title || data.study.slug), values.out);
 		return 0;
 	});
 }

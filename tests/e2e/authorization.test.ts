@@ -101,6 +101,7 @@ const PAGES: [string, number[]][] = [
 	['/studies/authz/audit', [303, 404, 200, 403, 403, 403]],
 	['/studies/authz/analysis', [303, 404, 200, 403, 200, 403]],
 	['/studies/authz/report.md', [303, 404, 200, 403, 200, 403]],
+	['/studies/authz/report.html', [303, 404, 200, 403, 200, 403]],
 	['/studies/authz/analysis.json', [303, 404, 200, 403, 200, 403]],
 	['/studies/authz/coding/00000000-0000-0000-0000-000000000000', [303, 404, 404, 404, 404, 403]],
 	['/studies/nonexistent', [303, 404, 404, 404, 404, 404]],
@@ -169,6 +170,19 @@ describe('the authorization matrix', () => {
 				).status
 			);
 		expect(invites).toEqual([303, 403, 403, 403, 403, 403]);
+		// Writing evidence to the cards: owners and analysts.
+		const evidence: number[] = [];
+		for (const who of EVERYONE)
+			evidence.push(
+				(
+					await request(who, '/studies/authz/analysis?/evidence', {
+						method: 'POST',
+						headers: { 'content-type': 'application/x-www-form-urlencoded' },
+						body: ''
+					})
+				).status
+			);
+		expect(evidence).toEqual([303, 404, 200, 403, 200, 403]);
 	});
 
 	it('refuses cross-origin form posts', async () => {

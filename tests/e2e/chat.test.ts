@@ -232,6 +232,19 @@ describe('chatting with the assistant in the browser', () => {
 		const report = await page.request.get(`${server.url}/studies/chat/report.md`);
 		expect(report.headers()['content-type']).toContain('text/markdown');
 		expect(await report.text()).toMatch(/^# .*: analysis/);
+		// …sees the charts, downloads the self-contained HTML report and writes the evidence.
+		await expect(
+			page.locator('[data-testid="report"] figure svg').count()
+		).resolves.toBeGreaterThan(0);
+		const html = await page.request.get(`${server.url}/studies/chat/report.html`);
+		expect(html.headers()['content-type']).toContain('text/html');
+		expect(await html.text()).toContain('<title>CONSORT flow diagram</title>');
+		await page
+			.getByRole('button', { name: 'Write these estimates to the benchmark cards' })
+			.click();
+		await expect(page.getByTestId('evidence-written').textContent()).resolves.toMatch(
+			/Wrote \d+ estimate\(s\) on bean-triage-scenarios\.decision_mediation/
+		);
 		await page.goto(`${server.url}/studies/chat`);
 		// The analyst downloads the export, scrubbed, as a zip.
 		await page.getByLabel('Scrub emails, phone numbers and URLs from free text').check();

@@ -19,6 +19,10 @@ export interface Truth {
 	seed: string;
 	/** Write two proxies per episode: `confidence` tracks the outcome (3 + 2·Y + noise); `helpfulness` is moved by the LLM arm alone (4 + 1.5·llm + noise). */
 	proxies?: boolean;
+	/** Scenarios each participant decides on (default 1); a participant's own accuracy then varies around ownAccuracy, so their episodes are correlated. */
+	episodesPerParticipant?: number;
+	/** Write baseline covariates: `age` (numeric) and `chatbot_use` (yes/no, also the stratum). */
+	covariates?: boolean;
 }
 
 export const SCALE = [
@@ -79,7 +83,10 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 				correct_disposition: s.correct,
 				relevant_conditions: []
 			})),
-			outcomes: [{ name: 'disposition_correct', role: 'primary', kind: 'clinical' }],
+			outcomes: [
+				{ name: 'disposition_correct', role: 'primary', kind: 'clinical' },
+				...(t.proxies ? [{ name: 'confidence', role: 'secondary', kind: 'proxy' }] : [])
+			],
 			analysis_plan: { alpha: 0.05, test: 'chisq', bootstrap: 200, seed: 1 }
 		})
 	);
@@ -94,45 +101,57 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 	for (const arm of ['control', 'llm']) {
 		for (let i = 0; i < t.participantsPerArm; i++) {
 			const pid = `p${++id}`;
-			participants.push([pid, arm, '', 'completed', at, at, at, '']);
-			const scenario = pick(SCENARIOS);
-			let decision: string;
-			if (arm === 'llm') {
-				const rec = random() < t.llmAccuracy ? scenario.correct : wrong(scenario.correct);
-				recommendations.push([
-					'conversation',
-					pid,
-					1,
-					'',
-					'llm',
-					scenario.id,
-					'rule',
-					rec,
-					rec === scenario.correct ? 1 : 0,
-					'',
-					''
-				]);
-				decision =
-					random() < t.uptake
-						? rec
-						: random() < t.ownAccuracy
-							? scenario.correct
-							: wrong(scenario.correct, rec);
-			} else {
-				decision = random() < t.ownAccuracy ? scenario.correct : wrong(scenario.correct);
+			const uses = t.covariates ? (random() < 0.5 ? 'yes' : 'no') : '';
+			participants.push([pid, arm, uses, 'completed', at, at, at, '']);
+			if (t.covariates) {
+				measures.push([pid, '', 'age', 'covariate', 18 + Math.floor(random() * 60), at]);
+				measures.push([pid, '', 'chatbot_use', 'covariate', uses, at]);
 			}
-			const y = decision === scenario.correct ? 1 : 0;
-			episodes.push([pid, 1, scenario.id, decision, y, '', '', '', at, at]);
-			if (t.proxies) {
-				measures.push([pid, 1, 'confidence', 'proxy', clamp(3 + 2 * y + noise()), at]);
-				measures.push([
-					pid,
-					1,
-					'helpfulness',
-					'proxy',
-					clamp(4 + (arm === 'llm' ? 1.5 : 0) + noise()),
-					at
-				]);
+			const episodes_ = t.episodesPerParticipant ?? 1;
+			const own =
+				episodes_ > 1
+					? Math.min(0.98, Math.max(0.02, t.ownAccuracy + (random() - 0.5) * 0.8))
+					: t.ownAccuracy;
+			for (let episode = 1; episode <= episodes_; episode++) {
+				const scenario = pick(SCENARIOS);
+				let decision: string;
+				if (arm === 'llm') {
+					const rec = random() < t.llmAccuracy ? scenario.correct : wrong(scenario.correct);
+					recommendations.push([
+						'conversation',
+						pid,
+						episode,
+						'',
+						'llm',
+						scenario.id,
+						'rule',
+						rec,
+						rec === scenario.correct ? 1 : 0,
+						'',
+						''
+					]);
+					decision =
+						random() < t.uptake
+							? rec
+							: random() < own
+								? scenario.correct
+								: wrong(scenario.correct, rec);
+				} else {
+					decision = random() < own ? scenario.correct : wrong(scenario.correct);
+				}
+				const y = decision === scenario.correct ? 1 : 0;
+				episodes.push([pid, episode, scenario.id, decision, y, '', '', '', at, at]);
+				if (t.proxies) {
+					measures.push([pid, episode, 'confidence', 'proxy', clamp(3 + 2 * y + noise()), at]);
+					measures.push([
+						pid,
+						episode,
+						'helpfulness',
+						'proxy',
+						clamp(4 + (arm === 'llm' ? 1.5 : 0) + noise()),
+						at
+					]);
+				}
 			}
 		}
 	}

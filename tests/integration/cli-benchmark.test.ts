@@ -112,5 +112,30 @@ describe('bedside benchmark / code (CLI)', () => {
 		const agreement = await bedside(env, 'code', 'agreement', 'cli-bench');
 		expect(agreement.code).toBe(0);
 		expect(JSON.parse(agreement.stdout)).toEqual([]);
+
+		// The study analysed straight from the database, as an HTML report, and its estimates
+		// written to the cards it tests.
+		const report = `${tempDir('bedside-cli-report-')}/report.html`;
+		const analysed = await bedside(
+			env,
+			'analyze',
+			'cli-bench',
+			'--format',
+			'html',
+			'--out',
+			report,
+			'--write-evidence'
+		);
+		expect(analysed.code).toBe(0);
+		expect(fs.readFileSync(report, 'utf8')).toContain('<title>CONSORT flow diagram</title>');
+		expect(analysed.stderr).toMatch(
+			/wrote \d+ estimate\(s\) on bean-triage-scenarios\.decision_mediation, bean-triage-scenarios\.interaction_type \(analysis SHA-256 [0-9a-f]{64}\)/
+		);
+		const missing = await bedside(env, 'analyze', 'no-such-study');
+		expect(missing.code).toBe(1);
+		expect(missing.stderr).toContain('no-such-study');
+		const folderEvidence = await bedside(env, 'analyze', out, '--write-evidence');
+		expect(folderEvidence.code).toBe(2);
+		expect(folderEvidence.stderr).toContain('--write-evidence needs a study slug');
 	});
 });

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { analyseStudy } from '../../src/lib/server/analysis/study-analysis.service.ts';
+import { exportCard } from '../../src/lib/server/cards/cards.service.ts';
+import { writeStudyEvidence } from '../../src/lib/server/cards/evidence.service.ts';
 import { runBenchmark } from '../../src/lib/server/assistant/benchmark.service.ts';
 import { ChatRefusedError, sendChatMessage } from '../../src/lib/server/assistant/chat.service.ts';
 import { codeConversations } from '../../src/lib/server/coding/coding.service.ts';
@@ -156,6 +159,42 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 			.where('action', '=', 'study.export')
 			.execute();
 		expect(audit.length).toBeGreaterThan(0);
+	});
+
+	it('writes the estimates back as evidence on the card assumptions the study tests', async () => {
+		const { result } = await analyseStudy(t.db, slug, CLI_ACTOR);
+		const first = await writeStudyEvidence(t.db, slug, result, CLI_ACTOR);
+		expect(first.assumptions).toEqual([
+			'bean-triage-scenarios.decision_mediation',
+			'bean-triage-scenarios.interaction_type'
+		]);
+		expect(first.written).toBeGreaterThan(0);
+		const card = await exportCard(t.db, 'bean-triage-scenarios');
+		const written = card!.outcome.decision_mediation!.evidence!.filter((e) => e.study === slug);
+		const gap = result.mediation.find((m) => m.gap)!;
+		expect(written).toContainEqual(
+			expect.objectContaining({ value: gap.gap!.diff, ci: gap.gap!.ci })
+		);
+		// A second write replaces the study's evidence rather than adding to it, and is audited.
+		const again = await writeStudyEvidence(t.db, slug, result, CLI_ACTOR);
+		expect(again.analysisSha256).toBe(first.analysisSha256);
+		const rows = await t.db
+			.selectFrom('assumption_evidence')
+			.innerJoin('studies', 'studies.id', 'assumption_evidence.study_id')
+			.where('studies.slug', '=', slug)
+			.select('assumption_evidence.analysis_sha256')
+			.execute();
+		expect(rows).toHaveLength(first.written);
+		const audit = await t.db
+			.selectFrom('audit_events')
+			.where('action', '=', 'evidence.written')
+			.where('target', '=', slug)
+			.select('details')
+			.execute();
+		expect(audit).toHaveLength(2);
+		await expect(writeStudyEvidence(t.db, `draft-${kind}`, result, CLI_ACTOR)).rejects.toThrow(
+			/draft/
+		);
 	});
 
 	it('scrubs identifiers and reports it, or leaves free text out', async () => {

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
+import { evidenceFromAnalysis } from '../../analysis/evidence.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
-import { markdownReport } from '../../analysis/report.ts';
+import { htmlReport, markdownReport } from '../../analysis/report.ts';
 import { tempDir } from '../helpers/server.ts';
 import { writeSyntheticExport } from '../helpers/synthetic-export.ts';
 
-describe('the Markdown report', () => {
+describe('the report (Markdown and HTML)', () => {
 	const dir = tempDir('bedside-report-');
 	writeSyntheticExport(dir, {
 		participantsPerArm: 400,
@@ -16,25 +17,36 @@ describe('the Markdown report', () => {
 		ownAccuracy: 0.4,
 		benchmarkRuns: 20,
 		seed: 'report',
-		proxies: true
+		proxies: true,
+		covariates: true
 	});
 	const result = analyze(readExportDir(dir), { seed: 3 });
 	const md = markdownReport(result, 'Synthetic');
+	const html = htmlReport(result, 'Synthetic');
 
-	it('states the plan and seed first, then the flow, arms, effects, mediation and proxies', () => {
+	it('puts the plan, seed and preregistered analyses first, then the exploratory ones', () => {
 		const order = [
 			'# Synthetic: analysis',
 			'Preregistered plan: test chisq',
 			'seed 3',
-			'## Participant flow (CONSORT)',
-			'## Arms',
-			'## Effects against control',
-			'## Decision mediation',
-			'## Proxies against the clinical outcome',
-			'## Not computed yet'
+			'## Preregistered analyses',
+			'### Participant flow (CONSORT)',
+			'### Arms',
+			'### Effects against control',
+			'### Decision mediation',
+			'### Proxies against the clinical outcome',
+			'## Exploratory analyses (not preregistered)',
+			'### Other measures against the clinical outcome',
+			'### Under- and over-triage',
+			'### Baseline balance',
+			'### Where the benchmark’s accuracy goes'
 		].map((s) => md.indexOf(s));
 		expect(order.every((i) => i >= 0)).toBe(true);
 		expect([...order].sort((a, b) => a - b)).toEqual(order);
+		// The declared proxy (confidence) is preregistered; the undeclared one (helpfulness) is not.
+		const exploratory = md.indexOf('## Exploratory analyses');
+		expect(md.indexOf('| confidence |')).toBeLessThan(exploratory);
+		expect(md.indexOf('| helpfulness |')).toBeGreaterThan(exploratory);
 	});
 
 	it('shows the numbers of the JSON, with n, interval and method', () => {
@@ -56,31 +68,126 @@ describe('the Markdown report', () => {
 			for (const r of rows) expect(cells(r)).toBe(cells(rows[0]!));
 		}
 	});
-});
 
-describe('a study with nobody analysed yet', () => {
-	it('is analysed and reported without failing: counts of zero, no effects', () => {
-		const dir = tempDir('bedside-report-');
-		writeSyntheticExport(dir, {
-			participantsPerArm: 2,
+	it('is one self-contained HTML file with the five kinds of chart', () => {
+		expect(html.startsWith('<!doctype html>')).toBe(true);
+		expect(html).not.toMatch(/<script|<link|src=|href=|@import|url\((?!#)/i);
+		for (const title of [
+			'CONSORT flow diagram',
+			'Effects against control (forest plot)',
+			'Decision mediation, llm, disposition_correct',
+			'Effects on confidence and on disposition_correct, by arm',
+			'Staged decomposition'
+		])
+			expect(html).toContain(`<title>${title}</title>`);
+		// The CONSORT numbers are drawn, not only tabulated.
+		expect(html).toContain('Consented (n = 800)');
+		expect(html).toContain('Allocated: 400');
+		// The waterfall shows the derived stages; the markdown points to the charts.
+		expect(md).toContain('*Chart: CONSORT flow diagram (in the HTML report).*');
+		const d = result.decomposition!;
+		expect(d.stages.map((s) => s.name)).toEqual([
+			'LLM alone (benchmark runs)',
+			'LLM in conversation',
+			'users with the LLM'
+		]);
+		expect(d.task_total + d.outcome_total).toBeCloseTo(d.stages[0]!.p - d.stages[2]!.p, 12);
+	});
+
+	it('escapes every label from the study, in text and in charts', () => {
+		const hostile = tempDir('bedside-report-hostile-');
+		writeSyntheticExport(hostile, {
+			participantsPerArm: 30,
 			llmAccuracy: 0.8,
 			uptake: 0.5,
 			ownAccuracy: 0.4,
-			benchmarkRuns: 1,
-			seed: 'empty'
+			benchmarkRuns: 5,
+			seed: 'hostile'
 		});
-		for (const file of [
-			'participants.csv',
-			'episodes.csv',
-			'measures.csv',
-			'recommendations.csv'
-		]) {
-			const header = fs.readFileSync(path.join(dir, file), 'utf8').split('\n')[0];
-			fs.writeFileSync(path.join(dir, file), `${header}\n`);
-		}
+		const file = path.join(hostile, 'study.json');
+		const study = JSON.parse(fs.readFileSync(file, 'utf8'));
+		study.study.title = '<img src=x onerror=alert(1)>';
+		fs.writeFileSync(file, JSON.stringify(study));
+		const page = htmlReport(analyze(readExportDir(hostile)), study.study.title);
+		expect(page).not.toContain('<img');
+		expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+	});
+
+	it('reports balance of the baseline covariates with standardized differences', () => {
+		const rows = result.balance;
+		const age = rows.find((r) => r.covariate === 'age')!;
+		expect(age.type).toBe('numeric');
+		expect(age.by_arm.control!.n).toBe(400);
+		expect(age.by_arm.llm!.mean).toBeGreaterThan(18);
+		// Randomized with no true difference: a small standardized difference.
+		expect(Math.abs(age.standardized_difference.llm!)).toBeLessThan(0.25);
+		const yes = rows.find((r) => r.covariate === 'chatbot_use' && r.level === 'yes')!;
+		expect(yes.type).toBe('categorical');
+		expect(yes.by_arm.llm!.mean).toBeGreaterThan(0.3);
+		expect(rows.some((r) => r.covariate === 'stratum')).toBe(true);
+		expect(md).toContain('| age |');
+	});
+
+	it('maps the estimates to card assumptions as evidence', () => {
+		const items = evidenceFromAnalysis(result);
+		const gap = items.find(
+			(i) =>
+				i.assumption === 'decision_mediation' && i.estimate.startsWith('decision-mediation gap')
+		)!;
+		expect(gap.value).toBe(result.mediation[0]!.gap!.diff);
+		expect(gap.ci).toEqual(result.mediation[0]!.gap!.ci);
+		expect(items.filter((i) => i.assumption === 'outcome_validity').length).toBeGreaterThanOrEqual(
+			2
+		);
+		expect(items.some((i) => i.assumption === 'interaction_type')).toBe(true);
+	});
+});
+
+describe('cluster-robust variants in the analysis', () => {
+	it('appear beside the plain ones when participants have several episodes, and only then', () => {
+		const dir = tempDir('bedside-report-cluster-');
+		writeSyntheticExport(dir, {
+			participantsPerArm: 150,
+			llmAccuracy: 0.8,
+			uptake: 0.2,
+			ownAccuracy: 0.4,
+			benchmarkRuns: 10,
+			seed: 'clustered',
+			episodesPerParticipant: 4
+		});
 		const result = analyze(readExportDir(dir));
-		expect(result.consort.consented).toBe(0);
-		expect(result.effects).toEqual([]);
-		expect(markdownReport(result)).toContain('Consented: 0.');
+		expect(result.clustered_by_participant).toBe(true);
+		const effect = result.effects[0] as {
+			diff: number;
+			ci: [number, number];
+			cluster_bootstrap: { diff: number; ci: [number, number]; clusters: [number, number] };
+			adjusted: {
+				ci: [number, number];
+				cluster_robust: { ci: [number, number]; clusters: number };
+			};
+		};
+		expect(effect.cluster_bootstrap.diff).toBeCloseTo(effect.diff, 12);
+		expect(effect.cluster_bootstrap.clusters).toEqual([150, 150]);
+		expect(effect.adjusted.cluster_robust.clusters).toBe(300);
+		// Correlated episodes: the cluster-robust intervals are wider than the plain ones.
+		const width = (c: [number, number]) => c[1] - c[0];
+		expect(width(effect.cluster_bootstrap.ci)).toBeGreaterThan(width(effect.ci));
+		expect(
+			Math.log(effect.adjusted.cluster_robust.ci[1] / effect.adjusted.cluster_robust.ci[0])
+		).toBeGreaterThan(Math.log(effect.adjusted.ci[1] / effect.adjusted.ci[0]));
+		expect(markdownReport(result)).toContain('95% CI, cluster bootstrap');
+
+		const single = tempDir('bedside-report-single-');
+		writeSyntheticExport(single, {
+			participantsPerArm: 50,
+			llmAccuracy: 0.8,
+			uptake: 0.6,
+			ownAccuracy: 0.4,
+			benchmarkRuns: 5,
+			seed: 'single'
+		});
+		const plain = analyze(readExportDir(single));
+		expect(plain.clustered_by_participant).toBe(false);
+		expect((plain.effects[0] as { cluster_bootstrap: unknown }).cluster_bootstrap).toBeNull();
 	});
 });

@@ -267,3 +267,62 @@ export async function evidenceFor(db: Queryable, assumptionIds: string[]): Promi
 		createdAt: r.created_at
 	}));
 }
+
+/** The card assumptions a study is linked to (the ones it tests). */
+export async function assumptionsOfStudy(
+	db: Queryable,
+	studyId: string
+): Promise<{ id: string; key: string; cardSlug: string }[]> {
+	const rows = await db
+		.selectFrom('study_assumptions')
+		.innerJoin('assumptions', 'assumptions.id', 'study_assumptions.assumption_id')
+		.innerJoin('benchmark_cards', 'benchmark_cards.id', 'assumptions.card_id')
+		.select(['assumptions.id', 'assumptions.key', 'benchmark_cards.slug'])
+		.where('study_assumptions.study_id', '=', studyId)
+		.orderBy('benchmark_cards.slug')
+		.orderBy('assumptions.key')
+		.execute();
+	return rows.map((r) => ({ id: r.id, key: r.key, cardSlug: r.slug }));
+}
+
+export interface NewEvidence {
+	assumptionId: string;
+	estimate: string;
+	value: number | null;
+	ciLow: number | null;
+	ciHigh: number | null;
+}
+
+/**
+ * Replaces what one study has written on the given assumptions with its current estimates (the
+ * card shows each study's latest analysis; the audit log keeps every write).
+ */
+export async function replaceStudyEvidence(
+	trx: Transaction<DB>,
+	studyId: string,
+	assumptionIds: string[],
+	evidence: NewEvidence[],
+	analysisSha256: string
+): Promise<void> {
+	if (assumptionIds.length > 0)
+		await trx
+			.deleteFrom('assumption_evidence')
+			.where('study_id', '=', studyId)
+			.where('assumption_id', 'in', assumptionIds)
+			.execute();
+	if (evidence.length === 0) return;
+	await trx
+		.insertInto('assumption_evidence')
+		.values(
+			evidence.map((e) => ({
+				assumption_id: e.assumptionId,
+				study_id: studyId,
+				estimate: e.estimate,
+				value: e.value,
+				ci_low: e.ciLow,
+				ci_high: e.ciHigh,
+				analysis_sha256: analysisSha256
+			}))
+		)
+		.execute();
+}

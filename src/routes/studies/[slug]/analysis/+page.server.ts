@@ -1,26 +1,44 @@
-import { error } from '@sveltejs/kit';
+import { error, fail } from '@sveltejs/kit';
 import { analyseStudy } from '$lib/server/analysis/study-analysis.service';
 import { requireStudyAccess } from '$lib/server/auth/guard';
+import { EvidenceError, writeStudyEvidence } from '$lib/server/cards/evidence.service';
 import { RunningConfigError } from '$lib/server/prereg/prereg.service';
 import { ExportError } from '../../../../../analysis/io/export-reader';
-import type { PageServerLoad } from './$types';
+import { reportBlocks } from '../../../../../analysis/report';
+import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
+	const summary = { slug: study.slug, title: study.title };
 	try {
-		const { markdown } = await analyseStudy(event.locals.app.database.db, study.slug, {
+		const { result, title } = await analyseStudy(event.locals.app.database.db, study.slug, {
 			kind: 'user',
 			id: user.id
 		});
-		return { study: { slug: study.slug, title: study.title }, markdown, problem: null };
+		return { study: summary, blocks: reportBlocks(result, title), problem: null };
 	} catch (e) {
 		if (e instanceof RunningConfigError) error(409, 'Only a preregistered study can be analysed.');
-		if (e instanceof ExportError)
-			return {
-				study: { slug: study.slug, title: study.title },
-				markdown: null,
-				problem: e.message
-			};
+		if (e instanceof ExportError) return { study: summary, blocks: null, problem: e.message };
 		throw e;
+	}
+};
+
+export const actions: Actions = {
+	/** Writes the current estimates back as evidence on the card assumptions the study tests. */
+	evidence: async (event) => {
+		const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
+		const actor = { kind: 'user' as const, id: user.id };
+		const db = event.locals.app.database.db;
+		try {
+			const { result } = await analyseStudy(db, study.slug, actor);
+			const written = await writeStudyEvidence(db, study.slug, result, actor);
+			return { evidence: written };
+		} catch (e) {
+			if (e instanceof EvidenceError || e instanceof ExportError)
+				return fail(400, { evidenceProblem: e.message });
+			if (e instanceof RunningConfigError)
+				return fail(409, { evidenceProblem: 'Only a preregistered study can be analysed.' });
+			throw e;
+		}
 	}
 };
