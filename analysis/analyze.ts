@@ -71,7 +71,14 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 	const control = study.arms.find((a) => a.kind === 'control');
 	const peopleArms = study.arms.filter((a) => a.kind !== 'llm_alone');
 	const outcomes = BINARY_OUTCOMES.filter((o) => analysed.some((e) => outcomeOf(e, o) !== null));
-	const episodesOfArm = (arm: string) => analysed.filter((e) => armOf.get(e.participant) === arm);
+	const byArm = new Map<string, Episode[]>();
+	for (const e of analysed) {
+		const arm = armOf.get(e.participant) ?? '';
+		let list = byArm.get(arm);
+		if (!list) byArm.set(arm, (list = []));
+		list.push(e);
+	}
+	const episodesOfArm = (arm: string) => byArm.get(arm) ?? [];
 	const binaryValues = (eps: Episode[], o: BinaryOutcome) =>
 		eps.map((e) => outcomeOf(e, o)).filter((v): v is Binary => v !== null);
 	// Several episodes per participant: cluster-robust variants are reported beside the plain ones.
@@ -350,7 +357,9 @@ function mediationBlock(
 		(r) => r.source === 'conversation' && r.arm === arm
 	)) {
 		const key = `${r.participant}\u0000${r.episode}`;
-		byConversation.set(key, [...(byConversation.get(key) ?? []), r]);
+		let list = byConversation.get(key);
+		if (!list) byConversation.set(key, (list = []));
+		list.push(r);
 	}
 	const pairs: { L: Binary; Y: Binary; U: Binary | null }[] = [];
 	const kappaPairs: [Binary, Binary][] = [];
@@ -472,29 +481,30 @@ function proxyMeasures(
 	armOf: Map<string, string>,
 	outcomes: BinaryOutcome[]
 ) {
-	const names = [
-		...new Set(
-			data.measures
-				.filter((m) => m.kind === 'proxy' && m.episode !== null && m.value !== null)
-				.map((m) => m.measure)
-		)
-	].sort();
+	// Each proxy measure joined to its episode once, then read for every outcome.
 	const episodeKey = (participant: string, episode: number) => `${participant}\u0000${episode}`;
 	const byEpisode = new Map(analysed.map((e) => [episodeKey(e.participant, e.episode), e]));
-	return names
+	const joined = new Map<string, { e: Episode; value: number }[]>();
+	for (const m of data.measures) {
+		if (m.kind !== 'proxy' || m.episode === null || m.value === null) continue;
+		const e = byEpisode.get(episodeKey(m.participant, m.episode));
+		if (!e) continue;
+		let list = joined.get(m.measure);
+		if (!list) joined.set(m.measure, (list = []));
+		list.push({ e, value: m.value });
+	}
+	return [...joined.keys()]
+		.sort()
 		.flatMap((proxy) =>
 			outcomes.map((outcome) => {
 				const rows: ProxyRow[] = [];
-				for (const m of data.measures) {
-					if (m.measure !== proxy || m.kind !== 'proxy' || m.episode === null || m.value === null)
-						continue;
-					const e = byEpisode.get(episodeKey(m.participant, m.episode));
-					const y = e && outcomeOf(e, outcome);
-					if (e && y !== null && y !== undefined)
+				for (const { e, value } of joined.get(proxy)!) {
+					const y = outcomeOf(e, outcome);
+					if (y !== null)
 						rows.push({
 							arm: armOf.get(e.participant)!,
 							scenario: e.scenario,
-							proxy: m.value,
+							proxy: value,
 							outcome: y
 						});
 				}

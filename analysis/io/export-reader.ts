@@ -361,26 +361,54 @@ function readCsv(
 		problems.push({ file, message: 'is missing' });
 		return [];
 	}
-	// Records become objects keyed by the header as they are parsed (one copy of the data); row
-	// numbers count the header as row 1. Papa Parse: RFC 4180, about twice csv-parse's speed here.
+	// Papa Parse (RFC 4180) into arrays, then one object per record keyed by the header: its
+	// header mode does the same but checks every field for dynamic typing, a third of the parse
+	// time at 100,000 rows. Row numbers count the header as row 1.
 	const text = fs.readFileSync(full, 'utf8').replace(/^\uFEFF/, '');
-	const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
-	const header = parsed.meta.fields ?? [];
-	if (parsed.errors.length > 0) {
-		for (const e of parsed.errors.slice(0, 20))
-			problems.push({
-				file,
-				...(e.row !== undefined && { row: e.row + 2 }),
-				message: `is not valid CSV: ${e.message}`
-			});
-		return [];
-	}
-	const records = parsed.data;
-	const missing = REQUIRED[file]!.filter((c) => !header.includes(c));
+	// Row by row (step), so the parsed arrays are never all held at once.
+	let header: string[] | null = null;
+	let index = 0;
+	let broken = false;
+	const records: { row: number; r: Record<string, string> }[] = [];
+	Papa.parse<string[]>(text, {
+		skipEmptyLines: true,
+		step: (result, parser) => {
+			const row = ++index; // the header is row 1
+			if (result.errors.length > 0) {
+				broken = true;
+				for (const e of result.errors)
+					problems.push({ file, row, message: `is not valid CSV: ${e.message}` });
+				if (problems.length > 20) parser.abort();
+				return;
+			}
+			const fields = result.data;
+			if (header === null) {
+				header = fields;
+				return;
+			}
+			if (fields.length !== header.length) {
+				broken = true;
+				problems.push({
+					file,
+					row,
+					message: `is not valid CSV: Too ${fields.length > header.length ? 'many' : 'few'} fields: expected ${header.length} fields but parsed ${fields.length}`
+				});
+				if (problems.length > 20) parser.abort();
+				return;
+			}
+			if (broken) return;
+			const r: Record<string, string> = {};
+			for (let j = 0; j < header.length; j++) r[header[j]!] = fields[j]!;
+			records.push({ row, r });
+		}
+	});
+	if (broken) return [];
+	const columns: string[] = header ?? [];
+	const missing = REQUIRED[file]!.filter((c) => !columns.includes(c));
 	for (const column of missing)
 		problems.push({ file, row: 1, column, message: 'required column is missing' });
 	if (missing.length > 0) return [];
-	return records.map((r, i) => ({ row: i + 2, r }));
+	return records;
 }
 
 function readStudyJson(dir: string, problems: ExportProblem[]): StudyInfo | undefined {
