@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { ConfigError } from '../lib/server/config.ts';
 import { runAnalyze, runDecompose, runPower } from './analysis-commands.ts';
 import { runBenchmarkCommand } from './benchmark.ts';
+import { runBotsCommand } from './bots.ts';
 import { runCard } from './card.ts';
 import { runCode } from './code.ts';
 import { runDbTypes } from './db-types.ts';
@@ -24,7 +25,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	user: { run: runUser, help: 'create accounts and grant roles in studies' },
 	analyze: {
 		run: runAnalyze,
-		help: 'analyse a study export: arms, effects, decision mediation, CONSORT (JSON)'
+		help: 'analyse a study (export or database): JSON, Markdown or HTML report with charts'
 	},
 	export: {
 		run: runExport,
@@ -46,6 +47,10 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
 	code: {
 		run: runCode,
 		help: 'code what the assistant recommended (rule or model coder); coder agreement'
+	},
+	bots: {
+		run: runBotsCommand,
+		help: 'simulated participants through the real HTTP flow (tests, load, faults)'
 	},
 	randomization: { run: runRandomization, help: "verify a study's allocations against its seed" },
 	'db-types': {

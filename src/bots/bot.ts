@@ -1,0 +1,255 @@
+import seedrandom from 'seedrandom';
+import type { StudyProtocol } from '../lib/server/protocols/study-schema.ts';
+import type { ParticipantView } from '../lib/server/participants/participant-view.ts';
+import { HttpParticipant } from './http-participant.ts';
+
+// One simulated participant with behavioral parameters, going through the real HTTP flow. Each
+// bot draws from its own seeded generator (seed:index), so what a bot does does not depend on
+// how the pool happened to schedule it.
+
+export interface BotBehaviour {
+	/** Probability of deciding what the assistant recommended (else another level, at random). */
+	uptake: number;
+	/** Probability of answering an attention check wrongly. */
+	attentionFailure: number;
+	/** Probability of leaving before the end (at a random step). */
+	dropout: number;
+	/** Probability, at each step, of reloading the page before acting. */
+	reload: number;
+	/** Probability, at each step, of sending the same form twice at once (a double click). */
+	doubleSubmit: number;
+	/** Messages sent to the assistant per episode (LLM arms). */
+	messages: number;
+}
+
+export const DEFAULT_BEHAVIOUR: BotBehaviour = {
+	uptake: 0.6,
+	attentionFailure: 0.05,
+	dropout: 0.05,
+	reload: 0.1,
+	doubleSubmit: 0.05,
+	messages: 1
+};
+
+export type BotOutcome =
+	'completed' | 'ineligible' | 'dropped_out' | 'declined' | 'withdrawn' | 'closed' | 'error';
+
+export interface BotResult {
+	index: number;
+	externalId: string;
+	outcome: BotOutcome;
+	completionCode: string | null;
+	steps: number;
+	/** The bot's own record of what it did, to check against what the server stored. */
+	decisions: {
+		episode: number;
+		disposition: string;
+		recommended: string | null;
+		tookAdvice: boolean;
+	}[];
+	attentionFailed: boolean | null;
+	doubleSubmits: number;
+	reloads: number;
+	chatFailures: number;
+	error: string | null;
+}
+
+const MAX_STEPS = 200;
+
+/** The scale level an assistant's reply recommends, as a reader would find it: the last level named. */
+export function recommendedLevel(
+	reply: string,
+	scale: { id: string; label: string }[],
+	phrases: Map<string, string[]> = new Map()
+): string | null {
+	const text = reply.toLowerCase();
+	let best: { id: string; at: number } | null = null;
+	for (const level of scale) {
+		for (const name of [
+			level.label,
+			level.id.replace(/_/g, ' '),
+			...(phrases.get(level.id) ?? [])
+		]) {
+			// Whole words only: "ER" must not match inside "whether".
+			const escaped = name.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+			const pattern = new RegExp(`(?<![a-z0-9])${escaped}(?![a-z0-9])`, 'g');
+			for (const match of text.matchAll(pattern))
+				if (!best || match.index > best.at) best = { id: level.id, at: match.index };
+		}
+	}
+	return best?.id ?? null;
+}
+
+export interface BotOptions {
+	baseUrl: string;
+	slug: string;
+	index: number;
+	seed: string;
+	behaviour: BotBehaviour;
+	/** The study file, when the bot runner has it: eligible screening answers and attention keys. */
+	protocol?: StudyProtocol;
+	timeoutMs?: number;
+}
+
+export async function runBot(
+	o: BotOptions
+): Promise<BotResult & { timings: HttpParticipant['timings'] }> {
+	const random = seedrandom(`${o.seed}:${o.index}`);
+	const chance = (p: number) => random() < p;
+	const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+	const http = new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs);
+	const externalId = `bot-${o.seed}-${o.index}`;
+	const result: BotResult = {
+		index: o.index,
+		externalId,
+		outcome: 'error',
+		completionCode: null,
+		steps: 0,
+		decisions: [],
+		attentionFailed: null,
+		doubleSubmits: 0,
+		reloads: 0,
+		chatFailures: 0,
+		error: null
+	};
+	const dropAt = chance(o.behaviour.dropout) ? 1 + Math.floor(random() * 8) : Infinity;
+	const phrases = new Map(o.protocol?.disposition_scale.map((d) => [d.id, d.phrases ?? []]));
+	const entry = `?PROLIFIC_PID=${externalId}`;
+	const recommended = new Map<number, string | null>();
+
+	/** Posts a step's form; sometimes twice at once, as a double click does. */
+	const act = async (action: string, fields: Record<string, string | string[]>) => {
+		if (chance(o.behaviour.doubleSubmit)) {
+			result.doubleSubmits++;
+			const statuses = await Promise.all([http.act(action, fields), http.act(action, fields)]);
+			return statuses.includes(303) ? 303 : statuses[0]!;
+		}
+		return http.act(action, fields);
+	};
+
+	const answerScreening = (view: Extract<ParticipantView, { kind: 'screening' }>) =>
+		Object.fromEntries(
+			view.questions.map((q) => {
+				const rule = o.protocol?.screening.find((s) => s.id === q.id);
+				const eligible = q.options.filter((x) => !rule?.ineligible_if?.includes(x.value));
+				if (!o.protocol && q.options.some((x) => x.value === 'yes')) return [q.id, 'yes'];
+				return [q.id, pick(eligible.length ? eligible : q.options).value];
+			})
+		);
+
+	const answerAttention = (view: Extract<ParticipantView, { kind: 'attention' }>) => {
+		const fail = chance(o.behaviour.attentionFailure);
+		result.attentionFailed = fail;
+		return Object.fromEntries(
+			view.checks.map((c) => {
+				// The key from the study file, or the option the instruction names ("please choose 'X'").
+				const right =
+					o.protocol?.attention_checks.find((a) => a.id === c.id)?.correct ??
+					c.options.find((x) => c.text.toLowerCase().includes(`'${x.toLowerCase()}'`)) ??
+					c.options[0]!;
+				return [c.id, fail ? pick(c.options.filter((x) => x !== right)) : right];
+			})
+		);
+	};
+
+	const scaleAnswers = (items: { id: string; min: number; max: number }[]) =>
+		Object.fromEntries(
+			items.map((i) => [i.id, String(i.min + Math.floor(random() * (i.max - i.min + 1)))])
+		);
+
+	try {
+		if ((await http.openPage(entry)) >= 400) {
+			result.outcome = 'closed';
+			return { ...result, timings: http.timings };
+		}
+		for (; result.steps < MAX_STEPS; result.steps++) {
+			if (result.steps >= dropAt) {
+				result.outcome = 'dropped_out';
+				break;
+			}
+			if (result.steps > 0 && chance(o.behaviour.reload)) {
+				result.reloads++;
+				await http.openPage();
+			}
+			const view = await http.view();
+			let status = 303;
+			switch (view.kind) {
+				case 'consent':
+					status = await act('consent', { entry, agree: 'yes' });
+					break;
+				case 'screening':
+					status = await act('screening', answerScreening(view));
+					break;
+				case 'episode': {
+					const episode = String(view.episode);
+					if (view.step === 'scenario') status = await act('read', { episode });
+					else if (view.step === 'assist') {
+						if (view.assistant && view.conversation && view.conversation.turnsLeft > 0) {
+							let last: string | null = null;
+							const already = view.conversation.messages.filter((m) => m.role === 'user').length;
+							for (let m = already; m < o.behaviour.messages; m++) {
+								const reply = await http.chat(
+									view.episode,
+									pick([
+										'What should I do about this?',
+										'How urgent is this, and where should I go?',
+										'Is this serious? What do you recommend?'
+									])
+								);
+								if (reply.failed || reply.reply === null) result.chatFailures++;
+								else last = reply.reply;
+							}
+							const lastStored =
+								last ??
+								view.conversation.messages.filter((x) => x.role === 'assistant').at(-1)?.content ??
+								null;
+							recommended.set(
+								view.episode,
+								lastStored ? recommendedLevel(lastStored, view.scale, phrases) : null
+							);
+						}
+						status = await act('ready', { episode });
+					} else if (view.step === 'decision') {
+						const advice = recommended.get(view.episode) ?? null;
+						const take = advice !== null && chance(o.behaviour.uptake);
+						const disposition = take ? advice! : pick(view.scale.filter((d) => d.id !== advice)).id;
+						status = await act('decide', { episode, disposition, conditions: ['not sure'] });
+						if (status === 303 && !result.decisions.some((d) => d.episode === view.episode))
+							result.decisions.push({
+								episode: view.episode,
+								disposition,
+								recommended: advice,
+								tookAdvice: take
+							});
+					} else status = await act('questionnaire', { episode, ...scaleAnswers(view.items) });
+					break;
+				}
+				case 'attention':
+					status = await act('attention', answerAttention(view));
+					break;
+				case 'end_questionnaire':
+					status = await act('end', scaleAnswers(view.items));
+					break;
+				case 'complete':
+					result.outcome = 'completed';
+					result.completionCode = view.code;
+					return { ...result, timings: http.timings };
+				case 'declined':
+				case 'ineligible':
+				case 'withdrawn':
+					result.outcome = view.kind;
+					return { ...result, timings: http.timings };
+			}
+			if (status !== 303)
+				throw new Error(
+					`step ${view.kind}${'step' in view ? `/${view.step}` : ''} answered ${status}`
+				);
+		}
+		if (result.outcome === 'error' && result.steps >= MAX_STEPS)
+			result.error = `no end after ${MAX_STEPS} steps`;
+	} catch (e) {
+		result.outcome = 'error';
+		result.error = e instanceof Error ? e.message : String(e);
+	}
+	return { ...result, timings: http.timings };
+}

@@ -1,0 +1,168 @@
+import { unflatten } from 'devalue';
+import type { ChatEvent } from '../lib/chat-events.ts';
+import type { ParticipantView } from '../lib/server/participants/participant-view.ts';
+
+// One simulated participant's side of the real HTTP flow, as a browser does it: the page (HTML),
+// the page's data as SvelteKit's client fetches it after each step (`__data.json`, devalue), form
+// posts to the page's actions (the no-JavaScript path: 303 on success), and the chat endpoint's
+// server-sent events. Every request is timed by kind, so a bot run is also a load measurement.
+
+export type RequestKind = 'page' | 'data' | 'action' | 'chat_first_token' | 'chat_reply';
+
+export interface Timing {
+	kind: RequestKind;
+	ms: number;
+	status: number;
+}
+
+export class BotHttpError extends Error {
+	constructor(
+		message: string,
+		readonly status: number
+	) {
+		super(message);
+	}
+}
+
+export interface ChatResult {
+	status: number;
+	reply: string | null;
+	failed: string | null;
+	firstTokenMs: number | null;
+	totalMs: number;
+}
+
+export class HttpParticipant {
+	private cookie: string | undefined;
+	readonly timings: Timing[] = [];
+
+	constructor(
+		readonly baseUrl: string,
+		readonly slug: string,
+		private readonly timeoutMs = 120_000
+	) {}
+
+	private url(path = ''): string {
+		return `${this.baseUrl}/s/${encodeURIComponent(this.slug)}${path}`;
+	}
+
+	private async request(kind: RequestKind, url: string, init: RequestInit = {}) {
+		const started = performance.now();
+		const response = await fetch(url, {
+			...init,
+			redirect: 'manual',
+			signal: AbortSignal.timeout(this.timeoutMs),
+			headers: {
+				origin: this.baseUrl,
+				...(this.cookie && { cookie: this.cookie }),
+				...init.headers
+			}
+		});
+		const cookie = /bedside_participant=[^;]*/.exec(response.headers.get('set-cookie') ?? '')?.[0];
+		if (cookie) this.cookie = cookie;
+		return { response, started };
+	}
+
+	private record(kind: RequestKind, started: number, status: number): void {
+		this.timings.push({ kind, ms: performance.now() - started, status });
+	}
+
+	/** Opens the study page as a browser does (the HTML), with the panel's entry query the first time. */
+	async openPage(entry = ''): Promise<number> {
+		const { response, started } = await this.request('page', this.url(entry), {
+			headers: { accept: 'text/html' }
+		});
+		await response.arrayBuffer();
+		this.record('page', started, response.status);
+		if (response.status >= 500) throw new BotHttpError('the page failed', response.status);
+		return response.status;
+	}
+
+	/** What the page shows now: its load data, read as SvelteKit's client reads it. */
+	async view(): Promise<ParticipantView> {
+		const { response, started } = await this.request('data', this.url('/__data.json'));
+		const body = await response.text();
+		this.record('data', started, response.status);
+		if (response.status !== 200) throw new BotHttpError(`page data: ${body}`, response.status);
+		const parsed = JSON.parse(body) as {
+			type: string;
+			nodes?: ({ type: string; data: unknown } | null)[];
+			error?: { message?: string };
+		};
+		if (parsed.type !== 'data' || !parsed.nodes)
+			throw new BotHttpError(`page data: ${parsed.error?.message ?? parsed.type}`, 500);
+		const page = parsed.nodes.at(-1);
+		if (!page || page.type !== 'data') throw new BotHttpError('page data: no page node', 500);
+		return (unflatten(page.data as number) as { view: ParticipantView }).view;
+	}
+
+	/** Posts a form to one of the page's actions, as a browser without JavaScript; returns the status (303 = done). */
+	async act(action: string, fields: Record<string, string | string[]>): Promise<number> {
+		const body = new URLSearchParams();
+		for (const [key, value] of Object.entries(fields))
+			for (const v of Array.isArray(value) ? value : [value]) body.append(key, v);
+		const { response, started } = await this.request('action', this.url(`?/${action}`), {
+			method: 'POST',
+			headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+			body
+		});
+		await response.arrayBuffer();
+		this.record('action', started, response.status);
+		if (response.status >= 500) throw new BotHttpError(`?/${action} failed`, response.status);
+		return response.status;
+	}
+
+	/** Sends one chat message and reads the streamed answer to its end. */
+	async chat(episode: number, text: string): Promise<ChatResult> {
+		const { response, started } = await this.request('chat_reply', this.url('/chat'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+			body: JSON.stringify({ episode, text })
+		});
+		if (!response.ok || !response.body) {
+			await response.arrayBuffer();
+			this.record('chat_reply', started, response.status);
+			if (response.status >= 500) throw new BotHttpError('the chat failed', response.status);
+			return {
+				status: response.status,
+				reply: null,
+				failed: null,
+				firstTokenMs: null,
+				totalMs: performance.now() - started
+			};
+		}
+		let firstTokenMs: number | null = null;
+		let reply: string | null = null;
+		let failed: string | null = null;
+		let buffer = '';
+		const decoder = new TextDecoder();
+		for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+			buffer += decoder.decode(chunk, { stream: true });
+			let end: number;
+			while ((end = buffer.indexOf('\n\n')) >= 0) {
+				const block = buffer.slice(0, end);
+				buffer = buffer.slice(end + 2);
+				const data = block
+					.split('\n')
+					.find((l) => l.startsWith('data: '))
+					?.slice(6);
+				if (!data) continue;
+				const event = JSON.parse(data) as ChatEvent;
+				if (event.type === 'delta' && firstTokenMs === null) {
+					firstTokenMs = performance.now() - started;
+					this.timings.push({ kind: 'chat_first_token', ms: firstTokenMs, status: 200 });
+				}
+				if (event.type === 'reply') reply = event.content;
+				if (event.type === 'failed') failed = event.message;
+			}
+		}
+		this.record('chat_reply', started, response.status);
+		return {
+			status: response.status,
+			reply,
+			failed,
+			firstTokenMs,
+			totalMs: performance.now() - started
+		};
+	}
+}

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../analysis/analyze.ts';
+import { readExportDir } from '../../analysis/io/export-reader.ts';
+import { runBots, type BotRunSummary } from '../../src/bots/run-bots.ts';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { codeConversations } from '../../src/lib/server/coding/coding.service.ts';
+import { openDatabase, type Database } from '../../src/lib/server/db/index.ts';
+import { studyExport } from '../../src/lib/server/export/export.service.ts';
+import { writeExportToDir } from '../../src/lib/server/export/writers.ts';
+import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import { compareWithBots, storedParticipants } from '../helpers/bots.ts';
+import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
+import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
+import { exampleProtocol, newRecruitingStudy } from '../helpers/studies.ts';
+
+// Bots through the real HTTP flow of a built server on embedded PGlite, with the fake model
+// recommending a level per reply; then the server's data is compared with the bots' own record,
+// and the export, coded and analysed, recovers the behaviour the bots were given.
+
+const protocol = exampleProtocol();
+const LEVELS = protocol.disposition_scale;
+let fake: FakeOpenAi;
+let server: RunningServer;
+let dataDir: string;
+let summary: BotRunSummary;
+
+beforeAll(async () => {
+	fake = await startFakeOpenAi();
+	// Each reply recommends one level by its label, cycling through the scale.
+	fake.reply = () => `I recommend this: ${LEVELS[fake.requests.length % LEVELS.length]!.label}.`;
+	dataDir = tempDir('bedside-bots-');
+	const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+	await migrateToLatest(db.db);
+	await newRecruitingStudy(db.db, 'bots', (p: StudyProtocol) => {
+		p.arms = p.arms.filter((a) => a.id !== 'assistant_scripted');
+		p.randomization = { method: 'stratified_blocks', block_sizes: [2, 4], strata: ['chatbot_use'] };
+	});
+	await db.close();
+	server = await startServer({ dataDir, env: { BEDSIDE_LLM_BASE_URL: fake.url } });
+});
+afterAll(async () => {
+	await server?.stop('SIGKILL');
+	await fake?.close();
+});
+
+describe('bots', () => {
+	it('go through the real HTTP flow; every decision is stored once, as made', async () => {
+		summary = await runBots({
+			baseUrl: server.url,
+			slug: 'bots',
+			n: 36,
+			concurrency: 12,
+			seed: 'e2e',
+			protocol,
+			behaviour: {
+				uptake: 0.7,
+				attentionFailure: 0.25,
+				dropout: 0.1,
+				reload: 0.2,
+				doubleSubmit: 0.2,
+				messages: 1
+			}
+		});
+		expect(summary.errors).toEqual([]);
+		expect(summary.outcomes.completed + summary.outcomes.dropped_out).toBe(36);
+		expect(summary.outcomes.completed).toBeGreaterThan(20);
+		expect(summary.results.reduce((n, r) => n + r.doubleSubmits, 0)).toBeGreaterThan(0);
+		expect(summary.results.reduce((n, r) => n + r.reloads, 0)).toBeGreaterThan(0);
+		expect(summary.latency.chat_first_token.count).toBeGreaterThan(0);
+		await server.stop('SIGTERM'); // PGlite is one process's: read it after the server is gone
+		const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+		try {
+			const stored = await storedParticipants(db.db, 'bots');
+			expect(stored).toHaveLength(36);
+			expect(await compareWithBots(db.db, 'bots', summary, stored)).toEqual([]);
+			const slots = await db.db.selectFrom('allocation_slots').select('participant_id').execute();
+			const taken = slots.map((s) => s.participant_id).filter(Boolean);
+			expect(new Set(taken).size).toBe(taken.length);
+			await analyseLikeAnAnalyst(db);
+		} finally {
+			await db.close();
+		}
+	});
+});
+
+/** Codes the conversations, exports and analyses: the analysis recovers the bots' parameters. */
+async function analyseLikeAnAnalyst(db: Database) {
+	await codeConversations(db.db, 'bots', 'rule', { endpoints: {}, retryWindowMs: 0 });
+	const dir = tempDir('bedside-bots-export-');
+	await writeExportToDir(
+		await studyExport(db.db, 'bots', { freeText: false, scrub: false }, CLI_ACTOR),
+		dir
+	);
+	const data = readExportDir(dir);
+	const result = analyze(data);
+	const mediation = result.mediation.find((m) => m.outcome === 'disposition_correct')!;
+	// The server's rule coder read the same replies the bots read: the same uptake, exactly.
+	expect(mediation.uptake.p).toBeCloseTo(summary.observedUptake!, 12);
+	expect(mediation.uptake.ci[0]).toBeLessThan(0.7);
+	expect(mediation.uptake.ci[1]).toBeGreaterThan(0.7);
+	// Attention checks: the export's measure is the bots' record.
+	const attention = data.measures.filter((m) => m.measure === 'attention_reading');
+	const failedByBots = summary.results.filter((r) => r.attentionFailed === true).length;
+	expect(attention.filter((m) => m.value === 0)).toHaveLength(failedByBots);
+	expect(attention).toHaveLength(summary.results.filter((r) => r.attentionFailed !== null).length);
+	expect(fs.existsSync(dir)).toBe(true);
+}
