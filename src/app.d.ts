@@ -12,6 +12,8 @@ declare global {
 			user: User | null;
 			/** Their session token (to sign out), when signed in. */
 			sessionToken: string | null;
+			/** Set when the request failed because the database could not be reached (answered 503). */
+			databaseUnavailable?: boolean;
 		}
 	}
 }

@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import type { StudyProtocol } from '../lib/server/protocols/study-schema.ts';
 import type { ParticipantView } from '../lib/server/participants/participant-view.ts';
-import { HttpParticipant } from './http-participant.ts';
+import { BotHttpError, HttpParticipant } from './http-participant.ts';
 
 // One simulated participant with behavioral parameters, going through the real HTTP flow. Each
 // bot draws from its own seeded generator (seed:index), so what a bot does does not depend on
@@ -18,6 +18,8 @@ export interface BotBehaviour {
 	reload: number;
 	/** Probability, at each step, of sending the same form twice at once (a double click). */
 	doubleSubmit: number;
+	/** Probability, at each step, of going back and sending the previous page's form again. */
+	back: number;
 	/** Messages sent to the assistant per episode (LLM arms). */
 	messages: number;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_BEHAVIOUR: BotBehaviour = {
 	dropout: 0.05,
 	reload: 0.1,
 	doubleSubmit: 0.05,
+	back: 0.02,
 	messages: 1
 };
 
@@ -50,7 +53,10 @@ export interface BotResult {
 	attentionFailed: boolean | null;
 	doubleSubmits: number;
 	reloads: number;
+	backs: number;
 	chatFailures: number;
+	/** Requests that failed (network error or 5xx) and were tried again after a pause. */
+	retries: number;
 	error: string | null;
 }
 
@@ -81,7 +87,8 @@ export function recommendedLevel(
 }
 
 export interface BotOptions {
-	baseUrl: string;
+	/** The server, or several instances (requests go to each in turn). */
+	baseUrl: string | string[];
 	slug: string;
 	index: number;
 	seed: string;
@@ -89,7 +96,23 @@ export interface BotOptions {
 	/** The study file, when the bot runner has it: eligible screening answers and attention keys. */
 	protocol?: StudyProtocol;
 	timeoutMs?: number;
+	/** How long a bot keeps trying through failures (server down, 503, the model failing) before giving up. */
+	patienceMs?: number;
 }
+
+/** A failure worth waiting out: the server unreachable or answering 5xx. */
+function isTransient(error: unknown): boolean {
+	if (error instanceof BotHttpError) return error.status >= 500;
+	const e = error as { name?: string; message?: string; cause?: { code?: string } };
+	return (
+		e?.name === 'TimeoutError' ||
+		e?.name === 'AbortError' ||
+		/fetch failed|terminated|other side closed|ECONNRE/i.test(e?.message ?? '') ||
+		/ECONN|EPIPE|UND_ERR/.test(e?.cause?.code ?? '')
+	);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runBot(
 	o: BotOptions
@@ -109,7 +132,9 @@ export async function runBot(
 		attentionFailed: null,
 		doubleSubmits: 0,
 		reloads: 0,
+		backs: 0,
 		chatFailures: 0,
+		retries: 0,
 		error: null
 	};
 	const dropAt = chance(o.behaviour.dropout) ? 1 + Math.floor(random() * 8) : Infinity;
@@ -117,14 +142,17 @@ export async function runBot(
 	const entry = `?PROLIFIC_PID=${externalId}`;
 	const recommended = new Map<number, string | null>();
 
+	let previous: { action: string; fields: Record<string, string | string[]> } | null = null;
 	/** Posts a step's form; sometimes twice at once, as a double click does. */
 	const act = async (action: string, fields: Record<string, string | string[]>) => {
+		let status: number;
 		if (chance(o.behaviour.doubleSubmit)) {
 			result.doubleSubmits++;
 			const statuses = await Promise.all([http.act(action, fields), http.act(action, fields)]);
-			return statuses.includes(303) ? 303 : statuses[0]!;
-		}
-		return http.act(action, fields);
+			status = statuses.includes(303) ? 303 : statuses[0]!;
+		} else status = await http.act(action, fields);
+		if (status === 303) previous = { action, fields };
+		return status;
 	};
 
 	const answerScreening = (view: Extract<ParticipantView, { kind: 'screening' }>) =>
@@ -157,8 +185,123 @@ export async function runBot(
 			items.map((i) => [i.id, String(i.min + Math.floor(random() * (i.max - i.min + 1)))])
 		);
 
+	const patience = o.patienceMs ?? 60_000;
+	/** Runs one step, waiting out transient failures (a restart, a 503) for up to `patience`. */
+	const withPatience = async <T>(work: () => Promise<T>): Promise<T> => {
+		const deadline = Date.now() + patience;
+		for (let pause = 200; ; pause = Math.min(pause * 2, 2_000)) {
+			try {
+				return await work();
+			} catch (e) {
+				if (!isTransient(e) || Date.now() + pause > deadline) throw e;
+				result.retries++;
+				await sleep(pause);
+			}
+		}
+	};
+
+	/** The assistant step: the bot's messages (a failed reply is sent again), then "ready". */
+	const converse = async (view: Extract<ParticipantView, { kind: 'episode' }>) => {
+		const conversation = view.conversation!;
+		let last = conversation.messages.filter((x) => x.role === 'assistant').at(-1)?.content ?? null;
+		// Messages already stored; the last may be unanswered (a reply that failed before a reload).
+		let stored = conversation.messages.filter((m) => m.role === 'user').length;
+		const unanswered = conversation.messages.at(-1)?.role === 'user';
+		const deadline = Date.now() + patience;
+		for (let m = unanswered ? stored - 1 : stored; m < o.behaviour.messages;) {
+			const resend = m < stored;
+			const reply = await http.chat(
+				view.episode,
+				resend
+					? undefined
+					: pick([
+							'What should I do about this?',
+							'How urgent is this, and where should I go?',
+							'Is this serious? What do you recommend?'
+						])
+			);
+			if (reply.reply !== null) {
+				last = reply.reply;
+				m++;
+				continue;
+			}
+			// The model failed (the message is kept): wait, then "Send it again", as a person would.
+			result.chatFailures++;
+			if (Date.now() > deadline) throw new Error(`the assistant kept failing: ${reply.failed}`);
+			await sleep(500);
+			if (!resend) stored = m + 1; // the message is stored: from now on it is the one to resend
+			if (reply.status === 409) break; // e.g. the turn cap: nothing more to send
+		}
+		recommended.set(view.episode, last ? recommendedLevel(last, view.scale, phrases) : null);
+	};
+
+	/** One step of the journey; true when the bot has reached an end. */
+	const step = async (): Promise<boolean> => {
+		if (result.steps > 0 && chance(o.behaviour.reload)) {
+			result.reloads++;
+			await http.openPage();
+		}
+		if (previous && chance(o.behaviour.back)) {
+			// Back to the previous page, and its form sent again: refused or a no-op, never a change.
+			result.backs++;
+			await http.act(previous.action, previous.fields);
+		}
+		const view = await http.view();
+		let status = 303;
+		switch (view.kind) {
+			case 'consent':
+				status = await act('consent', { entry, agree: 'yes' });
+				break;
+			case 'screening':
+				status = await act('screening', answerScreening(view));
+				break;
+			case 'episode': {
+				const episode = String(view.episode);
+				if (view.step === 'scenario') status = await act('read', { episode });
+				else if (view.step === 'assist') {
+					if (view.assistant && view.conversation && view.conversation.turnsLeft > 0)
+						await converse(view);
+					status = await act('ready', { episode });
+				} else if (view.step === 'decision') {
+					const advice = recommended.get(view.episode) ?? null;
+					const take = advice !== null && chance(o.behaviour.uptake);
+					const disposition = take ? advice! : pick(view.scale.filter((d) => d.id !== advice)).id;
+					status = await act('decide', { episode, disposition, conditions: ['not sure'] });
+					if (status === 303 && !result.decisions.some((d) => d.episode === view.episode))
+						result.decisions.push({
+							episode: view.episode,
+							disposition,
+							recommended: advice,
+							tookAdvice: take
+						});
+				} else status = await act('questionnaire', { episode, ...scaleAnswers(view.items) });
+				break;
+			}
+			case 'attention':
+				status = await act('attention', answerAttention(view));
+				break;
+			case 'end_questionnaire':
+				status = await act('end', scaleAnswers(view.items));
+				break;
+			case 'complete':
+				result.outcome = 'completed';
+				result.completionCode = view.code;
+				return true;
+			case 'declined':
+			case 'ineligible':
+			case 'withdrawn':
+				result.outcome = view.kind;
+				return true;
+		}
+		if (status !== 303)
+			throw new Error(
+				`step ${view.kind}${'step' in view ? `/${view.step}` : ''} answered ${status}`
+			);
+		return false;
+	};
+
 	try {
-		if ((await http.openPage(entry)) >= 400) {
+		if ((await withPatience(() => http.openPage(entry))) >= 400) {
 			result.outcome = 'closed';
 			return { ...result, timings: http.timings };
 		}
@@ -167,83 +310,7 @@ export async function runBot(
 				result.outcome = 'dropped_out';
 				break;
 			}
-			if (result.steps > 0 && chance(o.behaviour.reload)) {
-				result.reloads++;
-				await http.openPage();
-			}
-			const view = await http.view();
-			let status = 303;
-			switch (view.kind) {
-				case 'consent':
-					status = await act('consent', { entry, agree: 'yes' });
-					break;
-				case 'screening':
-					status = await act('screening', answerScreening(view));
-					break;
-				case 'episode': {
-					const episode = String(view.episode);
-					if (view.step === 'scenario') status = await act('read', { episode });
-					else if (view.step === 'assist') {
-						if (view.assistant && view.conversation && view.conversation.turnsLeft > 0) {
-							let last: string | null = null;
-							const already = view.conversation.messages.filter((m) => m.role === 'user').length;
-							for (let m = already; m < o.behaviour.messages; m++) {
-								const reply = await http.chat(
-									view.episode,
-									pick([
-										'What should I do about this?',
-										'How urgent is this, and where should I go?',
-										'Is this serious? What do you recommend?'
-									])
-								);
-								if (reply.failed || reply.reply === null) result.chatFailures++;
-								else last = reply.reply;
-							}
-							const lastStored =
-								last ??
-								view.conversation.messages.filter((x) => x.role === 'assistant').at(-1)?.content ??
-								null;
-							recommended.set(
-								view.episode,
-								lastStored ? recommendedLevel(lastStored, view.scale, phrases) : null
-							);
-						}
-						status = await act('ready', { episode });
-					} else if (view.step === 'decision') {
-						const advice = recommended.get(view.episode) ?? null;
-						const take = advice !== null && chance(o.behaviour.uptake);
-						const disposition = take ? advice! : pick(view.scale.filter((d) => d.id !== advice)).id;
-						status = await act('decide', { episode, disposition, conditions: ['not sure'] });
-						if (status === 303 && !result.decisions.some((d) => d.episode === view.episode))
-							result.decisions.push({
-								episode: view.episode,
-								disposition,
-								recommended: advice,
-								tookAdvice: take
-							});
-					} else status = await act('questionnaire', { episode, ...scaleAnswers(view.items) });
-					break;
-				}
-				case 'attention':
-					status = await act('attention', answerAttention(view));
-					break;
-				case 'end_questionnaire':
-					status = await act('end', scaleAnswers(view.items));
-					break;
-				case 'complete':
-					result.outcome = 'completed';
-					result.completionCode = view.code;
-					return { ...result, timings: http.timings };
-				case 'declined':
-				case 'ineligible':
-				case 'withdrawn':
-					result.outcome = view.kind;
-					return { ...result, timings: http.timings };
-			}
-			if (status !== 303)
-				throw new Error(
-					`step ${view.kind}${'step' in view ? `/${view.step}` : ''} answered ${status}`
-				);
+			if (await withPatience(step)) break;
 		}
 		if (result.outcome === 'error' && result.steps >= MAX_STEPS)
 			result.error = `no end after ${MAX_STEPS} steps`;

@@ -34,26 +34,28 @@ export interface ChatResult {
 
 export class HttpParticipant {
 	private cookie: string | undefined;
+	private requests = 0;
 	readonly timings: Timing[] = [];
+	private readonly baseUrls: string[];
 
+	/** With several base URLs (app instances), requests go to each in turn, as a load balancer would send them. */
 	constructor(
-		readonly baseUrl: string,
+		baseUrls: string | string[],
 		readonly slug: string,
 		private readonly timeoutMs = 120_000
-	) {}
-
-	private url(path = ''): string {
-		return `${this.baseUrl}/s/${encodeURIComponent(this.slug)}${path}`;
+	) {
+		this.baseUrls = Array.isArray(baseUrls) ? baseUrls : [baseUrls];
 	}
 
-	private async request(kind: RequestKind, url: string, init: RequestInit = {}) {
+	private async request(kind: RequestKind, path: string, init: RequestInit = {}) {
+		const base = this.baseUrls[this.requests++ % this.baseUrls.length]!;
 		const started = performance.now();
-		const response = await fetch(url, {
+		const response = await fetch(`${base}/s/${encodeURIComponent(this.slug)}${path}`, {
 			...init,
 			redirect: 'manual',
 			signal: AbortSignal.timeout(this.timeoutMs),
 			headers: {
-				origin: this.baseUrl,
+				origin: base,
 				...(this.cookie && { cookie: this.cookie }),
 				...init.headers
 			}
@@ -69,18 +71,19 @@ export class HttpParticipant {
 
 	/** Opens the study page as a browser does (the HTML), with the panel's entry query the first time. */
 	async openPage(entry = ''): Promise<number> {
-		const { response, started } = await this.request('page', this.url(entry), {
+		const { response, started } = await this.request('page', entry, {
 			headers: { accept: 'text/html' }
 		});
 		await response.arrayBuffer();
 		this.record('page', started, response.status);
-		if (response.status >= 500) throw new BotHttpError('the page failed', response.status);
+		if (response.status >= 500)
+			throw new BotHttpError(`the page answered ${response.status}`, response.status);
 		return response.status;
 	}
 
 	/** What the page shows now: its load data, read as SvelteKit's client reads it. */
 	async view(): Promise<ParticipantView> {
-		const { response, started } = await this.request('data', this.url('/__data.json'));
+		const { response, started } = await this.request('data', '/__data.json');
 		const body = await response.text();
 		this.record('data', started, response.status);
 		if (response.status !== 200) throw new BotHttpError(`page data: ${body}`, response.status);
@@ -101,20 +104,22 @@ export class HttpParticipant {
 		const body = new URLSearchParams();
 		for (const [key, value] of Object.entries(fields))
 			for (const v of Array.isArray(value) ? value : [value]) body.append(key, v);
-		const { response, started } = await this.request('action', this.url(`?/${action}`), {
+		const { response, started } = await this.request('action', `?/${action}`, {
 			method: 'POST',
 			headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
 			body
 		});
 		await response.arrayBuffer();
 		this.record('action', started, response.status);
-		if (response.status >= 500) throw new BotHttpError(`?/${action} failed`, response.status);
+		if (response.status >= 500)
+			throw new BotHttpError(`?/${action} answered ${response.status}`, response.status);
 		return response.status;
 	}
 
 	/** Sends one chat message and reads the streamed answer to its end. */
-	async chat(episode: number, text: string): Promise<ChatResult> {
-		const { response, started } = await this.request('chat_reply', this.url('/chat'), {
+	/** Sends one chat message (or, without text, sends the unanswered one again) and reads the streamed answer to its end. */
+	async chat(episode: number, text?: string): Promise<ChatResult> {
+		const { response, started } = await this.request('chat_reply', '/chat', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
 			body: JSON.stringify({ episode, text })
@@ -122,7 +127,8 @@ export class HttpParticipant {
 		if (!response.ok || !response.body) {
 			await response.arrayBuffer();
 			this.record('chat_reply', started, response.status);
-			if (response.status >= 500) throw new BotHttpError('the chat failed', response.status);
+			if (response.status >= 500)
+				throw new BotHttpError(`the chat answered ${response.status}`, response.status);
 			return {
 				status: response.status,
 				reply: null,

@@ -7,7 +7,8 @@ import type { RequestKind, Timing } from './http-participant.ts';
 // with what the server stored), and the latency of each kind of request.
 
 export interface BotRunOptions {
-	baseUrl: string;
+	/** The server, or several instances (each bot sends its requests to each in turn). */
+	baseUrl: string | string[];
 	slug: string;
 	n: number;
 	concurrency: number;

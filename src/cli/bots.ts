@@ -7,14 +7,15 @@ import { parseOptions, runSubcommand, UsageError, writeOut } from './shared.ts';
 
 const USAGE = `usage: bedside bots <slug> --base-url URL [--n 500] [--concurrency 100] [--seed S]
          [--uptake 0.6] [--attention-failure 0.05] [--dropout 0.05] [--reload 0.1]
-         [--double-submit 0.05] [--messages 1] [--protocol FILE] [--json FILE]
+         [--double-submit 0.05] [--back 0.02] [--messages 1] [--protocol FILE] [--json FILE]
 
   Simulated participants through the real HTTP flow of a recruiting study: consent, screening,
   allocation, the scenario, the chat (LLM arms), the decision, questionnaires, the attention
   check and the completion code. Each bot takes the assistant's advice with probability
   --uptake, fails the attention check with --attention-failure, leaves early with --dropout,
-  reloads the page (--reload) and double-clicks a button (--double-submit) at each step with
-  those probabilities. --protocol (default studies/<slug>/study.yaml when it exists) gives the
+  reloads the page (--reload), double-clicks a button (--double-submit) and goes back to send
+  the previous form again (--back) at each step with those probabilities; through failures (the
+  server restarting, 503, the model failing) a bot waits and tries again for up to a minute. --protocol (default studies/<slug>/study.yaml when it exists) gives the
   bots eligible screening answers and the attention keys. Prints a summary with latencies; --json
   writes every bot's record. Bots are participants: run them only against a test deployment.`;
 
@@ -69,6 +70,7 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			dropout: { type: 'string' },
 			reload: { type: 'string' },
 			'double-submit': { type: 'string' },
+			back: { type: 'string' },
 			messages: { type: 'string' },
 			protocol: { type: 'string' },
 			json: { type: 'string' }
@@ -88,6 +90,7 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			dropout: rate('dropout', values.dropout, DEFAULT_BEHAVIOUR.dropout),
 			reload: rate('reload', values.reload, DEFAULT_BEHAVIOUR.reload),
 			doubleSubmit: rate('double-submit', values['double-submit'], DEFAULT_BEHAVIOUR.doubleSubmit),
+			back: rate('back', values.back, DEFAULT_BEHAVIOUR.back),
 			messages: count('messages', values.messages, DEFAULT_BEHAVIOUR.messages, 50)
 		};
 		const protocolFile =

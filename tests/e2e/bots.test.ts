@@ -60,6 +60,7 @@ describe('bots', () => {
 				dropout: 0.1,
 				reload: 0.2,
 				doubleSubmit: 0.2,
+				back: 0.15,
 				messages: 1
 			}
 		});
@@ -68,6 +69,9 @@ describe('bots', () => {
 		expect(summary.outcomes.completed).toBeGreaterThan(20);
 		expect(summary.results.reduce((n, r) => n + r.doubleSubmits, 0)).toBeGreaterThan(0);
 		expect(summary.results.reduce((n, r) => n + r.reloads, 0)).toBeGreaterThan(0);
+		expect(summary.results.reduce((n, r) => n + r.backs, 0)).toBeGreaterThan(0);
+		// Nothing failed on the server's side: no request had to be retried.
+		expect(summary.results.reduce((n, r) => n + r.retries, 0)).toBe(0);
 		expect(summary.latency.chat_first_token.count).toBeGreaterThan(0);
 		await server.stop('SIGTERM'); // PGlite is one process's: read it after the server is gone
 		const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });

@@ -5,6 +5,7 @@ import {
 	consent,
 	finishReading,
 	readyToDecide,
+	externalIdHash,
 	resumeByExternalId,
 	StudyNotOpenError,
 	submitAttention,
@@ -177,6 +178,29 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 			.where('study_id', '=', study!.id)
 			.executeTakeFirstOrThrow();
 		expect(Number(count.n)).toBe(1);
+	});
+
+	it('a double click on "I agree" with a panel id makes one participant, not an error', async () => {
+		await newRecruitingStudy(t.db, 'journey-double');
+		// The instance's hashing key exists already (its creation would serialize the consents).
+		await externalIdHash(t.db, 'journey-double', 'warm-up');
+		// Each consent in its own transaction (on PostgreSQL, its own connection), as requests are.
+		const both = await Promise.all(
+			Array.from({ length: 8 }, () =>
+				consent(t.db, 'journey-double', {
+					agree: true,
+					params: params('PROLIFIC_PID=double-click')
+				})
+			)
+		);
+		expect(new Set(both.map((b) => b.participant.id)).size).toBe(1);
+		const rows = await t.db
+			.selectFrom('participants')
+			.innerJoin('studies', 'studies.id', 'participants.study_id')
+			.where('studies.slug', '=', 'journey-double')
+			.select('participants.id')
+			.execute();
+		expect(rows).toHaveLength(1);
 	});
 
 	it('ends politely for people who decline or are not eligible, and lets anyone withdraw', async () => {

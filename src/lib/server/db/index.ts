@@ -31,6 +31,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 	const pool = new Pool({
 		connectionString: url,
 		max: poolSize,
+		// A database that does not answer fails the request (503) instead of holding it forever.
+		connectionTimeoutMillis: 5_000,
 		// Same row shapes as PGlite: int8 (ids, counts) as numbers; they stay far below 2^53 here.
 		types: {
 			getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -42,6 +44,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 	// An idle client that loses its server (a database restart) must not crash the process;
 	// the pool drops it and the next query reconnects.
 	pool.on('error', (error) => console.error(`[db] idle connection error: ${error.message}`));
+	// A client checked out of the pool (say, inside a transaction) whose connection drops emits
+	// 'error' too; without a listener that would end the process. The query in flight fails (503)
+	// and the pool discards the client.
+	pool.on('connect', (client) =>
+		client.on('error', (error) => console.error(`[db] connection error: ${error.message}`))
+	);
 	const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 	return { db, kind: 'pg', close: () => db.destroy() };
 }

@@ -14,6 +14,7 @@ import { ValidationError, type Problem } from '../validation/problems.ts';
 import {
 	episodesOf,
 	findByExternalHash,
+	lockExternalId,
 	findBySessionHash,
 	insertDecisionCoding,
 	insertDecisionOnce,
@@ -123,6 +124,7 @@ export async function consent(
 		const externalId = externalIdOf(input.params);
 		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
 		if (hash) {
+			await lockExternalId(trx, hash);
 			const existing = await findByExternalHash(trx, study.id, hash);
 			if (existing) {
 				const token = generateSessionToken();

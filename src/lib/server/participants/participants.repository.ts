@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Queryable } from '../db/types.ts';
 
@@ -97,6 +97,17 @@ export async function insertParticipant(
 		.returning(COLUMNS)
 		.executeTakeFirstOrThrow();
 	return toParticipant(row);
+}
+
+/**
+ * Serializes consents that carry the same panel id (a double click on "I agree", two tabs): the
+ * second waits for the first to commit, then finds the participant it created instead of
+ * colliding with it. Transaction-scoped.
+ */
+export async function lockExternalId(trx: Transaction<DB>, hash: string): Promise<void> {
+	await sql`select pg_advisory_xact_lock(${Number.parseInt(hash.slice(0, 12), 16)}::bigint)`.execute(
+		trx
+	);
 }
 
 export async function findByExternalHash(
