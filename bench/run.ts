@@ -1,16 +1,110 @@
-// `npm run bench`: measures and prints; writes bench/results.json. Not part of `npm test`.
+// `npm run bench`: measures and prints one table; writes bench/results.json and bench/results.md.
+// Not part of `npm test`. `npm run bench -- analysis enrollment chat export` runs only those parts.
 import fs from 'node:fs';
 import { benchAnalysis } from './analysis.ts';
+import { benchLoad, type LoadResults } from './load.ts';
 
-const analysis = await benchAnalysis();
-const results = { measured_at: new Date().toISOString(), node: process.version, analysis };
+const parts = process.argv.slice(2);
+const want = (part: string) => parts.length === 0 || parts.includes(part);
+
+const analysis = want('analysis') ? await benchAnalysis() : null;
+const load: LoadResults | null =
+	want('enrollment') || want('chat') || want('export')
+		? await benchLoad({
+				enrollment: want('enrollment'),
+				chat: want('chat'),
+				export: want('export')
+			})
+		: null;
+
+const f0 = (x: number) => x.toFixed(0);
+const f1 = (x: number) => x.toFixed(1);
+const rows: [string, string, string, string][] = [];
+if (analysis) {
+	rows.push(
+		[
+			`analyse ${analysis.episodes.toLocaleString('en')} episodes, ${analysis.bootstrap} bootstrap resamples`,
+			`${analysis.total_seconds.toFixed(2)} s (read ${analysis.read_seconds.toFixed(2)} s, analyse ${analysis.analyze_seconds.toFixed(2)} s)`,
+			'—',
+			'< 5 s'
+		],
+		['peak memory (RSS) of that run', `${f0(analysis.peak_rss_mb)} MB`, '—', '< 500 MB']
+	);
+}
+if (load?.enrollment) {
+	const e = load.enrollment;
+	const pct = (x: number) => `${f0((100 * x) / e.pgbench_tps)}% of pgbench`;
+	rows.push(
+		[
+			`enrollment, service layer (${e.clients} clients, ${e.service.allocations} allocations)`,
+			`${f0(e.service.per_second)} allocations/s (${pct(e.service.per_second)}); ${e.service.double_allocations} double allocations`,
+			`pgbench TPC-B-like, ${e.clients} clients: ${f0(e.pgbench_tps)} tps`,
+			'≥ 50% of pgbench'
+		],
+		[
+			`enrollment, HTTP (${e.clients} clients, ${e.http.allocations} allocations)`,
+			`${f0(e.http.per_second)} allocations/s (${pct(e.http.per_second)}); ${e.http.double_allocations} double allocations`,
+			'the same pgbench figure',
+			'≥ 25% of pgbench'
+		]
+	);
+}
+if (load?.chat) {
+	for (const level of load.chat.levels) {
+		const o = level.overhead_ms;
+		rows.push(
+			[
+				`chat, ${level.participants} participants at once: overhead on first token (p50 / p99)`,
+				`${f1(o.first_token.p50)} / ${f1(o.first_token.p99)} ms${level.failed ? `; ${level.failed} failed` : ''}`,
+				`model direct: ${f1(level.direct.first_token_ms.p50)} / ${f1(level.direct.first_token_ms.p99)} ms`,
+				level.participants === 500 ? 'p99 < 50 ms' : '—'
+			],
+			[
+				`chat, ${level.participants} at once: overhead per message (p50 / p99)`,
+				`${f1(o.message.p50)} / ${f1(o.message.p99)} ms`,
+				`model direct: ${f1(level.direct.message_ms.p50)} / ${f1(level.direct.message_ms.p99)} ms`,
+				level.participants === 500 ? 'p99 < 50 ms' : '—'
+			],
+			[
+				`participant pages during that load (p50 / p99): page, page data`,
+				`${f1(level.pages_ms.p50)} / ${f1(level.pages_ms.p99)} ms; ${f1(level.page_data_ms.p50)} / ${f1(level.page_data_ms.p99)} ms`,
+				'—',
+				'—'
+			]
+		);
+	}
+	const top = load.chat.levels.at(-1)!;
+	rows.push([
+		'server memory (RSS): idle, and peak at ' + `${top.participants} participants`,
+		`${f0(load.chat.idle_rss_mb)} MB, ${f0(top.server_peak_rss_mb)} MB`,
+		'—',
+		'—'
+	]);
+}
+if (load?.export) {
+	const x = load.export;
+	rows.push([
+		`export of ${x.episodes.toLocaleString('en')} episodes and ${x.messages.toLocaleString('en')} messages`,
+		`${f1(x.mb)} MB in ${f1(x.seconds)} s = ${f1(x.mb_per_second)} MB/s; peak RSS ${f0(x.peak_rss_mb)} MB`,
+		'—',
+		'RSS < 300 MB'
+	]);
+}
+
+const table = [
+	'| benchmark | measured | baseline (same run) | target |',
+	'|---|---|---|---|',
+	...rows.map((r) => `| ${r.join(' | ')} |`)
+].join('\n');
+const results = {
+	measured_at: new Date().toISOString(),
+	node: process.version,
+	analysis,
+	load
+};
 fs.writeFileSync(
 	new URL('./results.json', import.meta.url),
 	`${JSON.stringify(results, null, 2)}\n`
 );
-console.log('| benchmark | figure | target |');
-console.log('|---|---|---|');
-console.log(
-	`| analyse ${analysis.episodes.toLocaleString('en')} episodes, ${analysis.bootstrap} bootstrap resamples | ${analysis.total_seconds.toFixed(2)} s (read ${analysis.read_seconds.toFixed(2)} s, analyse ${analysis.analyze_seconds.toFixed(2)} s) | < 5 s |`
-);
-console.log(`| peak memory (RSS) of that run | ${analysis.peak_rss_mb.toFixed(0)} MB | < 500 MB |`);
+fs.writeFileSync(new URL('./results.md', import.meta.url), `${table}\n`);
+console.log(table);

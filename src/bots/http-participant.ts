@@ -47,6 +47,11 @@ export class HttpParticipant {
 		this.baseUrls = Array.isArray(baseUrls) ? baseUrls : [baseUrls];
 	}
 
+	/** Continues a participant whose session token is known (the load benchmark prepares people at a step). */
+	useSession(token: string): void {
+		this.cookie = `bedside_participant=${token}`;
+	}
+
 	private async request(kind: RequestKind, path: string, init: RequestInit = {}) {
 		const base = this.baseUrls[this.requests++ % this.baseUrls.length]!;
 		const started = performance.now();

@@ -28,6 +28,8 @@ export interface ServerOptions {
 	port?: number;
 	/** `build`: `node build` (default); `start`: `bin/bedside.js start`, as `npm start` runs it. */
 	entry?: 'build' | 'start';
+	/** Options for node itself (e.g. --cpu-prof when profiling the benchmark). */
+	nodeArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -65,7 +67,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 		options.entry === 'start'
 			? [path.resolve('bin/bedside.js'), 'start']
 			: [path.join(BUILD_DIR, 'index.js')];
-	const child = spawn(process.execPath, entry, {
+	const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
 		env,
 		stdio: ['ignore', 'pipe', 'pipe']
 	});

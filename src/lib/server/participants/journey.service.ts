@@ -5,7 +5,7 @@ import type { DB } from '../db/schema.ts';
 import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { readSeed } from '../prereg/prereg.repository.ts';
-import { verifyRunningConfig } from '../prereg/prereg.service.ts';
+import { runningConfig } from '../prereg/prereg.service.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { allocate } from '../randomization/allocation.service.ts';
 import { instanceSecret } from '../secrets.repository.ts';
@@ -120,7 +120,7 @@ export async function consent(
 			return { participant: await lockParticipant(trx, p.id) };
 		}
 		if (study.status !== 'recruiting') throw new StudyNotOpenError(`the study is ${study.status}`);
-		const { preregistration } = await verifyRunningConfig(trx, slug);
+		const { preregistration } = await runningConfig(trx, slug);
 		const externalId = externalIdOf(input.params);
 		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
 		if (hash) {
@@ -186,7 +186,7 @@ export async function submitScreening(
 	answers: Record<string, string>,
 	now: Date = new Date()
 ): Promise<ParticipantRow> {
-	const { study, protocol } = await verifyRunningConfig(db, slug);
+	const { study, protocol } = await runningConfig(db, slug);
 	const problems = checkAnswers(protocol.screening, answers);
 	if (problems.length > 0) throw new ValidationError(problems);
 	return inTransaction(db, async (trx) => {

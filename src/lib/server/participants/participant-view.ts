@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.ts';
+import { deepFreeze } from '../deep-freeze.ts';
 import { protocolVersionById } from '../protocols/protocols.repository.ts';
 import { validateProtocol } from '../protocols/study-file.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
@@ -48,16 +49,26 @@ export type ParticipantView =
 	| { kind: 'complete'; code: string; url: string | null }
 	| { kind: 'declined' | 'ineligible' | 'withdrawn' };
 
+// Locked protocol versions never change (the database refuses), so each is validated once per
+// process. Bounded: a process serves a handful of studies and their amendments.
+const lockedProtocols = new Map<string, StudyProtocol>();
+const MAX_CACHED_PROTOCOLS = 100;
+
 /** The protocol a participant was enrolled under (amendments do not move people mid-study). */
 export async function protocolOf(
 	db: Queryable,
 	participant: ParticipantRow
 ): Promise<StudyProtocol> {
-	const version = participant.protocolVersionId
-		? await protocolVersionById(db, participant.protocolVersionId)
-		: undefined;
+	const id = participant.protocolVersionId;
+	const cached = id ? lockedProtocols.get(id) : undefined;
+	if (cached) return cached;
+	const version = id ? await protocolVersionById(db, id) : undefined;
 	const checked = validateProtocol(version?.protocol);
 	if (!checked.ok) throw new Error('the participant has no valid protocol version');
+	if (id && version?.lockedAt) {
+		if (lockedProtocols.size >= MAX_CACHED_PROTOCOLS) lockedProtocols.clear();
+		lockedProtocols.set(id, deepFreeze(checked.protocol));
+	}
 	return checked.protocol;
 }
 

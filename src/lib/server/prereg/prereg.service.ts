@@ -6,6 +6,7 @@ import { findAssumption, replaceStudyAssumptions } from '../cards/cards.reposito
 import type { DB } from '../db/schema.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { canonicalJson, sha256Hex, sha256OfJson } from '../protocols/hash.ts';
+import { deepFreeze } from '../deep-freeze.ts';
 import {
 	insertProtocolVersion,
 	latestProtocolVersion,
@@ -336,6 +337,30 @@ export async function verifyRunningConfig(db: Queryable, slug: string): Promise<
 	}
 	if (problems.length > 0) throw new RunningConfigError(slug, problems);
 	return { study, preregistration: current, protocol };
+}
+
+/** How long a full verification vouches for a study's running configuration in this process. */
+const VERIFIED_FOR_MS = 30_000;
+const verified = new Map<string, { chain: string; at: number; result: RunnableStudy }>();
+
+/**
+ * The running configuration for the participant flow, where every request needs it: verified in
+ * full (verifyRunningConfig) when the preregistration chain changes and otherwise at most every
+ * 30 seconds per process. The chain is read on every call, so an amendment takes effect at once;
+ * the locked rows it vouches for cannot change (the database refuses), so the periodic re-check
+ * is for tampering by someone who bypasses the database's own checks. Everything else (launch,
+ * export, benchmark runs, coding, imports) calls verifyRunningConfig.
+ */
+export async function runningConfig(db: Queryable, slug: string): Promise<RunnableStudy> {
+	const study = await findStudyBySlug(db, slug);
+	if (!study) throw new StudyStateError(`no study "${slug}"`, 'not_found');
+	const chain = (await preregistrationsOf(db, study.id)).map((p) => p.sha256).join(',');
+	const hit = verified.get(study.id);
+	if (hit && hit.chain === chain && Date.now() - hit.at < VERIFIED_FOR_MS)
+		return { ...hit.result, study };
+	const result = await verifyRunningConfig(db, slug);
+	verified.set(study.id, { chain, at: Date.now(), result: deepFreeze(result) });
+	return result;
 }
 
 const TRANSITIONS: Record<'launch' | 'pause' | 'close', { from: StudyStatus[]; to: StudyStatus }> =

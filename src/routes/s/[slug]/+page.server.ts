@@ -16,7 +16,7 @@ import {
 } from '$lib/server/participants/journey.service';
 import { participantView, protocolOf } from '$lib/server/participants/participant-view';
 import { ChatRefusedError, sendChatMessage } from '$lib/server/assistant/chat.service';
-import { RunningConfigError, verifyRunningConfig } from '$lib/server/prereg/prereg.service';
+import { RunningConfigError, runningConfig } from '$lib/server/prereg/prereg.service';
 import { findStudyBySlug } from '$lib/server/studies/studies.repository';
 import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -59,7 +59,7 @@ export const load: PageServerLoad = async (event) => {
 	if (!participant) {
 		if (study.status !== 'recruiting')
 			return { view: { kind: 'closed' as const }, entry: '', slug: study.slug, participant: false };
-		const { protocol: running } = await verifyRunningConfig(db, study.slug).catch((e) => {
+		const { protocol: running } = await runningConfig(db, study.slug).catch((e) => {
 			if (e instanceof RunningConfigError) error(503, 'This study is not available right now.');
 			throw e;
 		});

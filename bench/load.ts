@@ -1,0 +1,344 @@
+// The load benchmark of issue #8: enrollment against pgbench, chat under load against the model
+// called directly, participant pages, export throughput and memory, server memory. Every figure is
+// measured in this run, on this machine, beside its baseline. Needs PostgreSQL (BENCH_DATABASE_URL,
+// else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test) and pgbench; each part works in
+// a database of its own, dropped at the end.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { HttpParticipant } from '../src/bots/http-participant.ts';
+import { quantile } from '../src/bots/run-bots.ts';
+import { createDatabase, dropDatabase } from '../src/lib/server/db/admin.ts';
+import { openDatabase, type Database } from '../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../src/lib/server/db/migrate.ts';
+import {
+	consent,
+	finishReading,
+	submitScreening
+} from '../src/lib/server/participants/journey.service.ts';
+import type { StudyProtocol } from '../src/lib/server/protocols/study-schema.ts';
+import { startServer, type RunningServer } from '../tests/helpers/server.ts';
+import { newRecruitingStudy } from '../tests/helpers/studies.ts';
+
+const ADMIN_URL =
+	process.env.BENCH_DATABASE_URL ||
+	process.env.DATABASE_URL ||
+	'postgres://postgres@127.0.0.1:5432/test';
+const CLIENTS = 20;
+/** Extra node options for the measured server (e.g. --cpu-prof), when profiling the benchmark. */
+const NODE_ARGS = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const ELIGIBLE = { adult: 'yes', medical_training: 'none' };
+
+const created: string[] = [];
+async function freshDatabase(label: string): Promise<string> {
+	const name = `bedside_bench_${label}_${randomBytes(3).toString('hex')}`;
+	created.push(name);
+	return createDatabase(ADMIN_URL, name);
+}
+
+export async function migratedStudy(
+	label: string,
+	change: (p: StudyProtocol) => void = () => {}
+): Promise<{ url: string; database: Database }> {
+	const url = await freshDatabase(label);
+	const database = await openDatabase({ kind: 'pg', url, poolSize: CLIENTS + 2 });
+	await migrateToLatest(database.db);
+	await newRecruitingStudy(database.db, 'bench', change);
+	return { url, database };
+}
+
+/** Runs `work(i)` for i < n on `concurrency` workers; returns the seconds taken. */
+async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>) {
+	let next = 0;
+	const started = performance.now();
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			for (let i = next++; i < n; i = next++) await work(i);
+		})
+	);
+	return (performance.now() - started) / 1000;
+}
+
+async function doubleAllocations(database: Database): Promise<number> {
+	const row = await sql<{ taken: number; people: number }>`
+		select count(*)::int as taken, count(distinct participant_id)::int as people
+		from allocation_slots where participant_id is not null`.execute(database.db);
+	return row.rows[0]!.taken - row.rows[0]!.people;
+}
+
+const rssMb = (pid: number) => {
+	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+};
+
+// --- Enrollment -----------------------------------------------------------------------------
+
+async function enrollment() {
+	// Baseline: pgbench's TPC-B-like transactions on the same server, same client count.
+	const pgbenchUrl = await freshDatabase('pgbench');
+	execFileSync('pgbench', ['-i', '-s', '1', '-q', pgbenchUrl], { stdio: 'ignore' });
+	const out = execFileSync(
+		'pgbench',
+		['-c', String(CLIENTS), '-j', '2', '-T', '10', '-n', pgbenchUrl],
+		{ encoding: 'utf8' }
+	);
+	const pgbenchTps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)![1]);
+
+	// The service layer: consent, then screening (which allocates), CLIENTS at a time.
+	const service = await migratedStudy('enroll_service');
+	const n = 3000;
+	const serviceSeconds = await pool(n, CLIENTS, async (i) => {
+		const { participant } = await consent(service.database.db, 'bench', {
+			agree: true,
+			params: new URLSearchParams()
+		});
+		await submitScreening(service.database.db, 'bench', participant.id, {
+			...ELIGIBLE,
+			chatbot_use: i % 2 ? 'often' : 'rarely'
+		});
+	});
+	const serviceDoubles = await doubleAllocations(service.database);
+	await service.database.close();
+
+	// Through HTTP: the same two steps as form posts to a running server.
+	const http = await migratedStudy('enroll_http');
+	const server = await startServer({
+		databaseUrl: http.url,
+		env: { DATABASE_POOL_SIZE: String(CLIENTS) },
+		nodeArgs: NODE_ARGS
+	});
+	const httpN = 2000;
+	const httpSeconds = await pool(httpN, CLIENTS, async (i) => {
+		const p = new HttpParticipant(server.url, 'bench');
+		if ((await p.act('consent', { entry: '', agree: 'yes' })) !== 303)
+			throw new Error('consent refused');
+		const status = await p.act('screening', {
+			...ELIGIBLE,
+			chatbot_use: i % 2 ? 'often' : 'rarely'
+		});
+		if (status !== 303) throw new Error(`screening answered ${status}`);
+	});
+	const httpDoubles = await doubleAllocations(http.database);
+	await server.stop();
+	await http.database.close();
+	return {
+		clients: CLIENTS,
+		pgbench_tps: pgbenchTps,
+		service: { allocations: n, per_second: n / serviceSeconds, double_allocations: serviceDoubles },
+		http: { allocations: httpN, per_second: httpN / httpSeconds, double_allocations: httpDoubles }
+	};
+}
+
+// --- Chat under load, pages, server memory ---------------------------------------------------
+
+async function startFakeModel(tokenDelayMs: number): Promise<{ url: string; stop: () => void }> {
+	const child = spawn(
+		process.execPath,
+		[
+			'--import',
+			'tsx',
+			fileURLToPath(new URL('./fake-llm.ts', import.meta.url)),
+			String(tokenDelayMs)
+		],
+		{ stdio: ['ignore', 'pipe', 'inherit'] }
+	);
+	const url = await new Promise<string>((resolve) =>
+		child.stdout!.once('data', (chunk) => resolve(String(chunk).trim()))
+	);
+	return { url, stop: () => child.kill('SIGTERM') };
+}
+
+interface StreamTiming {
+	firstTokenMs: number;
+	totalMs: number;
+}
+
+/** The baseline: the fake model called directly, streaming, as the platform calls it. */
+async function callModelDirectly(url: string): Promise<StreamTiming> {
+	const started = performance.now();
+	const response = await fetch(`${url}/chat/completions`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({
+			model: 'bench',
+			stream: true,
+			messages: [{ role: 'user', content: 'What should I do?' }]
+		})
+	});
+	let first: number | null = null;
+	for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+		if (first === null && new TextDecoder().decode(chunk).includes('"content"'))
+			first = performance.now() - started;
+	}
+	return { firstTokenMs: first ?? NaN, totalMs: performance.now() - started };
+}
+
+const summary = (xs: number[]) => {
+	const sorted = [...xs].sort((a, b) => a - b);
+	return { p50: quantile(sorted, 0.5)!, p99: quantile(sorted, 0.99)! };
+};
+
+async function chatUnderLoad() {
+	const model = await startFakeModel(20);
+	const { url, database } = await migratedStudy('chat', (p) => {
+		p.arms = p.arms.filter((a) => a.id === 'assistant_llm');
+	});
+	const server = await startServer({
+		databaseUrl: url,
+		env: { BEDSIDE_LLM_BASE_URL: model.url, DATABASE_POOL_SIZE: '20' },
+		nodeArgs: NODE_ARGS
+	});
+	const idleRss = rssMb(server.process.pid!);
+	const levels = [];
+	try {
+		for (const n of [100, 300, 500]) {
+			// n participants at the assistant step, prepared through the service layer.
+			const tokens: string[] = [];
+			await pool(n, CLIENTS, async (i) => {
+				const { participant, token } = await consent(database.db, 'bench', {
+					agree: true,
+					params: new URLSearchParams()
+				});
+				await submitScreening(database.db, 'bench', participant.id, {
+					...ELIGIBLE,
+					chatbot_use: i % 2 ? 'often' : 'rarely'
+				});
+				await finishReading(database.db, participant.id, 1);
+				tokens.push(token!);
+			});
+			// Baseline: n concurrent streams straight from the model.
+			const direct = await Promise.all(tokens.map(() => callModelDirectly(model.url)));
+			// Through Bedside: each participant opens the page, chats, and the page data reloads.
+			let peakRss = rssMb(server.process.pid!);
+			const sampler = setInterval(() => {
+				peakRss = Math.max(peakRss, rssMb(server.process.pid!));
+			}, 50);
+			const people = tokens.map((token) => {
+				const p = new HttpParticipant(server.url, 'bench');
+				p.useSession(token);
+				return p;
+			});
+			const replies = await Promise.all(
+				people.map(async (p) => {
+					await p.openPage();
+					const reply = await p.chat(1, 'What should I do?');
+					await p.view();
+					return reply;
+				})
+			);
+			clearInterval(sampler);
+			const failed = replies.filter((r) => r.reply === null).length;
+			const timings = people.flatMap((p) => p.timings);
+			const platformFirst = summary(replies.map((r) => r.firstTokenMs ?? NaN));
+			const platformTotal = summary(replies.map((r) => r.totalMs));
+			const directFirst = summary(direct.map((d) => d.firstTokenMs));
+			const directTotal = summary(direct.map((d) => d.totalMs));
+			levels.push({
+				participants: n,
+				failed,
+				direct: { first_token_ms: directFirst, message_ms: directTotal },
+				platform: { first_token_ms: platformFirst, message_ms: platformTotal },
+				overhead_ms: {
+					first_token: {
+						p50: platformFirst.p50 - directFirst.p50,
+						p99: platformFirst.p99 - directFirst.p99
+					},
+					message: {
+						p50: platformTotal.p50 - directTotal.p50,
+						p99: platformTotal.p99 - directTotal.p99
+					}
+				},
+				pages_ms: summary(timings.filter((t) => t.kind === 'page').map((t) => t.ms)),
+				page_data_ms: summary(timings.filter((t) => t.kind === 'data').map((t) => t.ms)),
+				server_peak_rss_mb: peakRss
+			});
+		}
+	} finally {
+		await server.stop();
+		model.stop();
+		await database.close();
+	}
+	return { token_delay_ms: 20, reply_tokens: 26, idle_rss_mb: idleRss, levels };
+}
+
+// --- Export ----------------------------------------------------------------------------------
+
+/** A study of `people` × 2 episodes with 10 messages each, written by SQL (seeded, no randomness). */
+export async function seedExportStudy(database: Database, people: number) {
+	const study = await database.db
+		.selectFrom('studies')
+		.innerJoin('preregistrations', 'preregistrations.study_id', 'studies.id')
+		.select(['studies.id', 'preregistrations.protocol_version_id'])
+		.where('studies.slug', '=', 'bench')
+		.executeTakeFirstOrThrow();
+	// Seeded data written by SQL: 50,000 completed participants × 2 episodes, a decision each, and
+	// 10 messages (5 turns) per episode: 100,000 episodes and 1,000,000 messages.
+	await sql`
+		insert into participants (study_id, protocol_version_id, status, step, stratum, consented_at,
+			allocated_at, completed_at, screening, completion_code)
+		select ${study.id}, ${study.protocol_version_id}, 'completed', 'complete', 'chatbot_use=often',
+			now(), now(), now(), '{"adult":"yes","medical_training":"none","chatbot_use":"often"}',
+			'BENCH'
+		from generate_series(1, ${people})`.execute(database.db);
+	await sql`
+		insert into allocation_slots (study_id, stratum, position, arm_id, method, algorithm_version,
+			participant_id, taken_at)
+		select ${study.id}, 'chatbot_use=often', row_number() over (order by p.id),
+			(select id from arms where study_id = ${study.id} order by key limit 1),
+			'bench', 'bench', p.id, now()
+		from participants p where p.study_id = ${study.id}`.execute(database.db);
+	await sql`
+		insert into episodes (participant_id, episode, scenario_id, step, submitted_at)
+		select p.id, e.n, (select id from scenarios where study_id = ${study.id} order by key limit 1),
+			'done', now()
+		from participants p cross join generate_series(1, 2) as e(n)
+		where p.study_id = ${study.id}`.execute(database.db);
+	await sql`
+		insert into decisions (episode_id, disposition, conditions_text)
+		select e.id, 'emergency_department', '{appendicitis}' from episodes e`.execute(database.db);
+	await sql`
+		insert into messages (episode_id, turn, role, content)
+		select e.id, t.n, r.role,
+			case when r.role = 'user' then 'My stomach hurts on the right side since this morning, what should I do?'
+			else 'It could be appendicitis. Please go to the emergency department now; do not eat or drink until you are seen.' end
+		from episodes e cross join generate_series(1, 5) as t(n) cross join (values ('user'), ('assistant')) as r(role)`.execute(
+		database.db
+	);
+	await sql`analyze`.execute(database.db);
+}
+
+async function exportThroughput() {
+	const { url, database } = await migratedStudy('export');
+	await seedExportStudy(database, 50_000);
+	await database.close();
+	const out = execFileSync(
+		process.execPath,
+		['--import', 'tsx', fileURLToPath(new URL('./export-child.ts', import.meta.url)), url, 'bench'],
+		{ encoding: 'utf8', maxBuffer: 1 << 20 }
+	);
+	const measured = JSON.parse(out.trim().split('\n').at(-1)!);
+	return {
+		episodes: measured.rows['episodes.csv'],
+		messages: measured.rows['messages.csv'],
+		mb: measured.bytes / 1e6,
+		seconds: measured.seconds,
+		mb_per_second: measured.bytes / 1e6 / measured.seconds,
+		peak_rss_mb: measured.peak_rss_mb
+	};
+}
+
+export async function benchLoad(parts: { enrollment: boolean; chat: boolean; export: boolean }) {
+	try {
+		const enroll = parts.enrollment ? await enrollment() : null;
+		const chat = parts.chat ? await chatUnderLoad() : null;
+		const exported = parts.export ? await exportThroughput() : null;
+		return { enrollment: enroll, chat, export: exported };
+	} finally {
+		for (const name of created) await dropDatabase(ADMIN_URL, name).catch(() => {});
+	}
+}
+
+export type LoadResults = Awaited<ReturnType<typeof benchLoad>>;
+export type { RunningServer };
