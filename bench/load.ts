@@ -61,6 +61,19 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
 	return (performance.now() - started) / 1000;
 }
 
+/** n consented participants, made through the service layer. */
+async function consentMany(database: Database, n: number) {
+	const made: { id: string; token: string }[] = new Array(n);
+	await pool(n, CLIENTS, async (i) => {
+		const { participant, token } = await consent(database.db, 'bench', {
+			agree: true,
+			params: new URLSearchParams()
+		});
+		made[i] = { id: participant.id, token: token! };
+	});
+	return made;
+}
+
 async function doubleAllocations(database: Database): Promise<number> {
 	const row = await sql<{ taken: number; people: number }>`
 		select count(*)::int as taken, count(distinct participant_id)::int as people
@@ -86,15 +99,13 @@ async function enrollment() {
 	);
 	const pgbenchTps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)![1]);
 
-	// The service layer: consent, then screening (which allocates), CLIENTS at a time.
+	// The service layer: people who have consented are screened, which allocates them; timed is
+	// the allocation step, CLIENTS at a time (the consents are made first, untimed).
 	const service = await migratedStudy('enroll_service');
 	const n = 3000;
+	const consented = await consentMany(service.database, n);
 	const serviceSeconds = await pool(n, CLIENTS, async (i) => {
-		const { participant } = await consent(service.database.db, 'bench', {
-			agree: true,
-			params: new URLSearchParams()
-		});
-		await submitScreening(service.database.db, 'bench', participant.id, {
+		await submitScreening(service.database.db, 'bench', consented[i]!.id, {
 			...ELIGIBLE,
 			chatbot_use: i % 2 ? 'often' : 'rarely'
 		});
@@ -102,7 +113,7 @@ async function enrollment() {
 	const serviceDoubles = await doubleAllocations(service.database);
 	await service.database.close();
 
-	// Through HTTP: the same two steps as form posts to a running server.
+	// Through HTTP: the screening form posted to a running server by people who consented there.
 	const http = await migratedStudy('enroll_http');
 	const server = await startServer({
 		databaseUrl: http.url,
@@ -110,11 +121,13 @@ async function enrollment() {
 		nodeArgs: NODE_ARGS
 	});
 	const httpN = 2000;
-	const httpSeconds = await pool(httpN, CLIENTS, async (i) => {
-		const p = new HttpParticipant(server.url, 'bench');
-		if ((await p.act('consent', { entry: '', agree: 'yes' })) !== 303)
+	const people = Array.from({ length: httpN }, () => new HttpParticipant(server.url, 'bench'));
+	await pool(httpN, CLIENTS, async (i) => {
+		if ((await people[i]!.act('consent', { entry: '', agree: 'yes' })) !== 303)
 			throw new Error('consent refused');
-		const status = await p.act('screening', {
+	});
+	const httpSeconds = await pool(httpN, CLIENTS, async (i) => {
+		const status = await people[i]!.act('screening', {
 			...ELIGIBLE,
 			chatbot_use: i % 2 ? 'often' : 'rarely'
 		});
@@ -195,19 +208,15 @@ async function chatUnderLoad() {
 	try {
 		for (const n of [100, 300, 500]) {
 			// n participants at the assistant step, prepared through the service layer.
-			const tokens: string[] = [];
+			const prepared = await consentMany(database, n);
 			await pool(n, CLIENTS, async (i) => {
-				const { participant, token } = await consent(database.db, 'bench', {
-					agree: true,
-					params: new URLSearchParams()
-				});
-				await submitScreening(database.db, 'bench', participant.id, {
+				await submitScreening(database.db, 'bench', prepared[i]!.id, {
 					...ELIGIBLE,
 					chatbot_use: i % 2 ? 'often' : 'rarely'
 				});
-				await finishReading(database.db, participant.id, 1);
-				tokens.push(token!);
+				await finishReading(database.db, prepared[i]!.id, 1);
 			});
+			const tokens = prepared.map((p) => p.token);
 			// Baseline: n concurrent streams straight from the model.
 			const direct = await Promise.all(tokens.map(() => callModelDirectly(model.url)));
 			// Through Bedside: each participant opens the page, chats, and the page data reloads.

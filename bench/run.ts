@@ -36,13 +36,13 @@ if (load?.enrollment) {
 	const pct = (x: number) => `${f0((100 * x) / e.pgbench_tps)}% of pgbench`;
 	rows.push(
 		[
-			`enrollment, service layer (${e.clients} clients, ${e.service.allocations} allocations)`,
+			`allocation (screening → randomized), service layer, ${e.clients} clients, ${e.service.allocations} people`,
 			`${f0(e.service.per_second)} allocations/s (${pct(e.service.per_second)}); ${e.service.double_allocations} double allocations`,
 			`pgbench TPC-B-like, ${e.clients} clients: ${f0(e.pgbench_tps)} tps`,
 			'≥ 50% of pgbench'
 		],
 		[
-			`enrollment, HTTP (${e.clients} clients, ${e.http.allocations} allocations)`,
+			`allocation through HTTP (the screening form), ${e.clients} clients, ${e.http.allocations} people`,
 			`${f0(e.http.per_second)} allocations/s (${pct(e.http.per_second)}); ${e.http.double_allocations} double allocations`,
 			'the same pgbench figure',
 			'≥ 25% of pgbench'

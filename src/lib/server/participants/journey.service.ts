@@ -4,7 +4,6 @@ import { sessionIdOf, generateSessionToken } from '../auth/tokens.ts';
 import type { DB } from '../db/schema.ts';
 import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
-import { readSeed } from '../prereg/prereg.repository.ts';
 import { runningConfig } from '../prereg/prereg.service.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { allocate } from '../randomization/allocation.service.ts';
@@ -23,7 +22,6 @@ import {
 	insertMeasures,
 	insertParticipant,
 	lockParticipant,
-	scenarioIdsByKey,
 	setEpisodeStep,
 	setSessionHash,
 	updateParticipant,
@@ -144,17 +142,10 @@ export async function consent(
 			externalIdHash: hash,
 			entryParams,
 			sessionTokenHash: sessionIdOf(token),
-			at: now
+			at: now,
+			agreed: input.agree
 		});
-		await updateParticipant(
-			trx,
-			created.id,
-			input.agree
-				? { status: 'consented', step: 'screening', consentedAt: now }
-				: { status: 'declined', step: 'declined' },
-			now
-		);
-		return { participant: await lockParticipant(trx, created.id), token };
+		return { participant: created, token };
 	});
 }
 
@@ -186,7 +177,8 @@ export async function submitScreening(
 	answers: Record<string, string>,
 	now: Date = new Date()
 ): Promise<ParticipantRow> {
-	const { study, protocol } = await runningConfig(db, slug);
+	const running = await runningConfig(db, slug);
+	const { study, protocol } = running;
 	const problems = checkAnswers(protocol.screening, answers);
 	if (problems.length > 0) throw new ValidationError(problems);
 	return inTransaction(db, async (trx) => {
@@ -203,17 +195,16 @@ export async function submitScreening(
 			);
 			return lockParticipant(trx, p.id);
 		}
-		const seed = await readSeed(trx, study.id);
-		if (!seed) throw new Error('the study has no randomization seed');
 		const allocation = await allocate(trx, {
 			studyId: study.id,
 			protocol,
-			seed,
+			seed: running.seed,
 			participantId: p.id,
 			screening,
-			now
+			now,
+			armIds: running.armIds
 		});
-		const scenarioIds = await scenarioIdsByKey(trx, study.id);
+		const scenarioIds = running.scenarioIds;
 		await insertEpisodes(
 			trx,
 			p.id,

@@ -81,11 +81,16 @@ export async function insertParticipant(
 		entryParams: Record<string, string>;
 		sessionTokenHash: string;
 		at: Date;
+		/** Consent given (the usual case) or declined, in the same statement. */
+		agreed: boolean;
 	}
 ): Promise<ParticipantRow> {
 	const row = await trx
 		.insertInto('participants')
 		.values({
+			status: p.agreed ? 'consented' : 'declined',
+			step: p.agreed ? 'screening' : 'declined',
+			consented_at: p.agreed ? p.at : null,
 			study_id: p.studyId,
 			protocol_version_id: p.protocolVersionId,
 			external_id_hash: p.externalIdHash,

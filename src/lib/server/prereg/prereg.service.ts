@@ -7,6 +7,8 @@ import type { DB } from '../db/schema.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { canonicalJson, sha256Hex, sha256OfJson } from '../protocols/hash.ts';
 import { deepFreeze } from '../deep-freeze.ts';
+import { scenarioIdsByKey } from '../participants/participants.repository.ts';
+import { armIds } from '../randomization/allocation.repository.ts';
 import {
 	insertProtocolVersion,
 	latestProtocolVersion,
@@ -341,7 +343,16 @@ export async function verifyRunningConfig(db: Queryable, slug: string): Promise<
 
 /** How long a full verification vouches for a study's running configuration in this process. */
 const VERIFIED_FOR_MS = 30_000;
-const verified = new Map<string, { chain: string; at: number; result: RunnableStudy }>();
+
+/** What the participant flow needs on every request, read once per verification. */
+export interface RunningStudy extends RunnableStudy {
+	seed: string;
+	/** Arm and scenario ids by key: immutable once the study is preregistered. */
+	armIds: ReadonlyMap<string, string>;
+	scenarioIds: ReadonlyMap<string, string>;
+}
+
+const verified = new Map<string, { chain: string; at: number; result: RunningStudy }>();
 
 /**
  * The running configuration for the participant flow, where every request needs it: verified in
@@ -351,14 +362,22 @@ const verified = new Map<string, { chain: string; at: number; result: RunnableSt
  * is for tampering by someone who bypasses the database's own checks. Everything else (launch,
  * export, benchmark runs, coding, imports) calls verifyRunningConfig.
  */
-export async function runningConfig(db: Queryable, slug: string): Promise<RunnableStudy> {
+export async function runningConfig(db: Queryable, slug: string): Promise<RunningStudy> {
 	const study = await findStudyBySlug(db, slug);
 	if (!study) throw new StudyStateError(`no study "${slug}"`, 'not_found');
 	const chain = (await preregistrationsOf(db, study.id)).map((p) => p.sha256).join(',');
 	const hit = verified.get(study.id);
 	if (hit && hit.chain === chain && Date.now() - hit.at < VERIFIED_FOR_MS)
 		return { ...hit.result, study };
-	const result = await verifyRunningConfig(db, slug);
+	const runnable = await verifyRunningConfig(db, slug);
+	const seed = await readSeed(db, study.id);
+	if (!seed) throw new RunningConfigError(slug, ['the study has no randomization seed']);
+	const result: RunningStudy = {
+		...runnable,
+		seed,
+		armIds: await armIds(db, study.id),
+		scenarioIds: await scenarioIdsByKey(db, study.id)
+	};
 	verified.set(study.id, { chain, at: Date.now(), result: deepFreeze(result) });
 	return result;
 }

@@ -139,7 +139,7 @@ export async function takeFreeSlot(
 	stratum: string,
 	participantId: string,
 	at: Date
-): Promise<number | undefined> {
+): Promise<{ id: number; position: number; armId: string; scenarioKeys: string[] } | undefined> {
 	const row = await trx
 		.updateTable('allocation_slots')
 		.set({ participant_id: participantId, taken_at: at })
@@ -155,13 +155,16 @@ export async function takeFreeSlot(
 				.forUpdate()
 				.skipLocked()
 		)
-		.returning('id')
+		.returning(['id', 'position', 'arm_id', 'scenario_keys'])
 		.executeTakeFirst();
-	return row?.id;
-}
-
-export async function slotById(db: Queryable, id: number): Promise<SlotRow> {
-	return toSlot(await slotQuery(db).where('s.id', '=', id).executeTakeFirstOrThrow());
+	return (
+		row && {
+			id: row.id,
+			position: row.position,
+			armId: row.arm_id,
+			scenarioKeys: row.scenario_keys
+		}
+	);
 }
 
 export async function slotOfParticipant(

@@ -8,7 +8,6 @@ import {
 	insertSlots,
 	lockAllocationStream,
 	maxPosition,
-	slotById,
 	slotsOfStudy,
 	takeFreeSlot,
 	type SlotRow
@@ -77,11 +76,13 @@ export async function allocate(
 		participantId: string;
 		screening: Record<string, string>;
 		now: Date;
+		/** The study's arm ids by key, when the caller has them (else read). */
+		armIds?: ReadonlyMap<string, string>;
 	}
 ): Promise<Allocation> {
 	const { studyId, protocol, seed, participantId, now } = input;
 	const stratum = stratumOf(protocol, input.screening);
-	const ids = await armIds(trx, studyId);
+	const ids = input.armIds ?? (await armIds(trx, studyId));
 	const method = protocol.randomization.method;
 
 	if (protocol.randomization.method === 'minimization') {
@@ -120,12 +121,13 @@ export async function allocate(
 	}
 
 	for (let attempt = 0; attempt < 3; attempt++) {
-		const slotId = await takeFreeSlot(trx, studyId, stratum, participantId, now);
-		if (slotId !== undefined) {
-			const slot = await slotById(trx, slotId);
+		const slot = await takeFreeSlot(trx, studyId, stratum, participantId, now);
+		if (slot !== undefined) {
+			const armKey = [...ids].find(([, id]) => id === slot.armId)?.[0];
+			if (!armKey) throw new Error(`allocation slot ${slot.id} names an unknown arm`);
 			return {
-				slotId,
-				armKey: slot.armKey,
+				slotId: slot.id,
+				armKey,
 				scenarioKeys: slot.scenarioKeys,
 				stratum,
 				position: slot.position,
