@@ -1,5 +1,5 @@
 import { unflatten } from 'devalue';
-import type { ChatEvent } from '../lib/chat-events.ts';
+import { readChatEvents } from '../lib/chat-events.ts';
 import type { ParticipantView } from '../lib/server/participants/participant-view.ts';
 
 // One simulated participant's side of the real HTTP flow, as a browser does it: the page (HTML),
@@ -145,27 +145,13 @@ export class HttpParticipant {
 		let firstTokenMs: number | null = null;
 		let reply: string | null = null;
 		let failed: string | null = null;
-		let buffer = '';
-		const decoder = new TextDecoder();
-		for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-			buffer += decoder.decode(chunk, { stream: true });
-			let end: number;
-			while ((end = buffer.indexOf('\n\n')) >= 0) {
-				const block = buffer.slice(0, end);
-				buffer = buffer.slice(end + 2);
-				const data = block
-					.split('\n')
-					.find((l) => l.startsWith('data: '))
-					?.slice(6);
-				if (!data) continue;
-				const event = JSON.parse(data) as ChatEvent;
-				if (event.type === 'delta' && firstTokenMs === null) {
-					firstTokenMs = performance.now() - started;
-					this.timings.push({ kind: 'chat_first_token', ms: firstTokenMs, status: 200 });
-				}
-				if (event.type === 'reply') reply = event.content;
-				if (event.type === 'failed') failed = event.message;
+		for await (const event of readChatEvents(response.body)) {
+			if (event.type === 'delta' && firstTokenMs === null) {
+				firstTokenMs = performance.now() - started;
+				this.timings.push({ kind: 'chat_first_token', ms: firstTokenMs, status: 200 });
 			}
+			if (event.type === 'reply') reply = event.content;
+			if (event.type === 'failed') failed = event.message;
 		}
 		this.record('chat_reply', started, response.status);
 		return {
