@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
+import seedrandom from 'seedrandom';
 import { HttpParticipant } from '../src/bots/http-participant.ts';
 import { quantile } from '../src/bots/run-bots.ts';
 import { createDatabase, dropDatabase } from '../src/lib/server/db/admin.ts';
@@ -193,6 +194,37 @@ const summary = (xs: number[]) => {
 	return { p50: quantile(sorted, 0.5)!, p99: quantile(sorted, 0.99)! };
 };
 
+const MESSAGES_EACH = 3;
+/** Seconds a participant reads and types between messages: uniform 5–15 s, seeded per person. */
+const thinkTimes = (n: number) => {
+	const random = seedrandom('bench-think');
+	return Array.from({ length: n }, () =>
+		Array.from({ length: MESSAGES_EACH }, () => 5_000 + 10_000 * random())
+	);
+};
+
+/**
+ * n participants in conversation at once: each thinks, sends a message, reads the streamed reply,
+ * MESSAGES_EACH times. The same schedule drives the baseline and the platform.
+ */
+async function conversations(
+	n: number,
+	send: (person: number, message: number) => Promise<StreamTiming>
+): Promise<StreamTiming[]> {
+	const think = thinkTimes(n);
+	const all = await Promise.all(
+		Array.from({ length: n }, async (_, person) => {
+			const mine: StreamTiming[] = [];
+			for (let m = 0; m < MESSAGES_EACH; m++) {
+				await new Promise((r) => setTimeout(r, think[person]![m]!));
+				mine.push(await send(person, m));
+			}
+			return mine;
+		})
+	);
+	return all.flat();
+}
+
 async function chatUnderLoad() {
 	const model = await startFakeModel(20);
 	const { url, database } = await migratedStudy('chat', (p) => {
@@ -205,6 +237,7 @@ async function chatUnderLoad() {
 	});
 	const idleRss = rssMb(server.process.pid!);
 	const levels = [];
+	let burst = null;
 	try {
 		for (const n of [100, 300, 500]) {
 			// n participants at the assistant step, prepared through the service layer.
@@ -216,37 +249,40 @@ async function chatUnderLoad() {
 				});
 				await finishReading(database.db, prepared[i]!.id, 1);
 			});
-			const tokens = prepared.map((p) => p.token);
-			// Baseline: n concurrent streams straight from the model.
-			const direct = await Promise.all(tokens.map(() => callModelDirectly(model.url)));
-			// Through Bedside: each participant opens the page, chats, and the page data reloads.
-			let peakRss = rssMb(server.process.pid!);
-			const sampler = setInterval(() => {
-				peakRss = Math.max(peakRss, rssMb(server.process.pid!));
-			}, 50);
-			const people = tokens.map((token) => {
+			const people = prepared.map(({ token }) => {
 				const p = new HttpParticipant(server.url, 'bench');
 				p.useSession(token);
 				return p;
 			});
-			const replies = await Promise.all(
-				people.map(async (p) => {
-					await p.openPage();
-					const reply = await p.chat(1, 'What should I do?');
-					await p.view();
-					return reply;
-				})
-			);
+			await pool(n, CLIENTS, async (i) => void (await people[i]!.openPage()));
+
+			// Baseline: the same conversations with the model directly.
+			const direct = await conversations(n, () => callModelDirectly(model.url));
+			// Through Bedside, while the participants also reload their page and its data after
+			// each reply (the page latency under this load).
+			let peakRss = rssMb(server.process.pid!);
+			const sampler = setInterval(() => {
+				peakRss = Math.max(peakRss, rssMb(server.process.pid!));
+			}, 100);
+			const failures: string[] = [];
+			const platform = await conversations(n, async (person, m) => {
+				const p = people[person]!;
+				const reply = await p.chat(1, `Message ${m + 1}: what should I do?`);
+				if (reply.reply === null) failures.push(reply.failed ?? `status ${reply.status}`);
+				await p.openPage();
+				await p.view();
+				return { firstTokenMs: reply.firstTokenMs ?? NaN, totalMs: reply.totalMs };
+			});
 			clearInterval(sampler);
-			const failed = replies.filter((r) => r.reply === null).length;
 			const timings = people.flatMap((p) => p.timings);
-			const platformFirst = summary(replies.map((r) => r.firstTokenMs ?? NaN));
-			const platformTotal = summary(replies.map((r) => r.totalMs));
+			const platformFirst = summary(platform.map((r) => r.firstTokenMs));
+			const platformTotal = summary(platform.map((r) => r.totalMs));
 			const directFirst = summary(direct.map((d) => d.firstTokenMs));
 			const directTotal = summary(direct.map((d) => d.totalMs));
 			levels.push({
 				participants: n,
-				failed,
+				messages: platform.length,
+				failed: failures.length,
 				direct: { first_token_ms: directFirst, message_ms: directTotal },
 				platform: { first_token_ms: platformFirst, message_ms: platformTotal },
 				overhead_ms: {
@@ -263,13 +299,38 @@ async function chatUnderLoad() {
 				page_data_ms: summary(timings.filter((t) => t.kind === 'data').map((t) => t.ms)),
 				server_peak_rss_mb: peakRss
 			});
+
+			if (n === 500) {
+				// A burst: all 500 send a message in the same instant (worst case, not a pace people keep).
+				const burstDirect = await Promise.all(people.map(() => callModelDirectly(model.url)));
+				const burstPlatform = await Promise.all(people.map((p) => p.chat(1, 'One more thing?')));
+				const first = summary(burstPlatform.map((r) => r.firstTokenMs ?? NaN));
+				const directFirst = summary(burstDirect.map((d) => d.firstTokenMs));
+				burst = {
+					participants: n,
+					platform_first_token_ms: first,
+					direct_first_token_ms: directFirst,
+					overhead_first_token_ms: {
+						p50: first.p50 - directFirst.p50,
+						p99: first.p99 - directFirst.p99
+					}
+				};
+			}
 		}
 	} finally {
 		await server.stop();
 		model.stop();
 		await database.close();
 	}
-	return { token_delay_ms: 20, reply_tokens: 26, idle_rss_mb: idleRss, levels };
+	return {
+		token_delay_ms: 20,
+		reply_tokens: 26,
+		messages_each: MESSAGES_EACH,
+		think_seconds: [5, 15],
+		idle_rss_mb: idleRss,
+		levels,
+		burst
+	};
 }
 
 // --- Export ----------------------------------------------------------------------------------

@@ -50,33 +50,44 @@ if (load?.enrollment) {
 	);
 }
 if (load?.chat) {
-	for (const level of load.chat.levels) {
+	const c = load.chat;
+	for (const level of c.levels) {
 		const o = level.overhead_ms;
+		const who = `chat, ${level.participants} participants in conversation (${level.messages} messages, ${c.think_seconds[0]}–${c.think_seconds[1]} s between)`;
 		rows.push(
 			[
-				`chat, ${level.participants} participants at once: overhead on first token (p50 / p99)`,
+				`${who}: overhead on first token (p50 / p99)`,
 				`${f1(o.first_token.p50)} / ${f1(o.first_token.p99)} ms${level.failed ? `; ${level.failed} failed` : ''}`,
-				`model direct: ${f1(level.direct.first_token_ms.p50)} / ${f1(level.direct.first_token_ms.p99)} ms`,
+				`model direct, same schedule: ${f1(level.direct.first_token_ms.p50)} / ${f1(level.direct.first_token_ms.p99)} ms`,
 				level.participants === 500 ? 'p99 < 50 ms' : '—'
 			],
 			[
-				`chat, ${level.participants} at once: overhead per message (p50 / p99)`,
+				`${who}: overhead per message (p50 / p99)`,
 				`${f1(o.message.p50)} / ${f1(o.message.p99)} ms`,
 				`model direct: ${f1(level.direct.message_ms.p50)} / ${f1(level.direct.message_ms.p99)} ms`,
 				level.participants === 500 ? 'p99 < 50 ms' : '—'
 			],
 			[
-				`participant pages during that load (p50 / p99): page, page data`,
+				`participant pages at ${level.participants} in conversation (p50 / p99): page, page data`,
 				`${f1(level.pages_ms.p50)} / ${f1(level.pages_ms.p99)} ms; ${f1(level.page_data_ms.p50)} / ${f1(level.page_data_ms.p99)} ms`,
 				'—',
 				'—'
 			]
 		);
 	}
-	const top = load.chat.levels.at(-1)!;
+	if (c.burst) {
+		const b = c.burst;
+		rows.push([
+			`burst: ${b.participants} messages sent in the same instant, overhead on first token (p50 / p99)`,
+			`${f1(b.overhead_first_token_ms.p50)} / ${f1(b.overhead_first_token_ms.p99)} ms`,
+			`model direct: ${f1(b.direct_first_token_ms.p50)} / ${f1(b.direct_first_token_ms.p99)} ms`,
+			'—'
+		]);
+	}
+	const top = c.levels.at(-1)!;
 	rows.push([
-		'server memory (RSS): idle, and peak at ' + `${top.participants} participants`,
-		`${f0(load.chat.idle_rss_mb)} MB, ${f0(top.server_peak_rss_mb)} MB`,
+		`server memory (RSS): idle, and peak with ${top.participants} participants in conversation`,
+		`${f0(c.idle_rss_mb)} MB, ${f0(top.server_peak_rss_mb)} MB`,
 		'—',
 		'—'
 	]);

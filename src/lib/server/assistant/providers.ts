@@ -1,4 +1,4 @@
-import type { LlmConfig } from '../config.ts';
+import type { LlmConfig, LlmEndpoint } from '../config.ts';
 import { OpenAiCompatibleProvider } from './openai-provider.ts';
 import type { AssistantConfig, ChatMessage, ChatRequest, Provider } from './provider.ts';
 import { ScriptedProvider } from './scripted-provider.ts';
@@ -24,8 +24,13 @@ export function openAiProvider(endpoint: string, llm: LlmConfig): Provider {
 		throw new EndpointNotConfiguredError(
 			`the LLM endpoint "${endpoint}" is not configured: set ${endpointVariable(endpoint)}`
 		);
-	return new OpenAiCompatibleProvider(configured);
+	// One client per configured endpoint, reused: its HTTP connections are kept alive between chats.
+	let provider = clients.get(configured);
+	if (!provider) clients.set(configured, (provider = new OpenAiCompatibleProvider(configured)));
+	return provider;
 }
+
+const clients = new WeakMap<LlmEndpoint, OpenAiCompatibleProvider>();
 
 /** The request an arm's pinned parameters make of a conversation so far. */
 export function chatRequest(
