@@ -9,8 +9,9 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import seedrandom from 'seedrandom';
+import { DEFAULT_BEHAVIOUR } from '../src/bots/bot.ts';
 import { HttpParticipant } from '../src/bots/http-participant.ts';
-import { quantile } from '../src/bots/run-bots.ts';
+import { quantile, runBots } from '../src/bots/run-bots.ts';
 import { createDatabase, dropDatabase } from '../src/lib/server/db/admin.ts';
 import { openDatabase, type Database } from '../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../src/lib/server/db/migrate.ts';
@@ -21,7 +22,7 @@ import {
 } from '../src/lib/server/participants/journey.service.ts';
 import type { StudyProtocol } from '../src/lib/server/protocols/study-schema.ts';
 import { startServer, type RunningServer } from '../tests/helpers/server.ts';
-import { newRecruitingStudy } from '../tests/helpers/studies.ts';
+import { exampleProtocol, newRecruitingStudy } from '../tests/helpers/studies.ts';
 
 const ADMIN_URL =
 	process.env.BENCH_DATABASE_URL ||
@@ -379,9 +380,10 @@ export async function seedExportStudy(database: Database, people: number) {
 	await sql`analyze`.execute(database.db);
 }
 
-async function exportThroughput() {
-	const { url, database } = await migratedStudy('export');
-	await seedExportStudy(database, 50_000);
+/** Seeds a study of `people` participants, exports it in a child process, and measures. */
+async function exportOf(people: number) {
+	const { url, database } = await migratedStudy(`export_${people}`);
+	await seedExportStudy(database, people);
 	await database.close();
 	const out = execFileSync(
 		process.execPath,
@@ -390,21 +392,70 @@ async function exportThroughput() {
 	);
 	const measured = JSON.parse(out.trim().split('\n').at(-1)!);
 	return {
-		episodes: measured.rows['episodes.csv'],
-		messages: measured.rows['messages.csv'],
+		episodes: measured.rows['episodes.csv'] as number,
+		messages: measured.rows['messages.csv'] as number,
 		mb: measured.bytes / 1e6,
-		seconds: measured.seconds,
+		seconds: measured.seconds as number,
 		mb_per_second: measured.bytes / 1e6 / measured.seconds,
-		peak_rss_mb: measured.peak_rss_mb
+		peak_rss_mb: measured.peak_rss_mb as number
 	};
 }
 
-export async function benchLoad(parts: { enrollment: boolean; chat: boolean; export: boolean }) {
+/** The export at a tenth of the size and at full size: memory should not grow with the study. */
+async function exportThroughput() {
+	const small = await exportOf(5_000);
+	const full = await exportOf(50_000);
+	return { ...full, smaller: small };
+}
+
+/** 500 bots through the whole flow (bedside bots), 100 at a time, on one server. */
+async function botsThroughTheFlow() {
+	const model = await startFakeModel(20);
+	const { url, database } = await migratedStudy('bots');
+	const server = await startServer({
+		databaseUrl: url,
+		env: { BEDSIDE_LLM_BASE_URL: model.url, DATABASE_POOL_SIZE: '20' },
+		nodeArgs: NODE_ARGS
+	});
+	try {
+		const run = await runBots({
+			baseUrl: server.url,
+			slug: 'bench',
+			n: 500,
+			concurrency: 100,
+			seed: 'bench',
+			protocol: exampleProtocol(),
+			behaviour: DEFAULT_BEHAVIOUR
+		});
+		return {
+			n: run.n,
+			concurrency: run.concurrency,
+			seconds: run.seconds,
+			outcomes: run.outcomes,
+			requests: Object.values(run.latency).reduce((n, l) => n + l.count, 0),
+			latency: run.latency,
+			double_allocations: await doubleAllocations(database),
+			errors: run.errors.slice(0, 5)
+		};
+	} finally {
+		await server.stop();
+		model.stop();
+		await database.close();
+	}
+}
+
+export async function benchLoad(parts: {
+	enrollment: boolean;
+	chat: boolean;
+	bots: boolean;
+	export: boolean;
+}) {
 	try {
 		const enroll = parts.enrollment ? await enrollment() : null;
 		const chat = parts.chat ? await chatUnderLoad() : null;
+		const bots = parts.bots ? await botsThroughTheFlow() : null;
 		const exported = parts.export ? await exportThroughput() : null;
-		return { enrollment: enroll, chat, export: exported };
+		return { enrollment: enroll, chat, bots, export: exported };
 	} finally {
 		for (const name of created) await dropDatabase(ADMIN_URL, name).catch(() => {});
 	}

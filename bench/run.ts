@@ -1,5 +1,5 @@
 // `npm run bench`: measures and prints one table; writes bench/results.json and bench/results.md.
-// Not part of `npm test`. `npm run bench -- analysis enrollment chat export` runs only those parts.
+// Not part of `npm test`. `npm run bench -- analysis enrollment chat bots export` runs only those parts.
 import fs from 'node:fs';
 import { benchAnalysis } from './analysis.ts';
 import { benchLoad, type LoadResults } from './load.ts';
@@ -9,10 +9,11 @@ const want = (part: string) => parts.length === 0 || parts.includes(part);
 
 const analysis = want('analysis') ? await benchAnalysis() : null;
 const load: LoadResults | null =
-	want('enrollment') || want('chat') || want('export')
+	want('enrollment') || want('chat') || want('bots') || want('export')
 		? await benchLoad({
 				enrollment: want('enrollment'),
 				chat: want('chat'),
+				bots: want('bots'),
 				export: want('export')
 			})
 		: null;
@@ -92,14 +93,30 @@ if (load?.chat) {
 		'—'
 	]);
 }
-if (load?.export) {
-	const x = load.export;
+if (load?.bots) {
+	const b = load.bots;
+	const l = b.latency;
 	rows.push([
-		`export of ${x.episodes.toLocaleString('en')} episodes and ${x.messages.toLocaleString('en')} messages`,
-		`${f1(x.mb)} MB in ${f1(x.seconds)} s = ${f1(x.mb_per_second)} MB/s; peak RSS ${f0(x.peak_rss_mb)} MB`,
+		`${b.n} bots through the whole flow, ${b.concurrency} at a time (bedside bots, default behaviour)`,
+		`${f1(b.seconds)} s, ${b.requests} requests; ${Object.entries(b.outcomes)
+			.filter(([, n]) => n > 0)
+			.map(([o, n]) => `${o} ${n}`)
+			.join(
+				', '
+			)}; page data p50/p99 ${f0(l.data.p50 ?? NaN)}/${f0(l.data.p99 ?? NaN)} ms, form posts ${f0(l.action.p50 ?? NaN)}/${f0(l.action.p99 ?? NaN)} ms; ${b.double_allocations} double allocations`,
 		'—',
-		'RSS < 300 MB'
+		'no error, nobody allocated twice'
 	]);
+}
+if (load?.export) {
+	for (const x of [load.export.smaller, load.export]) {
+		rows.push([
+			`export of ${x.episodes.toLocaleString('en')} episodes and ${x.messages.toLocaleString('en')} messages`,
+			`${f1(x.mb)} MB in ${f1(x.seconds)} s = ${f1(x.mb_per_second)} MB/s; peak RSS ${f0(x.peak_rss_mb)} MB`,
+			'—',
+			'RSS < 300 MB, flat with size'
+		]);
+	}
 }
 
 const table = [
