@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
@@ -110,4 +113,79 @@ async function analyseLikeAnAnalyst(db: Database) {
 	expect(attention.filter((m) => m.value === 0)).toHaveLength(failedByBots);
 	expect(attention).toHaveLength(summary.results.filter((r) => r.attentionFailed !== null).length);
 	expect(fs.existsSync(dir)).toBe(true);
+}
+
+describe('bedside bots (the command)', () => {
+	it('runs bots against a server, prints the summary, and explains bad options', async () => {
+		const fakeForCli = await startFakeOpenAi();
+		fakeForCli.reply = () => `I recommend this: ${LEVELS[0]!.label}.`;
+		const dir = tempDir('bedside-bots-cli-');
+		const db = await openDatabase({ kind: 'pglite', dataDir: `${dir}/pglite` });
+		await migrateToLatest(db.db);
+		await newRecruitingStudy(db.db, 'triage-demo');
+		await db.close();
+		const cliServer = await startServer({
+			dataDir: dir,
+			env: { BEDSIDE_LLM_BASE_URL: fakeForCli.url }
+		});
+		try {
+			const ok = await bedside(
+				'bots',
+				'triage-demo',
+				'--base-url',
+				cliServer.url,
+				'--n',
+				'6',
+				'--concurrency',
+				'3',
+				'--dropout',
+				'0',
+				'--seed',
+				'cli',
+				'--json',
+				`${dir}/bots.json`
+			);
+			expect(ok.stderr).toBe('');
+			expect(ok.code).toBe(0);
+			// studies/triage-demo/study.yaml is found by the slug: eligible answers for everyone.
+			expect(ok.stdout).toMatch(
+				/^6 bots, 3 at a time, seed cli: [\d.]+ s\n {2}outcomes: completed 6\n/
+			);
+			expect(ok.stdout).toMatch(/chat_first_token +\d+ ms/);
+			const written = JSON.parse(fs.readFileSync(`${dir}/bots.json`, 'utf8'));
+			expect(written.results).toHaveLength(6);
+			const bad = await bedside(
+				'bots',
+				'triage-demo',
+				'--base-url',
+				cliServer.url,
+				'--uptake',
+				'2'
+			);
+			expect(bad.code).toBe(2);
+			expect(bad.stderr).toContain('--uptake must be a probability between 0 and 1 (got "2")');
+			const noUrl = await bedside('bots', 'triage-demo');
+			expect(noUrl.code).toBe(2);
+			expect(noUrl.stderr).toContain('--base-url must be the server address');
+		} finally {
+			await cliServer.stop('SIGKILL');
+			await fakeForCli.close();
+		}
+	});
+});
+
+async function bedside(
+	...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+	try {
+		const { stdout, stderr } = await promisify(execFile)(
+			process.execPath,
+			[path.resolve('bin/bedside.js'), ...args],
+			{ env: { PATH: process.env.PATH, HOME: process.env.HOME } }
+		);
+		return { code: 0, stdout, stderr };
+	} catch (error) {
+		const e = error as { code: number; stdout: string; stderr: string };
+		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+	}
 }
