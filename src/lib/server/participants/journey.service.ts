@@ -226,7 +226,7 @@ export async function submitScreening(
 				at: now
 			}))
 		);
-		await updateParticipant(
+		return updateParticipant(
 			trx,
 			p.id,
 			{
@@ -239,7 +239,6 @@ export async function submitScreening(
 			},
 			now
 		);
-		return lockParticipant(trx, p.id);
 	});
 }
 

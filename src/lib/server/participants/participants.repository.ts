@@ -179,8 +179,8 @@ export async function updateParticipant(
 		completionCode: string;
 	}>,
 	at: Date
-): Promise<void> {
-	await trx
+): Promise<ParticipantRow> {
+	const row = await trx
 		.updateTable('participants')
 		.set({
 			...(changes.status !== undefined && { status: changes.status }),
@@ -196,7 +196,9 @@ export async function updateParticipant(
 			updated_at: at
 		})
 		.where('id', '=', id)
-		.execute();
+		.returning(COLUMNS)
+		.executeTakeFirstOrThrow();
+	return toParticipant(row);
 }
 
 export async function scenarioIdsByKey(

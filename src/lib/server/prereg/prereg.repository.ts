@@ -102,3 +102,4 @@ export async function revealedSeed(db: Queryable, studyId: string): Promise<stri
 		.executeTakeFirst();
 	return row?.revealed_seed ?? null;
 }
+

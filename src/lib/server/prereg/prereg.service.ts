@@ -21,6 +21,7 @@ import { StudyStateError } from '../studies/studies.service.ts';
 import {
 	armsOf,
 	findStudyBySlug,
+	findStudyWithChain,
 	lockStudyBySlug,
 	scenariosOf,
 	updateStudy,
@@ -363,9 +364,9 @@ const verified = new Map<string, { chain: string; at: number; result: RunningStu
  * export, benchmark runs, coding, imports) calls verifyRunningConfig.
  */
 export async function runningConfig(db: Queryable, slug: string): Promise<RunningStudy> {
-	const study = await findStudyBySlug(db, slug);
-	if (!study) throw new StudyStateError(`no study "${slug}"`, 'not_found');
-	const chain = (await preregistrationsOf(db, study.id)).map((p) => p.sha256).join(',');
+	const found = await findStudyWithChain(db, slug);
+	if (!found) throw new StudyStateError(`no study "${slug}"`, 'not_found');
+	const { study, chain } = found;
 	const hit = verified.get(study.id);
 	if (hit && hit.chain === chain && Date.now() - hit.at < VERIFIED_FOR_MS)
 		return { ...hit.result, study };

@@ -210,3 +210,30 @@ export async function scenariosOf(db: Queryable, studyId: string): Promise<Scena
 		redFlags: r.red_flags
 	}));
 }
+
+/**
+ * A study and the SHA-256 chain of its preregistrations in one read: the participant flow checks
+ * the chain on every request (see runningConfig in prereg.service.ts).
+ */
+export async function findStudyWithChain(
+	db: Queryable,
+	slug: string
+): Promise<{ study: StudySummary; chain: string } | undefined> {
+	const row = await db
+		.selectFrom('studies')
+		.select(STUDY_COLUMNS)
+		.select((eb) =>
+			eb
+				.selectFrom('preregistrations as p')
+				.select(
+					sql<string>`coalesce(string_agg(p.sha256, ',' order by p.created_at, p.id), '')`.as(
+						'chain'
+					)
+				)
+				.whereRef('p.study_id', '=', 'studies.id')
+				.as('chain')
+		)
+		.where('slug', '=', slug)
+		.executeTakeFirst();
+	return row && { study: toStudy(row), chain: row.chain ?? '' };
+}
