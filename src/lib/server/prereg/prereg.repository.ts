@@ -102,4 +102,3 @@ export async function revealedSeed(db: Queryable, studyId: string): Promise<stri
 		.executeTakeFirst();
 	return row?.revealed_seed ?? null;
 }
-
