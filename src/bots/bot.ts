@@ -235,6 +235,14 @@ export async function runBot(
 		recommended.set(view.episode, last ? recommendedLevel(last, view.scale, phrases) : null);
 	};
 
+	let sentDecision: BotResult['decisions'][number] | null = null;
+	/** The decision last sent is stored: the server said so, or has moved past the decision step. */
+	const recordDecision = () => {
+		const d = sentDecision;
+		if (d && !result.decisions.some((x) => x.episode === d.episode)) result.decisions.push(d);
+		sentDecision = null;
+	};
+
 	/** One step of the journey; true when the bot has reached an end. */
 	const step = async (): Promise<boolean> => {
 		if (result.steps > 0 && chance(o.behaviour.reload)) {
@@ -247,6 +255,9 @@ export async function runBot(
 			await http.act(previous.action, previous.fields);
 		}
 		const view = await http.view();
+		const stillDeciding =
+			view.kind === 'episode' && view.step === 'decision' && view.episode === sentDecision?.episode;
+		if (sentDecision && !stillDeciding) recordDecision();
 		let status = 303;
 		switch (view.kind) {
 			case 'consent':
@@ -266,14 +277,16 @@ export async function runBot(
 					const advice = recommended.get(view.episode) ?? null;
 					const take = advice !== null && chance(o.behaviour.uptake);
 					const disposition = take ? advice! : pick(view.scale.filter((d) => d.id !== advice)).id;
+					// Sent but not yet confirmed: if the answer is lost (the server killed after its
+					// commit), the next page shows whether it was stored.
+					sentDecision = {
+						episode: view.episode,
+						disposition,
+						recommended: advice,
+						tookAdvice: take
+					};
 					status = await act('decide', { episode, disposition, conditions: ['not sure'] });
-					if (status === 303 && !result.decisions.some((d) => d.episode === view.episode))
-						result.decisions.push({
-							episode: view.episode,
-							disposition,
-							recommended: advice,
-							tookAdvice: take
-						});
+					if (status === 303) recordDecision();
 				} else status = await act('questionnaire', { episode, ...scaleAnswers(view.items) });
 				break;
 			}
