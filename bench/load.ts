@@ -21,8 +21,8 @@ import {
 	submitScreening
 } from '../src/lib/server/participants/journey.service.ts';
 import type { StudyProtocol } from '../src/lib/server/protocols/study-schema.ts';
-import { startServer, type RunningServer } from '../tests/helpers/server.ts';
-import { exampleProtocol, newRecruitingStudy } from '../tests/helpers/studies.ts';
+import { startServer } from '../tests/helpers/server.ts';
+import { ELIGIBLE, exampleProtocol, newRecruitingStudy } from '../tests/helpers/studies.ts';
 
 const ADMIN_URL =
 	process.env.BENCH_DATABASE_URL ||
@@ -31,7 +31,6 @@ const ADMIN_URL =
 const CLIENTS = 20;
 /** Extra node options for the measured server (e.g. --cpu-prof), when profiling the benchmark. */
 const NODE_ARGS = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-const ELIGIBLE = { adult: 'yes', medical_training: 'none' };
 
 const created: string[] = [];
 async function freshDatabase(label: string): Promise<string> {
@@ -462,4 +461,3 @@ export async function benchLoad(parts: {
 }
 
 export type LoadResults = Awaited<ReturnType<typeof benchLoad>>;
-export type { RunningServer };

@@ -53,11 +53,21 @@ export interface StudyInfo {
 	};
 }
 
+/** The participant statuses of participants.csv (shared/spec/export-format.md). */
+export const PARTICIPANT_STATUSES = [
+	'consented',
+	'allocated',
+	'in_progress',
+	'completed',
+	'withdrawn',
+	'excluded'
+] as const;
+
 export interface Participant {
 	id: string;
 	arm: string;
 	stratum: string;
-	status: 'consented' | 'allocated' | 'in_progress' | 'completed' | 'withdrawn' | 'excluded';
+	status: (typeof PARTICIPANT_STATUSES)[number];
 	exclusionReason: string;
 }
 
@@ -204,14 +214,7 @@ export function readExportDir(dir: string): StudyExport {
 			'arm_id',
 			`unknown arm id "${r.arm_id}" (study.json has ${[...arms].join(', ')})`
 		);
-		const statuses = [
-			'consented',
-			'allocated',
-			'in_progress',
-			'completed',
-			'withdrawn',
-			'excluded'
-		];
+		const statuses: readonly string[] = PARTICIPANT_STATUSES;
 		check(
 			statuses.includes(r.status!),
 			file,

@@ -89,6 +89,23 @@ function request(who: Who, path: string, init: RequestInit = {}) {
 	});
 }
 
+/** The status each person gets for one form post: a urlencoded body, or a fresh multipart form. */
+async function postAsEveryone(path: string, body: string | (() => FormData)): Promise<number[]> {
+	const statuses: number[] = [];
+	for (const who of EVERYONE) {
+		const init: RequestInit =
+			typeof body === 'string'
+				? {
+						method: 'POST',
+						headers: { 'content-type': 'application/x-www-form-urlencoded' },
+						body
+					}
+				: { method: 'POST', body: body() };
+		statuses.push((await request(who, path, init)).status);
+	}
+	return statuses;
+}
+
 /** Expected status per person: [anonymous, outsider, owner, researcher, analyst, viewer]. */
 const PAGES: [string, number[]][] = [
 	['/studies', [303, 200, 200, 200, 200, 200]],
@@ -119,70 +136,34 @@ describe('the authorization matrix', () => {
 
 	it('POST actions: refused roles get 403; allowed roles reach validation (400)', async () => {
 		// An unknown lifecycle action is refused by validation, after authorization.
-		const status: number[] = [];
-		for (const who of EVERYONE) {
-			const r = await request(who, '/studies/authz?/status', {
-				method: 'POST',
-				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-				body: 'action=explode'
-			});
-			status.push(r.status);
-		}
-		expect(status).toEqual([303, 404, 400, 400, 403, 403]);
-		const imports: number[] = [];
-		for (const who of EVERYONE) {
-			const form = new FormData();
-			form.set(
-				'file',
-				new Blob(['participant_id,episode,measure,value\nnobody,1,hospital_30d,1\n'], {
-					type: 'text/csv'
-				}),
-				'x.csv'
-			);
-			imports.push(
-				(await request(who, '/studies/authz/outcomes', { method: 'POST', body: form })).status
-			);
-		}
-		expect(imports).toEqual([303, 404, 400, 403, 400, 403]);
+		expect(await postAsEveryone('/studies/authz?/status', 'action=explode')).toEqual([
+			303, 404, 400, 400, 403, 403
+		]);
+		expect(
+			await postAsEveryone('/studies/authz/outcomes', () => {
+				const form = new FormData();
+				form.set(
+					'file',
+					new Blob(['participant_id,episode,measure,value\nnobody,1,hospital_30d,1\n'], {
+						type: 'text/csv'
+					}),
+					'x.csv'
+				);
+				return form;
+			})
+		).toEqual([303, 404, 400, 403, 400, 403]);
 		// Adding a member: owners only (an unknown email is a validation error, 400).
-		const members: number[] = [];
-		for (const who of EVERYONE)
-			members.push(
-				(
-					await request(who, '/studies/authz?/member', {
-						method: 'POST',
-						headers: { 'content-type': 'application/x-www-form-urlencoded' },
-						body: 'email=nobody%40example.org&role=viewer'
-					})
-				).status
-			);
-		expect(members).toEqual([303, 404, 400, 403, 403, 403]);
+		expect(
+			await postAsEveryone('/studies/authz?/member', 'email=nobody%40example.org&role=viewer')
+		).toEqual([303, 404, 400, 403, 403, 403]);
 		// Inviting: admins only.
-		const invites: number[] = [];
-		for (const who of EVERYONE)
-			invites.push(
-				(
-					await request(who, '/admin/users?/invite', {
-						method: 'POST',
-						headers: { 'content-type': 'application/x-www-form-urlencoded' },
-						body: 'email=new%40example.org'
-					})
-				).status
-			);
-		expect(invites).toEqual([303, 403, 403, 403, 403, 403]);
+		expect(await postAsEveryone('/admin/users?/invite', 'email=new%40example.org')).toEqual([
+			303, 403, 403, 403, 403, 403
+		]);
 		// Writing evidence to the cards: owners and analysts.
-		const evidence: number[] = [];
-		for (const who of EVERYONE)
-			evidence.push(
-				(
-					await request(who, '/studies/authz/analysis?/evidence', {
-						method: 'POST',
-						headers: { 'content-type': 'application/x-www-form-urlencoded' },
-						body: ''
-					})
-				).status
-			);
-		expect(evidence).toEqual([303, 404, 200, 403, 200, 403]);
+		expect(await postAsEveryone('/studies/authz/analysis?/evidence', '')).toEqual([
+			303, 404, 200, 403, 200, 403
+		]);
 	});
 
 	it('refuses cross-origin form posts', async () => {

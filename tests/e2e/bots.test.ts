@@ -112,7 +112,6 @@ async function analyseLikeAnAnalyst(db: Database) {
 	const failedByBots = summary.results.filter((r) => r.attentionFailed === true).length;
 	expect(attention.filter((m) => m.value === 0)).toHaveLength(failedByBots);
 	expect(attention).toHaveLength(summary.results.filter((r) => r.attentionFailed !== null).length);
-	expect(fs.existsSync(dir)).toBe(true);
 }
 
 describe('bedside bots (the command)', () => {

@@ -9,6 +9,9 @@ import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.
 import { findCardBySlug } from '../../src/lib/server/cards/cards.repository.ts';
 import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
 
+/** Screening answers that make a participant of the example protocol eligible. */
+export const ELIGIBLE = { adult: 'yes', medical_training: 'none', chatbot_use: 'often' };
+
 export function exampleProtocol(file = 'studies/triage-demo/study.yaml'): StudyProtocol {
 	const result = loadStudyFile(file);
 	if (!result.ok) throw new Error(`${file} does not validate`);

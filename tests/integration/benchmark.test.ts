@@ -18,10 +18,9 @@ import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
 import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startFakeOpenAi, type ChatBody, type FakeOpenAi } from '../helpers/fake-openai.ts';
-import { newRecruitingStudy } from '../helpers/studies.ts';
+import { ELIGIBLE, newRecruitingStudy } from '../helpers/studies.ts';
 
 const SCENARIOS = 9;
-const ELIGIBLE = { adult: 'yes', medical_training: 'none', chatbot_use: 'often' };
 const isPatient = (b: ChatBody) => b.messages[0]?.content.includes('role-playing') ?? false;
 
 let fake: FakeOpenAi;

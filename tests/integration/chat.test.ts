@@ -20,9 +20,7 @@ import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
 import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
-import { newRecruitingStudy } from '../helpers/studies.ts';
-
-const ELIGIBLE = { adult: 'yes', medical_training: 'none', chatbot_use: 'often' };
+import { ELIGIBLE, newRecruitingStudy } from '../helpers/studies.ts';
 
 /** Only the arm named stays, so every participant is allocated to it. */
 function onlyArm(id: string, change: (a: StudyProtocol['arms'][number]) => void = () => {}) {

@@ -5,7 +5,7 @@ import { consent, submitScreening } from '../../src/lib/server/participants/jour
 import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository.ts';
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
 import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { newRecruitingStudy } from '../helpers/studies.ts';
+import { ELIGIBLE, newRecruitingStudy } from '../helpers/studies.ts';
 
 describe.each(databaseKinds())('importing outcomes (%s)', (kind) => {
 	const database = useTestDatabase(kind);
@@ -29,11 +29,7 @@ describe.each(databaseKinds())('importing outcomes (%s)', (kind) => {
 				agree: true,
 				params: new URLSearchParams()
 			});
-			await submitScreening(t.db, slug, participant.id, {
-				adult: 'yes',
-				medical_training: 'none',
-				chatbot_use: 'often'
-			});
+			await submitScreening(t.db, slug, participant.id, ELIGIBLE);
 			ids.push(participant.id);
 		}
 		return { slug, ids, studyId: (await findStudyBySlug(t.db, slug))!.id };

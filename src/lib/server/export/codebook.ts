@@ -1,3 +1,4 @@
+import { PARTICIPANT_STATUSES } from '../../../../analysis/io/export-reader.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 
 // codebook.json: every column of every file, with its type, meaning and allowed values or unit
@@ -44,12 +45,7 @@ export function codebookFor(protocol: StudyProtocol) {
 			'randomization stratum (screening answers), e.g. chatbot_use=often'
 		),
 		c('participants.csv', 'status', 'string', 'where the participant ended', [
-			'consented',
-			'allocated',
-			'in_progress',
-			'completed',
-			'withdrawn',
-			'excluded'
+			...PARTICIPANT_STATUSES
 		]),
 		c('participants.csv', 'consented_at', 'timestamp', 'consent given (ISO 8601 UTC)'),
 		c('participants.csv', 'allocated_at', 'timestamp', 'arm allocated (ISO 8601 UTC)'),
