@@ -8,6 +8,8 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BUILD_DIR = path.join(ROOT, 'build');
+/** The server entry `npm start` runs once the build is current (bin/serve.js says why). */
+export const SERVE_ENTRY = path.join(ROOT, 'bin/serve.js');
 const STAMP = path.join(BUILD_DIR, '.bedside-source-hash');
 const LOCK = path.join(ROOT, '.build.lock');
 const INPUTS = [
@@ -64,8 +66,10 @@ export async function ensureBuilt(log: (line: string) => void = console.log): Pr
 		try {
 			if (isBuildCurrent()) return;
 			const hash = sourceHash();
-			log('Building Bedside (first start, or the sources changed)…');
-			await runVite();
+			log('Building Bedside (first start, or the sources changed); this takes a minute or two…');
+			const started = Date.now();
+			await runVite(log);
+			log(`Built in ${Math.round((Date.now() - started) / 1000)} s.`);
 			fs.writeFileSync(STAMP, hash);
 			return;
 		} finally {
@@ -74,7 +78,11 @@ export async function ensureBuilt(log: (line: string) => void = console.log): Pr
 	}
 }
 
-function runVite(): Promise<void> {
+// Vite prints its progress only to a terminal; these lines of its log say how far it got.
+const PROGRESS = /^(vite v|✓ \d+ modules transformed|building (ssr|client)|✓ built in|> Using @sveltejs\/adapter-node|  ✔ done)/;
+
+/** Runs `vite build`, passing on its milestones and, every 15 s, how long it has been running. */
+function runVite(log: (line: string) => void): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(
 			process.execPath,
@@ -85,11 +93,28 @@ function runVite(): Promise<void> {
 			}
 		);
 		let output = '';
-		child.stdout.on('data', (chunk) => (output += chunk));
-		child.stderr.on('data', (chunk) => (output += chunk));
-		child.on('error', reject);
-		child.on('exit', (code) =>
-			code === 0 ? resolve() : reject(new Error(`vite build failed (exit ${code}):\n${output}`))
+		let pending = '';
+		const started = Date.now();
+		const onData = (chunk: Buffer) => {
+			output += chunk;
+			const lines = (pending + chunk.toString()).split('\n');
+			pending = lines.pop() ?? '';
+			for (const line of lines) {
+				const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+				if (PROGRESS.test(plain)) log(`  ${plain.trim()}`);
+			}
+		};
+		const heartbeat = setInterval(
+			() => log(`  still building (${Math.round((Date.now() - started) / 1000)} s)…`),
+			15_000
 		);
+		child.stdout.on('data', onData);
+		child.stderr.on('data', onData);
+		child.on('error', reject);
+		child.on('exit', (code) => {
+			clearInterval(heartbeat);
+			if (code === 0) resolve();
+			else reject(new Error(`vite build failed (exit ${code}):\n${output}`));
+		});
 	});
 }

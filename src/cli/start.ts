@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { loadConfig } from '../lib/server/config.ts';
-import { BUILD_DIR, ensureBuilt } from './build.ts';
+import { ensureBuilt, SERVE_ENTRY } from './build.ts';
 
 /**
  * `bedside start` (`npm start`): check the environment, build if needed, then run the built
@@ -17,11 +16,7 @@ export async function runStart(args: string[]): Promise<number> {
 	}
 	loadConfig(); // fail before a long build when the environment is wrong
 	await ensureBuilt();
-	const server = spawn(process.execPath, [path.join(BUILD_DIR, 'index.js')], {
-		stdio: 'inherit',
-		// adapter-node refuses bodies over 512 kB unless told otherwise; outcome files may be 5 MB.
-		env: { BODY_SIZE_LIMIT: '6M', ...process.env }
-	});
+	const server = spawn(process.execPath, [SERVE_ENTRY], { stdio: 'inherit', env: process.env });
 	const forward = (signal: NodeJS.Signals) => server.kill(signal);
 	process.on('SIGINT', forward);
 	process.on('SIGTERM', forward);

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { startServer, tempDir } from '../helpers/server.ts';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
 import { databaseKinds, createPgTestDatabase } from '../helpers/database.ts';
 
 describe('start-up', () => {
@@ -19,7 +21,11 @@ describe('start-up', () => {
 	});
 
 	it('`node build` refuses a bad Bedside variable the same way', async () => {
-		const server = await startServer({ waitForHealthy: false, env: { DATABASE_POOL_SIZE: '0' } });
+		const server = await startServer({
+			entry: 'node-build',
+			waitForHealthy: false,
+			env: { DATABASE_POOL_SIZE: '0' }
+		});
 		expect(await server.exited).toBe(1);
 		expect(server.output()).toContain('DATABASE_POOL_SIZE: must be at least 1 (got "0")');
 		expect(server.output()).not.toMatch(/\bat .*\.js:\d+/);
@@ -53,6 +59,63 @@ describe('start-up', () => {
 			} finally {
 				await server.stop('SIGKILL');
 			}
+		}
+	);
+});
+
+describe('a newcomer on `npm start` (no ORIGIN, embedded database)', () => {
+	let server: RunningServer;
+	let browser: Browser;
+	beforeAll(async () => {
+		server = await startServer({ entry: 'start', dataDir: tempDir('bedside-newcomer-') });
+		browser = await launchBrowser();
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await server?.stop();
+	});
+
+	it('signs in from the browser at http://localhost with the printed one-time password', async () => {
+		expect(server.output()).not.toMatch(/ORIGIN/);
+		const [, email, otp] = /as (\S+) with the one-time password (\S+)/.exec(server.output()) ?? [];
+		const page = await browser.newPage();
+		try {
+			await page.goto(`http://localhost:${server.port}/login`);
+			await page.waitForLoadState('networkidle');
+			await page.getByLabel('Email').fill(email!);
+			await page.getByLabel('Password').fill(otp!);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await page.waitForURL('**/account/password');
+			expect(new URL(page.url()).origin).toBe(`http://localhost:${server.port}`);
+		} finally {
+			await page.close();
+		}
+	});
+
+	it.each(['localhost', '127.0.0.1'])(
+		'accepts a same-origin form post at http://%s and refuses a cross-site one',
+		async (host) => {
+			const origin = `http://${host}:${server.port}`;
+			const post = (from: string, extra: Record<string, string> = {}) =>
+				fetch(`${origin}/login`, {
+					method: 'POST',
+					redirect: 'manual',
+					headers: {
+						origin: from,
+						'content-type': 'application/x-www-form-urlencoded',
+						accept: 'text/html',
+						...extra
+					},
+					body: 'email=nobody%40example.org&password=wrong'
+				});
+			// Same origin: the form is answered (a wrong password is a 400, not a 403).
+			expect((await post(origin)).status).toBe(400);
+			expect((await post('http://evil.example')).status).toBe(403);
+			// A client cannot claim the socket is https to pass as another origin.
+			const spoofed = await post(`https://${host}:${server.port}`, {
+				'x-bedside-socket-protocol': 'https'
+			});
+			expect(spoofed.status).toBe(403);
 		}
 	);
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BUILD_DIR, ensureBuilt } from '../../src/cli/build.ts';
+import { BUILD_DIR, ensureBuilt, SERVE_ENTRY } from '../../src/cli/build.ts';
 
 /** A built Bedside server running in its own process on a free port. */
 export interface RunningServer {
@@ -26,8 +26,12 @@ export interface ServerOptions {
 	/** Wait until /healthz answers 200 (default) or only until the process exits. */
 	waitForHealthy?: boolean;
 	port?: number;
-	/** `build`: `node build` (default); `start`: `bin/bedside.js start`, as `npm start` runs it. */
-	entry?: 'build' | 'start';
+	/**
+	 * `serve` (default): `bin/serve.js`, the server `npm start` runs, with no ORIGIN, as a newcomer
+	 * runs it; `start`: `bin/bedside.js start` itself; `node-build`: adapter-node's own
+	 * `node build`, which needs ORIGIN (set to the server's URL unless `env` gives one).
+	 */
+	entry?: 'serve' | 'start' | 'node-build';
 	/** Options for node itself (e.g. --cpu-prof when profiling the benchmark). */
 	nodeArgs?: string[];
 }
@@ -47,7 +51,7 @@ export function tempDir(prefix: string): string {
 	return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Builds if needed, then starts `node build` with the given database and waits until it is healthy. */
+/** Builds if needed, then starts the server with the given database and waits until it is healthy. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
 	await ensureBuilt(() => {});
 	const port = options.port ?? (await freePort());
@@ -57,16 +61,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 		HOME: process.env.HOME ?? os.tmpdir(),
 		PORT: String(port),
 		HOST: '127.0.0.1',
-		ORIGIN: url,
+		...(options.entry === 'node-build' ? { ORIGIN: url } : {}),
 		...(options.databaseUrl
 			? { DATABASE_URL: options.databaseUrl }
 			: { BEDSIDE_DATA_DIR: options.dataDir ?? tempDir('bedside-data-') }),
 		...options.env
 	};
-	const entry =
-		options.entry === 'start'
-			? [path.resolve('bin/bedside.js'), 'start']
-			: [path.join(BUILD_DIR, 'index.js')];
+	const entry = {
+		serve: [SERVE_ENTRY],
+		start: [path.resolve('bin/bedside.js'), 'start'],
+		'node-build': [path.join(BUILD_DIR, 'index.js')]
+	}[options.entry ?? 'serve'];
 	const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
 		env,
 		stdio: ['ignore', 'pipe', 'pipe']
