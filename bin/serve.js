@@ -38,11 +38,13 @@ server.listen({ host, port }, () => {
 });
 
 let stopping = false;
+/** @param {string} reason */
 function shutdown(reason) {
 	if (stopping) return;
 	stopping = true;
 	// Stop accepting connections, let requests in flight finish, then tell the app to close its
 	// database (the init hook listens for this event, as under adapter-node's own server).
+	// @ts-expect-error adapter-node's own event name, which Node's types do not list
 	server.close(() => process.emit('sveltekit:shutdown', reason));
 	server.closeIdleConnections();
 	setTimeout(() => server.closeAllConnections(), shutdownSeconds * 1000).unref();

@@ -22,6 +22,16 @@ export interface BotBehaviour {
 	back: number;
 	/** Messages sent to the assistant per episode (LLM arms). */
 	messages: number;
+	/**
+	 * Probability of moving to a second device part-way (the same panel link, then the resume code)
+	 * and later back to the first (whose session has moved: the code again).
+	 */
+	switchDevice: number;
+	/**
+	 * Probability of starting in a shared browser: someone else opened the study there before (and
+	 * declined), so the bot's own link must start its own participant, not continue theirs.
+	 */
+	sharedBrowser: number;
 }
 
 export const DEFAULT_BEHAVIOUR: BotBehaviour = {
@@ -31,7 +41,9 @@ export const DEFAULT_BEHAVIOUR: BotBehaviour = {
 	reload: 0.1,
 	doubleSubmit: 0.05,
 	back: 0.02,
-	messages: 1
+	messages: 1,
+	switchDevice: 0,
+	sharedBrowser: 0
 };
 
 export type BotOutcome =
@@ -51,6 +63,10 @@ export interface BotResult {
 		tookAdvice: boolean;
 	}[];
 	attentionFailed: boolean | null;
+	/** Device switches made (to a second device and back count one each). */
+	deviceSwitches: number;
+	/** The panel id of the person who used this browser before, when it was shared. */
+	previousPerson: string | null;
 	doubleSubmits: number;
 	reloads: number;
 	backs: number;
@@ -120,7 +136,8 @@ export async function runBot(
 	const random = seedrandom(`${o.seed}:${o.index}`);
 	const chance = (p: number) => random() < p;
 	const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
-	const http = new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs);
+	const devices = [new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs)];
+	let http = devices[0]!;
 	const externalId = `bot-${o.seed}-${o.index}`;
 	const result: BotResult = {
 		index: o.index,
@@ -130,6 +147,8 @@ export async function runBot(
 		steps: 0,
 		decisions: [],
 		attentionFailed: null,
+		deviceSwitches: 0,
+		previousPerson: null,
 		doubleSubmits: 0,
 		reloads: 0,
 		backs: 0,
@@ -138,6 +157,12 @@ export async function runBot(
 		error: null
 	};
 	const dropAt = chance(o.behaviour.dropout) ? 1 + Math.floor(random() * 8) : Infinity;
+	// Drawn whatever the behaviour, so adding a behaviour never changes what the others do.
+	const switchDraw = random();
+	const switchAt = 2 + Math.floor(random() * 6);
+	const switchBackAt = switchAt + 1 + Math.floor(random() * 4);
+	const sharedDraw = random();
+	const switches = switchDraw < o.behaviour.switchDevice;
 	const phrases = new Map(o.protocol?.disposition_scale.map((d) => [d.id, d.phrases ?? []]));
 	const entry = `?PROLIFIC_PID=${externalId}`;
 	const recommended = new Map<number, string | null>();
@@ -243,8 +268,29 @@ export async function runBot(
 		sentDecision = null;
 	};
 
+	/** Moves to another device: the first visit there needs the resume code, as it would a person. */
+	const moveTo = async (next: HttpParticipant, withEntry: boolean) => {
+		const code = http.resumeCode;
+		if (!code) return; // not consented yet: nothing to resume
+		http = next;
+		if (withEntry) await http.openPage(entry);
+		const view = await http.view(withEntry ? entry : '');
+		if (view.kind !== 'resume' && view.kind !== 'moved')
+			throw new Error(`a new device was shown "${view.kind}" instead of the resume page`);
+		const status = await http.act('resume', { entry: withEntry ? entry : '', code });
+		if (status !== 303) throw new Error(`the resume code was refused (${status})`);
+		http.resumeCode = code;
+		result.deviceSwitches++;
+	};
+
 	/** One step of the journey; true when the bot has reached an end. */
 	const step = async (): Promise<boolean> => {
+		if (switches && result.steps === switchAt && devices.length === 1) {
+			devices.push(new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs));
+			await moveTo(devices[1]!, true);
+		} else if (switches && result.steps === switchBackAt && http !== devices[0]) {
+			await moveTo(devices[0]!, false);
+		}
 		if (result.steps > 0 && chance(o.behaviour.reload)) {
 			result.reloads++;
 			await http.openPage();
@@ -261,7 +307,7 @@ export async function runBot(
 		let status = 303;
 		switch (view.kind) {
 			case 'consent':
-				status = await act('consent', { entry, agree: 'yes' });
+				status = await act('consent', { entry, agree: 'yes', nonce: http.nonce });
 				break;
 			case 'screening':
 				status = await act('screening', answerScreening(view));
@@ -305,6 +351,10 @@ export async function runBot(
 			case 'withdrawn':
 				result.outcome = view.kind;
 				return true;
+			case 'resume':
+			case 'moved':
+				// Only a device switch leads here, and moveTo answers it; anything else is a broken promise.
+				throw new Error(`the bot's own browser was shown "${view.kind}"`);
 		}
 		if (status !== 303)
 			throw new Error(
@@ -313,10 +363,23 @@ export async function runBot(
 		return false;
 	};
 
+	const timings = () => devices.flatMap((d) => d.timings);
 	try {
+		if (sharedDraw < o.behaviour.sharedBrowser) {
+			// Someone else used this browser first, and declined: their session cookie stays behind.
+			const previous = `${externalId}-before`;
+			await withPatience(() => http.openPage(`?PROLIFIC_PID=${previous}`));
+			await http.view(`?PROLIFIC_PID=${previous}`);
+			await http.act('consent', {
+				entry: `?PROLIFIC_PID=${previous}`,
+				agree: 'no',
+				nonce: http.nonce
+			});
+			result.previousPerson = previous;
+		}
 		if ((await withPatience(() => http.openPage(entry))) >= 400) {
 			result.outcome = 'closed';
-			return { ...result, timings: http.timings };
+			return { ...result, timings: timings() };
 		}
 		for (; result.steps < MAX_STEPS; result.steps++) {
 			if (result.steps >= dropAt) {
@@ -331,5 +394,5 @@ export async function runBot(
 		result.outcome = 'error';
 		result.error = e instanceof Error ? e.message : String(e);
 	}
-	return { ...result, timings: http.timings };
+	return { ...result, timings: timings() };
 }

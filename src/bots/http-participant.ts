@@ -35,6 +35,9 @@ export interface ChatResult {
 export class HttpParticipant {
 	private cookie: string | undefined;
 	private requests = 0;
+	/** From the last page data: the consent form's nonce and the participant's resume code. */
+	nonce = '';
+	resumeCode: string | null = null;
 	readonly timings: Timing[] = [];
 	private readonly baseUrls: string[];
 
@@ -86,9 +89,9 @@ export class HttpParticipant {
 		return response.status;
 	}
 
-	/** What the page shows now: its load data, read as SvelteKit's client reads it. */
-	async view(): Promise<ParticipantView> {
-		const { response, started } = await this.request('data', '/__data.json');
+	/** What the page shows now (at the link with `entry`'s query): its load data, as SvelteKit's client reads it. */
+	async view(entry = ''): Promise<ParticipantView> {
+		const { response, started } = await this.request('data', `/__data.json${entry}`);
 		const body = await response.text();
 		this.record('data', started, response.status);
 		if (response.status !== 200) throw new BotHttpError(`page data: ${body}`, response.status);
@@ -101,7 +104,14 @@ export class HttpParticipant {
 			throw new BotHttpError(`page data: ${parsed.error?.message ?? parsed.type}`, 500);
 		const page = parsed.nodes.at(-1);
 		if (!page || page.type !== 'data') throw new BotHttpError('page data: no page node', 500);
-		return (unflatten(page.data as number) as { view: ParticipantView }).view;
+		const data = unflatten(page.data as number) as {
+			view: ParticipantView;
+			nonce?: string;
+			resumeCode?: string | null;
+		};
+		this.nonce = data.nonce ?? '';
+		if (data.resumeCode) this.resumeCode = data.resumeCode;
+		return data.view;
 	}
 
 	/** Posts a form to one of the page's actions, as a browser without JavaScript; returns the status (303 = done). */

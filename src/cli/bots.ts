@@ -7,14 +7,17 @@ import { parseOptions, runSubcommand, UsageError, writeOut } from './shared.ts';
 
 const USAGE = `usage: bedside bots <slug> --base-url URL [--n 500] [--concurrency 100] [--seed S]
          [--uptake 0.6] [--attention-failure 0.05] [--dropout 0.05] [--reload 0.1]
-         [--double-submit 0.05] [--back 0.02] [--messages 1] [--protocol FILE] [--json FILE]
+         [--double-submit 0.05] [--back 0.02] [--messages 1] [--switch-device 0]
+         [--shared-browser 0] [--protocol FILE] [--json FILE]
 
   Simulated participants through the real HTTP flow of a recruiting study: consent, screening,
   allocation, the scenario, the chat (LLM arms), the decision, questionnaires, the attention
   check and the completion code. Each bot takes the assistant's advice with probability
   --uptake, fails the attention check with --attention-failure, leaves early with --dropout,
   reloads the page (--reload), double-clicks a button (--double-submit) and goes back to send
-  the previous form again (--back) at each step with those probabilities; through failures (the
+  the previous form again (--back) at each step with those probabilities; moves to a second
+  device part-way and back, with the resume code (--switch-device), or starts in a browser that
+  someone else used first (--shared-browser), with those probabilities; through failures (the
   server restarting, 503, the model failing) a bot waits and tries again for up to a minute. --protocol (default studies/<slug>/study.yaml when it exists) gives the
   bots eligible screening answers and the attention keys. Prints a summary with latencies; --json
   writes every bot's record. Bots are participants: run them only against a test deployment.`;
@@ -58,6 +61,24 @@ export function formatSummary(s: BotRunSummary): string {
 	return lines.join('\n');
 }
 
+/** Whether the study link takes participants, asked once before any bot starts. */
+async function studyLinkStatus(baseUrl: string, slug: string): Promise<string> {
+	const url = `${baseUrl}/s/${encodeURIComponent(slug)}`;
+	let response: Response;
+	try {
+		response = await fetch(`${url}/__data.json`, { signal: AbortSignal.timeout(30_000) });
+	} catch (e) {
+		return `cannot reach ${baseUrl}: ${(e as Error).message}`;
+	}
+	const body = await response.text();
+	if (response.status === 404 || body.includes('does not exist'))
+		return `no study "${slug}" at ${baseUrl} (the study link answers 404)`;
+	if (response.status >= 400) return `the study link ${url} answers ${response.status}`;
+	if (body.includes('"closed"'))
+		return `study "${slug}" is not taking participants (not recruiting)`;
+	return 'open';
+}
+
 export async function runBotsCommand(args: string[]): Promise<number> {
 	return runSubcommand('bedside bots', USAGE, async () => {
 		const { values, positionals } = parseOptions(args, {
@@ -72,6 +93,8 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			'double-submit': { type: 'string' },
 			back: { type: 'string' },
 			messages: { type: 'string' },
+			'switch-device': { type: 'string' },
+			'shared-browser': { type: 'string' },
 			protocol: { type: 'string' },
 			json: { type: 'string' }
 		});
@@ -91,7 +114,13 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			reload: rate('reload', values.reload, DEFAULT_BEHAVIOUR.reload),
 			doubleSubmit: rate('double-submit', values['double-submit'], DEFAULT_BEHAVIOUR.doubleSubmit),
 			back: rate('back', values.back, DEFAULT_BEHAVIOUR.back),
-			messages: count('messages', values.messages, DEFAULT_BEHAVIOUR.messages, 50)
+			messages: count('messages', values.messages, DEFAULT_BEHAVIOUR.messages, 50),
+			switchDevice: rate('switch-device', values['switch-device'], DEFAULT_BEHAVIOUR.switchDevice),
+			sharedBrowser: rate(
+				'shared-browser',
+				values['shared-browser'],
+				DEFAULT_BEHAVIOUR.sharedBrowser
+			)
 		};
 		const protocolFile =
 			values.protocol ??
@@ -106,6 +135,11 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			protocol = loaded.protocol;
 		}
 		const n = count('n', values.n, 500, 1_000_000);
+		const open = await studyLinkStatus(baseUrl.replace(/\/$/, ''), slug);
+		if (open !== 'open') {
+			console.error(`bedside bots: ${open}`);
+			return 1;
+		}
 		const summary = await runBots({
 			baseUrl: baseUrl.replace(/\/$/, ''),
 			slug,

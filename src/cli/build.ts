@@ -79,7 +79,8 @@ export async function ensureBuilt(log: (line: string) => void = console.log): Pr
 }
 
 // Vite prints its progress only to a terminal; these lines of its log say how far it got.
-const PROGRESS = /^(vite v|✓ \d+ modules transformed|building (ssr|client)|✓ built in|> Using @sveltejs\/adapter-node|  ✔ done)/;
+const PROGRESS =
+	/^(vite v|✓ \d+ modules transformed|building (ssr|client)|✓ built in|> Using @sveltejs\/adapter-node|  ✔ done)/;
 
 /** Runs `vite build`, passing on its milestones and, every 15 s, how long it has been running. */
 function runVite(log: (line: string) => void): Promise<void> {

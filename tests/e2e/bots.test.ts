@@ -64,7 +64,9 @@ describe('bots', () => {
 				reload: 0.2,
 				doubleSubmit: 0.2,
 				back: 0.15,
-				messages: 1
+				messages: 1,
+				switchDevice: 0.3,
+				sharedBrowser: 0.2
 			}
 		});
 		expect(summary.errors).toEqual([]);
@@ -73,6 +75,9 @@ describe('bots', () => {
 		expect(summary.results.reduce((n, r) => n + r.doubleSubmits, 0)).toBeGreaterThan(0);
 		expect(summary.results.reduce((n, r) => n + r.reloads, 0)).toBeGreaterThan(0);
 		expect(summary.results.reduce((n, r) => n + r.backs, 0)).toBeGreaterThan(0);
+		expect(summary.results.reduce((n, r) => n + r.deviceSwitches, 0)).toBeGreaterThan(0);
+		const sharedBrowsers = summary.results.filter((r) => r.previousPerson !== null).length;
+		expect(sharedBrowsers).toBeGreaterThan(0);
 		// Nothing failed on the server's side: no request had to be retried.
 		expect(summary.results.reduce((n, r) => n + r.retries, 0)).toBe(0);
 		expect(summary.latency.chat_first_token.count).toBeGreaterThan(0);
@@ -80,7 +85,8 @@ describe('bots', () => {
 		const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
 		try {
 			const stored = await storedParticipants(db.db, 'bots');
-			expect(stored).toHaveLength(36);
+			// Every bot one participant, plus the people who used a shared browser before them.
+			expect(stored).toHaveLength(36 + sharedBrowsers);
 			expect(await compareWithBots(db.db, 'bots', summary, stored)).toEqual([]);
 			const slots = await db.db.selectFrom('allocation_slots').select('participant_id').execute();
 			const taken = slots.map((s) => s.participant_id).filter(Boolean);
@@ -163,6 +169,9 @@ describe('bedside bots (the command)', () => {
 			);
 			expect(bad.code).toBe(2);
 			expect(bad.stderr).toContain('--uptake must be a probability between 0 and 1 (got "2")');
+			const wrongSlug = await bedside('bots', 'no-such-study', '--base-url', cliServer.url);
+			expect(wrongSlug.code).toBe(1);
+			expect(wrongSlug.stderr).toContain('no study "no-such-study"');
 			const noUrl = await bedside('bots', 'triage-demo');
 			expect(noUrl.code).toBe(2);
 			expect(noUrl.stderr).toContain('--base-url must be the server address');

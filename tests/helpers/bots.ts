@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { BotRunSummary } from '../../src/bots/run-bots.ts';
 import type { DB } from '../../src/lib/server/db/schema.ts';
-import { externalIdHash } from '../../src/lib/server/participants/journey.service.ts';
+import { externalIdHash } from '../../src/lib/server/participants/entry.service.ts';
 
 // What the server stored, read back to compare with what the bots did.
 
@@ -74,6 +74,14 @@ export async function compareWithBots(
 		if (bot.outcome === 'completed' && p.completionCode !== bot.completionCode)
 			problems.push(
 				`bot ${bot.index}: shown code ${bot.completionCode}, stored ${p.completionCode}`
+			);
+	}
+	for (const bot of summary.results.filter((r) => r.previousPerson !== null)) {
+		// The person before the bot in a shared browser declined; the bot never continued them.
+		const before = byHash.get(await externalIdHash(db, slug, bot.previousPerson!));
+		if (before?.status !== 'declined' || before.decisions.length > 0)
+			problems.push(
+				`bot ${bot.index}: the browser's previous person is ${before?.status ?? 'missing'}`
 			);
 	}
 	const made = summary.results.flatMap((r) => r.decisions).length;

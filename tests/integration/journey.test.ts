@@ -5,8 +5,7 @@ import {
 	consent,
 	finishReading,
 	readyToDecide,
-	externalIdHash,
-	resumeByExternalId,
+	ResumeRequiredError,
 	StudyNotOpenError,
 	submitAttention,
 	submitDecision,
@@ -15,8 +14,17 @@ import {
 	submitScreening,
 	withdraw
 } from '../../src/lib/server/participants/journey.service.ts';
+import {
+	externalIdHash,
+	resolveEntry,
+	resumeCodeOf,
+	ResumeRefusedError,
+	resumeWithCode
+} from '../../src/lib/server/participants/entry.service.ts';
 import { episodesOf } from '../../src/lib/server/participants/participants.repository.ts';
 import { preregistrationsOf } from '../../src/lib/server/prereg/prereg.repository.ts';
+import { amend } from '../../src/lib/server/prereg/prereg.service.ts';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
 import { verifyAllocations } from '../../src/lib/server/randomization/allocation.service.ts';
 import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository.ts';
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
@@ -156,28 +164,113 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 		expect((await episodesOf(t.db, participant.id)).map((e) => e.step)).toEqual(['done', 'done']);
 	});
 
-	it('resumes the same participant for the same panel id: never a second allocation', async () => {
+	it('one panel id is one participant: a second device needs the resume code, a stranger gets nothing', async () => {
 		await newRecruitingStudy(t.db, 'journey-2');
+		const study = (await findStudyBySlug(t.db, 'journey-2'))!;
 		const first = await consent(t.db, 'journey-2', {
 			agree: true,
-			params: params('PROLIFIC_PID=same-person')
+			params: params('PROLIFIC_PID=same-person'),
+			nonce: 'nonceofthefirstdevice'
 		});
 		await submitScreening(t.db, 'journey-2', first.participant.id, ELIGIBLE);
-		const second = await consent(t.db, 'journey-2', {
-			agree: true,
-			params: params('PROLIFIC_PID=same-person')
+		// The same id from another browser (another device, or someone who knows the id): no session.
+		await expect(
+			consent(t.db, 'journey-2', {
+				agree: true,
+				params: params('PROLIFIC_PID=same-person'),
+				nonce: 'nonceofanotherdevice1'
+			})
+		).rejects.toBeInstanceOf(ResumeRequiredError);
+		expect(
+			await resolveEntry(t.db, study, { token: undefined, externalId: 'same-person' })
+		).toEqual({ kind: 'resume', forgetCookie: false, finished: false });
+		// A wrong code is refused and changes nothing; the right one moves the session here.
+		await expect(
+			resumeWithCode(t.db, study, {
+				code: 'AAAAA-AAAAA',
+				externalId: 'same-person',
+				address: '10.0.0.9'
+			})
+		).rejects.toBeInstanceOf(ValidationError);
+		expect(
+			(await resolveEntry(t.db, study, { token: first.token, externalId: 'same-person' })).kind
+		).toBe('participant');
+		const code = await resumeCodeOf(t.db, first.participant.id);
+		expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+		const moved = await resumeWithCode(t.db, study, {
+			code: code.toLowerCase().replace('-', ' '),
+			externalId: 'same-person',
+			address: '10.0.0.9'
 		});
-		expect(second.participant.id).toBe(first.participant.id);
-		expect(second.token).not.toBe(first.token);
-		const study = await findStudyBySlug(t.db, 'journey-2');
-		const resumed = await resumeByExternalId(t.db, study!.id, 'journey-2', 'same-person');
-		expect(resumed?.participant.id).toBe(first.participant.id);
+		expect(moved.participant.id).toBe(first.participant.id);
+		// The first device's session ended: it is told so, and never offered a new consent.
+		expect(await resolveEntry(t.db, study, { token: first.token, externalId: null })).toEqual({
+			kind: 'moved'
+		});
+		const here = await resolveEntry(t.db, study, { token: moved.token, externalId: null });
+		expect(here.kind === 'participant' && here.participant.id).toBe(first.participant.id);
+		// The code alone (a lab study without panel ids) finds the same participant.
+		const again = await resumeWithCode(t.db, study, {
+			code,
+			externalId: null,
+			address: '10.0.0.9'
+		});
+		expect(again.participant.id).toBe(first.participant.id);
 		const count = await t.db
 			.selectFrom('participants')
 			.select((eb) => eb.fn.countAll<number>().as('n'))
-			.where('study_id', '=', study!.id)
+			.where('study_id', '=', study.id)
 			.executeTakeFirstOrThrow();
 		expect(Number(count.n)).toBe(1);
+	});
+
+	it('a different panel id in a browser that holds a session never inherits it', async () => {
+		await newRecruitingStudy(t.db, 'journey-shared');
+		const study = (await findStudyBySlug(t.db, 'journey-shared'))!;
+		const a = await consent(t.db, 'journey-shared', {
+			agree: true,
+			params: params('PROLIFIC_PID=person-a')
+		});
+		expect(await resolveEntry(t.db, study, { token: a.token, externalId: 'person-b' })).toEqual({
+			kind: 'new',
+			forgetCookie: true
+		});
+		const b = await consent(t.db, 'journey-shared', {
+			agree: true,
+			params: params('PROLIFIC_PID=person-b')
+		});
+		expect(b.participant.id).not.toBe(a.participant.id);
+	});
+
+	it('limits resume-code guesses per participant, counting them before they are checked', async () => {
+		await newRecruitingStudy(t.db, 'journey-guess');
+		const study = (await findStudyBySlug(t.db, 'journey-guess'))!;
+		const real = await consent(t.db, 'journey-guess', {
+			agree: true,
+			params: params('PROLIFIC_PID=target')
+		});
+		const code = await resumeCodeOf(t.db, real.participant.id);
+		// 12 wrong guesses at once from different addresses: at most 5 are checked, the rest refused.
+		const outcomes = await Promise.all(
+			Array.from({ length: 12 }, (_, i) =>
+				resumeWithCode(t.db, study, {
+					code: 'ZZZZZ-ZZZZZ',
+					externalId: 'target',
+					address: `10.1.0.${i}`
+				}).catch((e: unknown) => e)
+			)
+		);
+		const checked = outcomes.filter((e) => e instanceof ValidationError).length;
+		const refused = outcomes.filter((e) => e instanceof ResumeRefusedError).length;
+		expect(checked).toBeLessThanOrEqual(5);
+		expect(checked + refused).toBe(12);
+		// Locked for this participant now, even with the right code; the real session is untouched.
+		await expect(
+			resumeWithCode(t.db, study, { code, externalId: 'target', address: '10.2.0.1' })
+		).rejects.toBeInstanceOf(ResumeRefusedError);
+		expect(
+			(await resolveEntry(t.db, study, { token: real.token, externalId: 'target' })).kind
+		).toBe('participant');
 	});
 
 	it('a double click on "I agree" with a panel id makes one participant, not an error', async () => {
@@ -189,7 +282,8 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 			Array.from({ length: 8 }, () =>
 				consent(t.db, 'journey-double', {
 					agree: true,
-					params: params('PROLIFIC_PID=double-click')
+					params: params('PROLIFIC_PID=double-click'),
+					nonce: 'thesameconsentform01'
 				})
 			)
 		);
@@ -201,6 +295,101 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 			.select('participants.id')
 			.execute();
 		expect(rows).toHaveLength(1);
+	});
+
+	it('a double click on "I agree" without a panel id makes one participant with one cookie', async () => {
+		await newRecruitingStudy(t.db, 'journey-double-anon');
+		const both = await Promise.all(
+			Array.from({ length: 4 }, () =>
+				consent(t.db, 'journey-double-anon', {
+					agree: true,
+					params: params(''),
+					nonce: 'oneconsentformnonce1'
+				})
+			)
+		);
+		expect(new Set(both.map((b) => b.participant.id)).size).toBe(1);
+		expect(new Set(both.map((b) => b.token)).size).toBe(1);
+	});
+
+	it('keeps a participant on the protocol version they consented under, through amendments', async () => {
+		const v1 = await newRecruitingStudy(t.db, 'journey-pinned');
+		const early = await consent(t.db, 'journey-pinned', { agree: true, params: params('') });
+		const mid = await consent(t.db, 'journey-pinned', { agree: true, params: params('') });
+		await submitScreening(t.db, 'journey-pinned', mid.participant.id, ELIGIBLE);
+		await finishReading(t.db, mid.participant.id, 1);
+		await readyToDecide(t.db, mid.participant.id, 1);
+		// The amendment renames every scenario: nothing of version 1's scenario list survives.
+		const v2 = structuredClone(v1);
+		for (const scenario of v2.scenarios) scenario.id = `${scenario.id}_v2`;
+		await amend(t.db, 'journey-pinned', v2, 'scenarios rewritten', CLI_ACTOR);
+
+		// Consented before, screened after: allocated with version 1's scenarios, decides without error.
+		await submitScreening(t.db, 'journey-pinned', early.participant.id, ELIGIBLE);
+		const earlyEpisodes = await episodesOf(t.db, early.participant.id);
+		expect(earlyEpisodes.every((e) => v1.scenarios.some((s) => s.id === e.scenarioKey))).toBe(true);
+		await finishReading(t.db, early.participant.id, 1);
+		await readyToDecide(t.db, early.participant.id, 1);
+		await submitDecision(t.db, v1, early.participant.id, 1, {
+			disposition: 'self_care',
+			conditions: []
+		});
+		expect((await episodesOf(t.db, early.participant.id))[0]!.step).toBe('questionnaire');
+
+		// Between two episodes: the second episode still runs on version 1.
+		await submitDecision(t.db, v1, mid.participant.id, 1, {
+			disposition: 'routine_gp',
+			conditions: []
+		});
+		const items = Object.fromEntries(
+			v1.questionnaires.per_episode.map((i) => [i.id, String(i.scale.min)])
+		);
+		await submitEpisodeQuestionnaire(t.db, v1, mid.participant.id, 1, items);
+		await finishReading(t.db, mid.participant.id, 2);
+		await readyToDecide(t.db, mid.participant.id, 2);
+		await submitDecision(t.db, v1, mid.participant.id, 2, {
+			disposition: 'self_care',
+			conditions: []
+		});
+		const midEpisodes = await episodesOf(t.db, mid.participant.id);
+		expect(midEpisodes.map((e) => e.step)).toEqual(['done', 'questionnaire']);
+		expect(midEpisodes.every((e) => !e.scenarioKey.endsWith('_v2'))).toBe(true);
+		// Someone who consents now runs on version 2.
+		const late = await consent(t.db, 'journey-pinned', { agree: true, params: params('') });
+		await submitScreening(t.db, 'journey-pinned', late.participant.id, ELIGIBLE);
+		expect(
+			(await episodesOf(t.db, late.participant.id)).every((e) => e.scenarioKey.endsWith('_v2'))
+		).toBe(true);
+	});
+
+	it('declining keeps only what the page says: no panel parameters, no telemetry', async () => {
+		await newRecruitingStudy(t.db, 'journey-decline');
+		const declined = await consent(t.db, 'journey-decline', {
+			agree: false,
+			params: params('PROLIFIC_PID=no-thanks&STUDY_ID=s1&SESSION_ID=x1')
+		});
+		const row = await t.db
+			.selectFrom('participants')
+			.selectAll()
+			.where('id', '=', declined.participant.id)
+			.executeTakeFirstOrThrow();
+		expect(row).toMatchObject({
+			status: 'declined',
+			step: 'declined',
+			entry_params: {},
+			screening: {},
+			resume_code_hash: null,
+			consented_at: null,
+			stratum: null
+		});
+		expect(row.external_id_hash).toMatch(/^[0-9a-f]{64}$/);
+		expect(row.session_token_hash).toMatch(/^[0-9a-f]{64}$/);
+		const events = await t.db
+			.selectFrom('episode_events')
+			.select('id')
+			.where('participant_id', '=', declined.participant.id)
+			.execute();
+		expect(events).toEqual([]);
 	});
 
 	it('ends politely for people who decline or are not eligible, and lets anyone withdraw', async () => {

@@ -184,6 +184,7 @@ export interface InstanceSecrets {
 
 export interface LoginAttempts {
   attempted_at: Generated<Timestamp>;
+  device: string | null;
   email: string;
   id: Generated<number>;
   ip: string | null;
@@ -230,7 +231,9 @@ export interface Participants {
   exclusion_reason: string | null;
   external_id_hash: string | null;
   id: Generated<string>;
+  is_test: Generated<boolean>;
   protocol_version_id: string | null;
+  resume_code_hash: string | null;
   screening: Generated<Json>;
   session_token_hash: string | null;
   status: Generated<string>;
@@ -242,6 +245,7 @@ export interface Participants {
 }
 
 export interface Preregistrations {
+  answer_key_sha256: string | null;
   created_at: Generated<Timestamp>;
   created_by: string | null;
   id: Generated<string>;
@@ -278,6 +282,14 @@ export interface ProtocolVersions {
   sha256: string;
   study_id: string;
   version: number;
+}
+
+export interface RateEvents {
+  at: Generated<Timestamp>;
+  bucket: string;
+  id: Generated<number>;
+  subject: string;
+  succeeded: Generated<boolean>;
 }
 
 export interface Recommendations {
@@ -373,6 +385,7 @@ export interface DB {
   preregistrations: Preregistrations;
   protocol_deviations: ProtocolDeviations;
   protocol_versions: ProtocolVersions;
+  rate_events: RateEvents;
   recommendations: Recommendations;
   scenarios: Scenarios;
   sessions: Sessions;

@@ -1,19 +1,19 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { sessionIdOf, generateSessionToken } from '../auth/tokens.ts';
+import { sessionIdOf } from '../auth/tokens.ts';
 import type { DB } from '../db/schema.ts';
 import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { runningConfig } from '../prereg/prereg.service.ts';
+import { protocolOf } from './participant-view.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { allocate } from '../randomization/allocation.service.ts';
-import { instanceSecret } from '../secrets.repository.ts';
 import { findStudyBySlug } from '../studies/studies.repository.ts';
 import { ValidationError, type Problem } from '../validation/problems.ts';
 import {
 	episodesOf,
 	findByExternalHash,
-	lockExternalId,
+	lockIdentity,
 	findBySessionHash,
 	insertDecisionCoding,
 	insertDecisionOnce,
@@ -23,11 +23,17 @@ import {
 	insertParticipant,
 	lockParticipant,
 	setEpisodeStep,
-	setSessionHash,
 	updateParticipant,
 	type EpisodeRow,
 	type ParticipantRow
 } from './participants.repository.ts';
+import {
+	externalIdHash,
+	externalIdOf,
+	resumeCodeHash,
+	resumeCodeOf,
+	sessionTokenFor
+} from './entry.service.ts';
 
 // The participant journey as a state machine kept in the database: consent → screening →
 // allocation → for each episode: scenario → assistant or usual sources → decision →
@@ -40,24 +46,12 @@ const KEPT_PARAMS = ['STUDY_ID', 'SESSION_ID'] as const;
 
 export class StudyNotOpenError extends Error {}
 
-/** Keyed hash of a panel id: the same id always maps to the same participant, and is never stored. */
-export async function externalIdHash(
-	db: Queryable,
-	slug: string,
-	externalId: string
-): Promise<string> {
-	const key = await instanceSecret(db, 'participant-id-hmac');
-	return createHmac('sha256', key).update(`${slug}\u0000${externalId}`).digest('hex');
-}
-
-export function externalIdOf(params: URLSearchParams): string | null {
-	const id = params.get('PROLIFIC_PID') ?? params.get('pid');
-	return id && id.trim().length > 0 && id.length <= 200 ? id.trim() : null;
-}
+/** The panel id has a participant already: only their resume code lets this browser continue. */
+export class ResumeRequiredError extends Error {}
 
 export interface ParticipantSession {
 	participant: ParticipantRow;
-	/** A new cookie token when the session was (re)issued. */
+	/** The cookie token for this browser (the same one again for a repeated consent form). */
 	token?: string;
 }
 
@@ -71,79 +65,68 @@ export async function participantFromToken(
 }
 
 /**
- * Resumes the participant a panel id belongs to (on any device: a new session token is issued), so
- * the same person is never enrolled twice.
- */
-export async function resumeByExternalId(
-	db: Queryable,
-	studyId: string,
-	slug: string,
-	externalId: string
-): Promise<ParticipantSession | undefined> {
-	const existing = await findByExternalHash(
-		db,
-		studyId,
-		await externalIdHash(db, slug, externalId)
-	);
-	if (!existing) return undefined;
-	const token = generateSessionToken();
-	await setSessionHash(db, existing.id, sessionIdOf(token));
-	return { participant: existing, token };
-}
-
-/**
  * Consent: creates the participant (recruiting studies only) or answers for one that exists.
- * Declining ends the journey politely; nothing else is kept about a person who declines.
+ * A panel id that has a participant already is never given a session here (that would hand
+ * their conversation to whoever knows the id): it needs the resume code. The consent form's nonce
+ * makes a double click find the participant the first click created.
+ *
+ * Declining keeps a row that says so and when (the study counts people who declined), the keyed
+ * hash of the panel id when there is one (so the panel can be told, and the person is not asked
+ * again), and the session hash of this browser (so a reload shows the same answer); not the
+ * panel's study and session ids, and no telemetry.
  */
 export async function consent(
 	db: Queryable,
 	slug: string,
-	input: { participantId?: string; agree: boolean; params: URLSearchParams },
+	input: {
+		participantId?: string;
+		agree: boolean;
+		params: URLSearchParams;
+		nonce?: string | null;
+		isTest?: boolean;
+	},
 	now: Date = new Date()
 ): Promise<ParticipantSession> {
 	const study = await findStudyBySlug(db, slug);
 	if (!study) throw new StudyNotOpenError('no such study');
+	const token = await sessionTokenFor(db, input.nonce ?? null);
 	return inTransaction(db, async (trx) => {
-		if (input.participantId) {
-			const p = await lockParticipant(trx, input.participantId);
-			if (p.step !== 'consent') return { participant: p };
-			await updateParticipant(
-				trx,
-				p.id,
-				input.agree
-					? { status: 'consented', step: 'screening', consentedAt: now }
-					: { status: 'declined', step: 'declined' },
-				now
-			);
-			return { participant: await lockParticipant(trx, p.id) };
-		}
-		if (study.status !== 'recruiting') throw new StudyNotOpenError(`the study is ${study.status}`);
+		if (input.participantId)
+			return { participant: await lockParticipant(trx, input.participantId) };
+		const open = study.status === 'recruiting' || (input.isTest && study.status !== 'closed');
+		if (!open) throw new StudyNotOpenError(`the study is ${study.status}`);
 		const { preregistration } = await runningConfig(trx, slug);
 		const externalId = externalIdOf(input.params);
 		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
-		if (hash) {
-			await lockExternalId(trx, hash);
-			const existing = await findByExternalHash(trx, study.id, hash);
-			if (existing) {
-				const token = generateSessionToken();
-				await setSessionHash(trx, existing.id, sessionIdOf(token));
-				return { participant: existing, token };
-			}
+		// Serialize consents from one panel id, or from one form (a double click), so the second
+		// finds what the first created instead of colliding with it.
+		await lockIdentity(trx, hash ?? sessionIdOf(token));
+		const existing = hash
+			? await findByExternalHash(trx, study.id, hash)
+			: await findBySessionHash(trx, study.id, sessionIdOf(token));
+		if (existing) {
+			if (existing.sessionTokenHash === sessionIdOf(token)) return { participant: existing, token };
+			throw new ResumeRequiredError('this panel id has a participant already');
 		}
-		const token = generateSessionToken();
-		const entryParams = Object.fromEntries(
-			KEPT_PARAMS.flatMap((k) =>
-				input.params.get(k) ? [[k, input.params.get(k)!.slice(0, 200)]] : []
-			)
-		);
+		const id = randomUUID();
+		const entryParams = input.agree
+			? Object.fromEntries(
+					KEPT_PARAMS.flatMap((k) =>
+						input.params.get(k) ? [[k, input.params.get(k)!.slice(0, 200)]] : []
+					)
+				)
+			: {};
 		const created = await insertParticipant(trx, {
+			id,
 			studyId: study.id,
 			protocolVersionId: preregistration.protocolVersionId,
 			externalIdHash: hash,
 			entryParams,
 			sessionTokenHash: sessionIdOf(token),
+			resumeCodeHash: input.agree ? resumeCodeHash(await resumeCodeOf(trx, id)) : null,
 			at: now,
-			agreed: input.agree
+			agreed: input.agree,
+			isTest: input.isTest
 		});
 		return { participant: created, token };
 	});
@@ -169,6 +152,8 @@ function checkAnswers(
 /**
  * Screening, then allocation in the same transaction: the participant is committed to the study
  * (consented and eligible) before an arm is drawn, and the draw is stored before they see anything.
+ * The questions and the allocation are those of the protocol version the participant consented
+ * under, even when the study was amended since (they stay on that version to the end).
  */
 export async function submitScreening(
 	db: Queryable,
@@ -178,12 +163,13 @@ export async function submitScreening(
 	now: Date = new Date()
 ): Promise<ParticipantRow> {
 	const running = await runningConfig(db, slug);
-	const { study, protocol } = running;
-	const problems = checkAnswers(protocol.screening, answers);
-	if (problems.length > 0) throw new ValidationError(problems);
+	const { study } = running;
 	return inTransaction(db, async (trx) => {
 		const p = await lockParticipant(trx, participantId);
 		if (p.step !== 'screening') return p;
+		const protocol = await protocolOf(trx, p);
+		const problems = checkAnswers(protocol.screening, answers);
+		if (problems.length > 0) throw new ValidationError(problems);
 		const screening = Object.fromEntries(protocol.screening.map((q) => [q.id, answers[q.id]!]));
 		const ineligible = protocol.screening.some((q) => q.ineligible_if.includes(screening[q.id]!));
 		if (ineligible) {

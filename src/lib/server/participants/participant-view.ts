@@ -47,7 +47,11 @@ export type ParticipantView =
 			}[];
 	  }
 	| { kind: 'complete'; code: string; url: string | null }
-	| { kind: 'declined' | 'ineligible' | 'withdrawn' };
+	| { kind: 'declined' | 'ineligible' | 'withdrawn' }
+	/** Entry pages before a session: the panel id is known (resume code needed), or the session moved. */
+	| { kind: 'resume'; finished: boolean }
+	| { kind: 'moved' }
+	| { kind: 'closed' };
 
 // Locked protocol versions never change (the database refuses), so each is validated once per
 // process. Bounded: a process serves a handful of studies and their amendments.

@@ -25,6 +25,11 @@ export interface ParticipantRow {
 	stratum: string | null;
 	screening: Record<string, string>;
 	completionCode: string | null;
+	/** Keyed hash of the panel id the participant came with, if any. */
+	externalIdHash: string | null;
+	sessionTokenHash: string | null;
+	/** A researcher trying the study (test mode): left out of counts, export and analysis. */
+	isTest: boolean;
 }
 
 export interface EpisodeRow {
@@ -45,7 +50,10 @@ const COLUMNS = [
 	'current_episode',
 	'stratum',
 	'screening',
-	'completion_code'
+	'completion_code',
+	'external_id_hash',
+	'session_token_hash',
+	'is_test'
 ] as const;
 
 function toParticipant(r: {
@@ -58,6 +66,9 @@ function toParticipant(r: {
 	stratum: string | null;
 	screening: unknown;
 	completion_code: string | null;
+	external_id_hash: string | null;
+	session_token_hash: string | null;
+	is_test: boolean;
 }): ParticipantRow {
 	return {
 		id: r.id,
@@ -68,26 +79,33 @@ function toParticipant(r: {
 		currentEpisode: r.current_episode,
 		stratum: r.stratum,
 		screening: (r.screening ?? {}) as Record<string, string>,
-		completionCode: r.completion_code
+		completionCode: r.completion_code,
+		externalIdHash: r.external_id_hash,
+		sessionTokenHash: r.session_token_hash,
+		isTest: r.is_test
 	};
 }
 
 export async function insertParticipant(
 	trx: Transaction<DB>,
 	p: {
+		id: string;
 		studyId: string;
 		protocolVersionId: string;
 		externalIdHash: string | null;
 		entryParams: Record<string, string>;
 		sessionTokenHash: string;
+		resumeCodeHash: string | null;
 		at: Date;
 		/** Consent given (the usual case) or declined, in the same statement. */
 		agreed: boolean;
+		isTest?: boolean;
 	}
 ): Promise<ParticipantRow> {
 	const row = await trx
 		.insertInto('participants')
 		.values({
+			id: p.id,
 			status: p.agreed ? 'consented' : 'declined',
 			step: p.agreed ? 'screening' : 'declined',
 			consented_at: p.agreed ? p.at : null,
@@ -96,6 +114,8 @@ export async function insertParticipant(
 			external_id_hash: p.externalIdHash,
 			entry_params: JSON.stringify(p.entryParams),
 			session_token_hash: p.sessionTokenHash,
+			resume_code_hash: p.resumeCodeHash,
+			is_test: p.isTest ?? false,
 			created_at: p.at,
 			updated_at: p.at
 		})
@@ -105,11 +125,11 @@ export async function insertParticipant(
 }
 
 /**
- * Serializes consents that carry the same panel id (a double click on "I agree", two tabs): the
- * second waits for the first to commit, then finds the participant it created instead of
- * colliding with it. Transaction-scoped.
+ * Serializes consents that carry the same identity (a panel id's hash, or a consent form's session
+ * hash: a double click on "I agree", two tabs): the second waits for the first to commit, then
+ * finds the participant it created instead of colliding with it. Transaction-scoped.
  */
-export async function lockExternalId(trx: Transaction<DB>, hash: string): Promise<void> {
+export async function lockIdentity(trx: Transaction<DB>, hash: string): Promise<void> {
 	await sql`select pg_advisory_xact_lock(${Number.parseInt(hash.slice(0, 12), 16)}::bigint)`.execute(
 		trx
 	);
@@ -125,6 +145,20 @@ export async function findByExternalHash(
 		.select(COLUMNS)
 		.where('study_id', '=', studyId)
 		.where('external_id_hash', '=', hash)
+		.executeTakeFirst();
+	return row && toParticipant(row);
+}
+
+export async function findByResumeCodeHash(
+	db: Queryable,
+	studyId: string,
+	hash: string
+): Promise<ParticipantRow | undefined> {
+	const row = await db
+		.selectFrom('participants')
+		.select(COLUMNS)
+		.where('study_id', '=', studyId)
+		.where('resume_code_hash', '=', hash)
 		.executeTakeFirst();
 	return row && toParticipant(row);
 }

@@ -17,6 +17,7 @@ import {
 	minimizationPick,
 	planSlots,
 	scenarioChunks,
+	shuffle,
 	stream,
 	type ArmWeight,
 	type BlockDesign
@@ -128,7 +129,7 @@ export async function allocate(
 			return {
 				slotId: slot.id,
 				armKey,
-				scenarioKeys: slot.scenarioKeys,
+				scenarioKeys: scenariosForProtocol(seed, protocol, stratum, slot),
 				stratum,
 				position: slot.position,
 				method
@@ -137,6 +138,24 @@ export async function allocate(
 		await extendSlots(trx, studyId, protocol, seed, stratum);
 	}
 	throw new Error(`no allocation slot could be taken in stratum "${stratum}"`);
+}
+
+/**
+ * The slot's planned scenarios, when the participant's protocol version has them all (always,
+ * unless an amendment renamed or removed scenarios after the slot was generated). Otherwise the
+ * participant gets scenarios of their own version, drawn from a stream of the seed and the slot's
+ * position: still re-derivable by an auditor, never a scenario their version lacks.
+ */
+function scenariosForProtocol(
+	seed: string,
+	protocol: StudyProtocol,
+	stratum: string,
+	slot: { position: number; scenarioKeys: string[] }
+): string[] {
+	const keys = scenarioKeysOf(protocol);
+	if (slot.scenarioKeys.every((k) => keys.includes(k))) return slot.scenarioKeys;
+	const random = stream(seed, 'scenarios-after-amendment', stratum, slot.position);
+	return shuffle(keys, random).slice(0, protocol.episodes_per_participant);
 }
 
 /** Generates the next batch of a stratum's sequence (positions after the last stored one). */

@@ -2,10 +2,8 @@ import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
 import {
 	consent,
 	finishReading,
-	participantFromToken,
 	readyToDecide,
-	resumeByExternalId,
-	externalIdOf,
+	ResumeRequiredError,
 	StudyNotOpenError,
 	submitAttention,
 	submitDecision,
@@ -14,6 +12,16 @@ import {
 	submitScreening,
 	withdraw
 } from '$lib/server/participants/journey.service';
+import {
+	consentNonce,
+	externalIdOf,
+	PARTICIPANT_COOKIE,
+	resolveEntry,
+	resumeCodeOf,
+	ResumeRefusedError,
+	resumeWithCode
+} from '$lib/server/participants/entry.service';
+import { participantContext } from '$lib/server/participants/context';
 import { participantView, protocolOf } from '$lib/server/participants/participant-view';
 import { ChatRefusedError, sendChatMessage } from '$lib/server/assistant/chat.service';
 import { RunningConfigError, runningConfig } from '$lib/server/prereg/prereg.service';
@@ -21,16 +29,18 @@ import { findStudyBySlug } from '$lib/server/studies/studies.repository';
 import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-const COOKIE = 'bedside_participant';
-
-function setParticipantCookie(cookies: Cookies, slug: string, token: string, secure: boolean) {
-	cookies.set(COOKIE, token, {
-		path: `/s/${slug}`,
+function setParticipantCookie(event: RequestEvent, token: string) {
+	event.cookies.set(PARTICIPANT_COOKIE, token, {
+		path: `/s/${event.params.slug}`,
 		httpOnly: true,
 		sameSite: 'lax',
-		secure,
+		secure: event.url.protocol === 'https:',
 		maxAge: 60 * 60 * 24 * 30
 	});
+}
+
+function forgetParticipantCookie(cookies: Cookies, slug: string) {
+	cookies.delete(PARTICIPANT_COOKIE, { path: `/s/${slug}` });
 }
 
 async function studyOr404(event: RequestEvent) {
@@ -39,60 +49,69 @@ async function studyOr404(event: RequestEvent) {
 	return study;
 }
 
+const FINISHED_VIEWS = ['complete', 'declined', 'ineligible', 'withdrawn'];
+
 export const load: PageServerLoad = async (event) => {
 	const db = event.locals.app.database.db;
+	// Participant pages are personal: never kept by a shared computer's cache or a proxy.
+	event.setHeaders({ 'cache-control': 'no-store' });
 	const study = await studyOr404(event);
-	let participant = await participantFromToken(db, study.id, event.cookies.get(COOKIE));
-	const externalId = externalIdOf(event.url.searchParams);
-	if (!participant && externalId) {
-		const resumed = await resumeByExternalId(db, study.id, study.slug, externalId);
-		if (resumed) {
-			participant = resumed.participant;
-			setParticipantCookie(
-				event.cookies,
-				study.slug,
-				resumed.token!,
-				event.url.protocol === 'https:'
-			);
-		}
-	}
-	if (!participant) {
-		if (study.status !== 'recruiting')
-			return { view: { kind: 'closed' as const }, entry: '', slug: study.slug, participant: false };
-		const { protocol: running } = await runningConfig(db, study.slug).catch((e) => {
-			if (e instanceof RunningConfigError) error(503, 'This study is not available right now.');
-			throw e;
-		});
+	const entry = await resolveEntry(db, study, {
+		token: event.cookies.get(PARTICIPANT_COOKIE),
+		externalId: externalIdOf(event.url.searchParams)
+	});
+	const base = { slug: study.slug, entry: '', nonce: '', resumeCode: null, test: false };
+	if (entry.kind === 'participant') {
+		const protocol = await protocolOf(db, entry.participant);
+		const view = await participantView(db, protocol, entry.participant);
 		return {
-			view: { kind: 'consent' as const, title: running.title, consentText: running.consent.text },
-			entry: event.url.search,
-			slug: study.slug,
-			participant: false
+			...base,
+			view,
+			participant: true,
+			test: entry.participant.isTest,
+			resumeCode: FINISHED_VIEWS.includes(view.kind)
+				? null
+				: await resumeCodeOf(db, entry.participant.id)
 		};
 	}
-	const protocol = await protocolOf(db, participant);
+	if (entry.kind !== 'moved' && entry.forgetCookie)
+		forgetParticipantCookie(event.cookies, study.slug);
+	if (entry.kind === 'moved')
+		return { ...base, view: { kind: 'moved' as const }, participant: false };
+	if (entry.kind === 'resume')
+		return {
+			...base,
+			view: { kind: 'resume' as const, finished: entry.finished },
+			entry: event.url.search,
+			participant: false
+		};
+	if (study.status !== 'recruiting')
+		return { ...base, view: { kind: 'closed' as const }, participant: false };
+	const { protocol: running } = await runningConfig(db, study.slug).catch((e) => {
+		if (e instanceof RunningConfigError) error(503, 'This study is not available right now.');
+		throw e;
+	});
 	return {
-		view: await participantView(db, protocol, participant),
-		entry: '',
-		slug: study.slug,
-		participant: true
+		...base,
+		view: { kind: 'consent' as const, title: running.title, consentText: running.consent.text },
+		entry: event.url.search,
+		nonce: consentNonce(),
+		participant: false
 	};
 };
 
-/** The participant behind the cookie, or a 403 (their session ended or never began). */
+/**
+ * The participant behind the cookie. A browser without one (its session moved to another device,
+ * or ended) is sent back to the study page, which says what happened and what to do.
+ */
 async function me(event: RequestEvent) {
-	const study = await studyOr404(event);
-	const participant = await participantFromToken(
+	const context = await participantContext(
 		event.locals.app.database.db,
-		study.id,
-		event.cookies.get(COOKIE)
+		event.params.slug,
+		event.cookies.get(PARTICIPANT_COOKIE)
 	);
-	if (!participant) error(403, 'Your session has ended. Open the study link again to continue.');
-	return {
-		study,
-		participant,
-		protocol: await protocolOf(event.locals.app.database.db, participant)
-	};
+	if (!context) redirect(303, `/s/${event.params.slug}`);
+	return context;
 }
 
 function fields(form: FormData): Record<string, string> {
@@ -100,6 +119,9 @@ function fields(form: FormData): Record<string, string> {
 		[...form.entries()].filter(([, v]) => typeof v === 'string').map(([k, v]) => [k, String(v)])
 	);
 }
+
+const refusal = (status: number, message: string, values: Record<string, string> = {}) =>
+	fail(status, { problems: [{ path: '', message }], values, confirmWithdraw: false });
 
 /** Runs a step and redirects to the page again (reload-safe); refused input comes back with what was typed. */
 async function step(event: RequestEvent, work: (form: FormData) => Promise<void>) {
@@ -110,47 +132,64 @@ async function step(event: RequestEvent, work: (form: FormData) => Promise<void>
 		if (e instanceof ValidationError)
 			return fail(400, {
 				problems: e.problems.map(({ path, message }) => ({ path, message })),
-				values: fields(form)
+				values: fields(form),
+				confirmWithdraw: false
 			});
-		if (e instanceof ChatRefusedError)
-			return fail(409, { problems: [{ path: '', message: e.message }], values: fields(form) });
+		if (e instanceof ChatRefusedError) return refusal(409, e.message, fields(form));
+		if (e instanceof ResumeRefusedError) return refusal(429, e.message);
 		if (e instanceof StudyNotOpenError)
-			return fail(409, {
-				problems: [
-					{
-						path: '',
-						message:
-							'This study is not taking new participants at the moment. Thank you for your interest.'
-					}
-				],
-				values: {}
-			});
+			return refusal(
+				409,
+				'This study is not taking new participants at the moment. Thank you for your interest.'
+			);
 		throw e;
 	}
 	redirect(303, `/s/${event.params.slug}`);
 }
 
 const episodeOf = (form: FormData) => Number(form.get('episode'));
+const entryOf = (form: FormData) => {
+	const entry = String(form.get('entry') ?? '');
+	return entry.startsWith('?') ? entry : '';
+};
 
 export const actions: Actions = {
 	consent: (event) =>
 		step(event, async (form) => {
 			const db = event.locals.app.database.db;
 			const study = await studyOr404(event);
-			const existing = await participantFromToken(db, study.id, event.cookies.get(COOKIE));
-			const params = new URLSearchParams(String(form.get('entry') ?? ''));
-			const session = await consent(db, study.slug, {
-				participantId: existing?.id,
-				agree: form.get('agree') === 'yes',
-				params
+			const entry = entryOf(form);
+			const params = new URLSearchParams(entry);
+			const resolved = await resolveEntry(db, study, {
+				token: event.cookies.get(PARTICIPANT_COOKIE),
+				externalId: externalIdOf(params)
 			});
-			if (session.token)
-				setParticipantCookie(
-					event.cookies,
-					study.slug,
-					session.token,
-					event.url.protocol === 'https:'
-				);
+			// Already in (a second click), moved elsewhere, or someone else's id: the page says what next.
+			if (resolved.kind === 'participant' || resolved.kind === 'moved') return;
+			if (resolved.kind === 'resume') redirect(303, `/s/${study.slug}${entry}`);
+			try {
+				const session = await consent(db, study.slug, {
+					agree: form.get('agree') === 'yes',
+					params,
+					nonce: String(form.get('nonce') ?? '') || null
+				});
+				if (session.token) setParticipantCookie(event, session.token);
+			} catch (e) {
+				if (e instanceof ResumeRequiredError) redirect(303, `/s/${study.slug}${entry}`);
+				throw e;
+			}
+		}),
+	/** Continue on this device with the resume code given at consent. */
+	resume: (event) =>
+		step(event, async (form) => {
+			const db = event.locals.app.database.db;
+			const study = await studyOr404(event);
+			const { token } = await resumeWithCode(db, study, {
+				code: String(form.get('code') ?? ''),
+				externalId: externalIdOf(new URLSearchParams(entryOf(form))),
+				address: event.getClientAddress()
+			});
+			setParticipantCookie(event, token);
 		}),
 	screening: (event) =>
 		step(event, async (form) => {
@@ -221,9 +260,18 @@ export const actions: Actions = {
 				fields(form)
 			);
 		}),
-	withdraw: (event) =>
-		step(event, async () => {
-			const { participant } = await me(event);
-			await withdraw(event.locals.app.database.db, participant.id);
-		})
+	/** Leaving is final, so it is asked twice: the first post shows the question, works without JS. */
+	withdraw: async (event) => {
+		const form = await event.request.formData();
+		const { participant } = await me(event);
+		if (form.get('confirm') !== 'yes')
+			return fail(400, { problems: [], values: {}, confirmWithdraw: true });
+		await withdraw(event.locals.app.database.db, participant.id);
+		redirect(303, `/s/${event.params.slug}`);
+	},
+	/** A shared computer: forget this browser's session so the next person starts afresh. */
+	forget: async (event) => {
+		forgetParticipantCookie(event.cookies, event.params.slug);
+		redirect(303, `/s/${event.params.slug}`);
+	}
 };

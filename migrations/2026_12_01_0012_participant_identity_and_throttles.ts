@@ -1,0 +1,43 @@
+import { sql, type Kysely } from 'kysely';
+
+// - A resume code per participant (stored as a SHA-256 of the code, which is itself derived from a
+//   secret): continuing on another device needs it, so knowing someone's panel id is not enough
+//   to read their conversation or take over their session.
+// - Test participants (researchers trying their own study): flagged, left out of counts, export
+//   and analysis by default.
+// - Rate events: counted attempts (resume codes, enrolments per address, password checks) kept in
+//   the database so a limit holds across instances; each is recorded before it is checked, so
+//   concurrent attempts cannot all pass the limit.
+// - Sign-in attempts remember the device that made them (a keyed cookie set after a successful
+//   sign-in), so failures from elsewhere never lock a known device out.
+// - Answer-key commitments: the public registry shows a salted hash of the answer key (correct
+//   dispositions, relevant conditions, red flags, attention-check answers) until the study closes.
+const statements = [
+	`alter table participants add column is_test boolean not null default false`,
+	`alter table participants add column resume_code_hash text unique check (resume_code_hash ~ '^[0-9a-f]{64}$')`,
+	`create index participants_study_test_idx on participants (study_id) where is_test`,
+	`create table rate_events (
+		id bigint generated always as identity primary key,
+		bucket text not null,
+		subject text not null,
+		succeeded boolean not null default false,
+		at timestamptz not null default now()
+	)`,
+	`create index rate_events_subject_idx on rate_events (bucket, subject, at)`,
+	`create index rate_events_at_idx on rate_events (at)`,
+	`alter table login_attempts add column device text`,
+	`alter table preregistrations add column answer_key_sha256 text check (answer_key_sha256 ~ '^[0-9a-f]{64}$')`,
+];
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+	for (const statement of statements) await sql.raw(statement).execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+	await sql`alter table preregistrations drop column if exists answer_key_sha256`.execute(db);
+	await sql`alter table login_attempts drop column if exists device`.execute(db);
+	await sql`drop table if exists rate_events`.execute(db);
+	await sql`drop index if exists participants_study_test_idx`.execute(db);
+	await sql`alter table participants drop column if exists resume_code_hash`.execute(db);
+	await sql`alter table participants drop column if exists is_test`.execute(db);
+}

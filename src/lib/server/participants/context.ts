@@ -1,0 +1,30 @@
+import type { Queryable } from '../db/types.ts';
+import type { StudyProtocol } from '../protocols/study-schema.ts';
+import { findStudyBySlug, type StudySummary } from '../studies/studies.repository.ts';
+import { participantFromToken } from './journey.service.ts';
+import { protocolOf } from './participant-view.ts';
+import type { ParticipantRow } from './participants.repository.ts';
+
+/**
+ * Everything a participant's request acts on, built once per request: the study, the participant
+ * behind the session cookie, and the protocol version they consented under (they stay on it to
+ * the end, whatever amendments come after).
+ */
+export interface ParticipantContext {
+	study: StudySummary;
+	participant: ParticipantRow;
+	protocol: StudyProtocol;
+}
+
+export async function participantContext(
+	db: Queryable,
+	slug: string,
+	token: string | undefined
+): Promise<ParticipantContext | undefined> {
+	if (!token) return undefined;
+	const study = await findStudyBySlug(db, slug);
+	if (!study || study.status === 'draft') return undefined;
+	const participant = await participantFromToken(db, study.id, token);
+	if (!participant) return undefined;
+	return { study, participant, protocol: await protocolOf(db, participant) };
+}
