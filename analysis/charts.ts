@@ -24,11 +24,15 @@ const MUTED = '#7b8794';
 const ACCENT = '#2f6fb0';
 const WARN = '#b54708';
 
+// A mark whose coordinates could not be computed (an estimate that is not estimable on an interim
+// look) is left out rather than drawn at NaN, which browsers report as an error.
+const NON_FINITE_ATTRIBUTE = /="[^"]*(?:NaN|Infinity)[^"]*"/;
+
 function svg(width: number, height: number, title: string, body: string[]): string {
 	return [
 		`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ${FONT} fill="${INK}">`,
 		`<title>${escapeXml(title)}</title>`,
-		...body,
+		...body.filter((element) => !NON_FINITE_ATTRIBUTE.test(element)),
 		'</svg>'
 	].join('\n');
 }

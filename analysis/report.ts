@@ -26,18 +26,31 @@ export type Block =
 	| { kind: 'table'; header: string[]; rows: unknown[][] }
 	| { kind: 'chart'; title: string; svg: string };
 
+// Every number goes through these: an estimate that cannot be computed (no events, a zero cell,
+// an empty arm on an interim look) reads "not estimable", never NaN or Infinity.
+const NOT_ESTIMABLE = 'not estimable';
+const missing = (x: number | null | undefined): x is null | undefined =>
+	x === null || x === undefined;
+const estimable = (c: Interval): c is [number, number] =>
+	!!c && Number.isFinite(c[0]) && Number.isFinite(c[1]);
 const pct = (p: number | null | undefined) =>
-	p === null || p === undefined ? '—' : `${(100 * p).toFixed(1)}%`;
-const ci = (c: Interval) => (c ? `${pct(c[0])} to ${pct(c[1])}` : '—');
+	missing(p) ? '—' : Number.isFinite(p) ? `${(100 * p).toFixed(1)}%` : NOT_ESTIMABLE;
+const ci = (c: Interval) =>
+	!c ? '—' : estimable(c) ? `${pct(c[0])} to ${pct(c[1])}` : NOT_ESTIMABLE;
 const pp = (d: number | null | undefined) =>
-	d === null || d === undefined ? '—' : `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} pp`;
-const ppci = (c: Interval) => (c ? `${pp(c[0])} to ${pp(c[1])}` : '—');
+	missing(d)
+		? '—'
+		: Number.isFinite(d)
+			? `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} pp`
+			: NOT_ESTIMABLE;
+const ppci = (c: Interval) =>
+	!c ? '—' : estimable(c) ? `${pp(c[0])} to ${pp(c[1])}` : NOT_ESTIMABLE;
 const pv = (p: number | null | undefined) =>
-	p === null || p === undefined ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3);
+	missing(p) ? '—' : !Number.isFinite(p) ? NOT_ESTIMABLE : p < 0.001 ? '< 0.001' : p.toFixed(3);
 const num = (x: number | null | undefined, digits = 2) =>
-	x === null || x === undefined ? '—' : x.toFixed(digits);
+	missing(x) ? '—' : Number.isFinite(x) ? x.toFixed(digits) : NOT_ESTIMABLE;
 const numci = (c: Interval, digits = 2) =>
-	c ? `${num(c[0], digits)} to ${num(c[1], digits)}` : '—';
+	!c ? '—' : estimable(c) ? `${num(c[0], digits)} to ${num(c[1], digits)}` : NOT_ESTIMABLE;
 
 interface EffectRow {
 	outcome: string;

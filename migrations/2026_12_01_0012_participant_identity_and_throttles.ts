@@ -16,6 +16,13 @@ const statements = [
 	`alter table participants add column is_test boolean not null default false`,
 	`alter table participants add column resume_code_hash text unique check (resume_code_hash ~ '^[0-9a-f]{64}$')`,
 	`create index participants_study_test_idx on participants (study_id) where is_test`,
+	// A test participant's arm, chosen by the researcher: never a slot of the real sequence, so
+	// trying a study changes neither the allocation nor its audit.
+	`create table test_allocations (
+		participant_id uuid primary key references participants (id) on delete cascade,
+		arm_id uuid not null references arms (id) on delete restrict,
+		created_at timestamptz not null default now()
+	)`,
 	`create table rate_events (
 		id bigint generated always as identity primary key,
 		bucket text not null,
@@ -37,6 +44,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
 	await sql`alter table preregistrations drop column if exists answer_key_sha256`.execute(db);
 	await sql`alter table login_attempts drop column if exists device`.execute(db);
 	await sql`drop table if exists rate_events`.execute(db);
+	await sql`drop table if exists test_allocations`.execute(db);
 	await sql`drop index if exists participants_study_test_idx`.execute(db);
 	await sql`alter table participants drop column if exists resume_code_hash`.execute(db);
 	await sql`alter table participants drop column if exists is_test`.execute(db);

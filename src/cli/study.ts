@@ -25,8 +25,9 @@ const USAGE = `usage: bedside study <command>
   amend <slug> <study.yaml> --reason TEXT     a preregistered study's changes, hash-chained
   launch | pause | close <slug>               change the study's status (launch re-checks the
                                               running configuration; close reveals the seed)
-  preregistration <slug> [--format md|json] [--out FILE]
-                                              the preregistration document (for OSF)
+  preregistration <slug> [--format md|json] [--out FILE] [--public]
+                                              the preregistration document (for OSF); --public
+                                              conceals the answer key until the study closes
   schema [--out FILE]                         the study file format as JSON Schema`;
 
 function loadOrThrow(file: string) {
@@ -138,15 +139,22 @@ export async function runStudy(args: string[]): Promise<number> {
 			case 'preregistration': {
 				const { positionals, values } = parseOptions(rest, {
 					format: { type: 'string', default: 'md' },
-					out: { type: 'string' }
+					out: { type: 'string' },
+					public: { type: 'boolean', default: false }
 				});
 				if (positionals.length !== 1) throw new UsageError('give one study slug');
 				if (values.format !== 'md' && values.format !== 'json')
 					throw new UsageError('--format is md or json');
+				if (values.public && values.format === 'json')
+					throw new UsageError('--public goes with --format md (the JSON is the full record)');
 				return withDatabase(async ({ db }) => {
 					const doc = await preregistrationDocument(db, positionals[0]!);
 					writeOut(
-						values.format === 'json' ? JSON.stringify(doc, null, 2) : preregistrationMarkdown(doc),
+						values.format === 'json'
+							? JSON.stringify(doc, null, 2)
+							: preregistrationMarkdown(doc, {
+									concealAnswerKey: values.public && doc.study.status !== 'closed'
+								}),
 						values.out
 					);
 					return 0;

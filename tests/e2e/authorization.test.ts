@@ -160,9 +160,18 @@ describe('the authorization matrix', () => {
 		expect(await postAsEveryone('/admin/users?/invite', 'email=new%40example.org')).toEqual([
 			303, 403, 403, 403, 403, 403
 		]);
-		// Writing evidence to the cards: owners and analysts.
+		// Writing evidence to the cards: owners and analysts, and only once the study is closed
+		// (this one recruits: refused with the reason, 400).
 		expect(await postAsEveryone('/studies/authz/analysis?/evidence', '')).toEqual([
-			303, 404, 200, 403, 200, 403
+			303, 404, 400, 403, 400, 403
+		]);
+		// Test mode: owners and researchers (an arm that does not exist is a validation error).
+		expect(await postAsEveryone('/studies/authz?/test', 'arm=no_such_arm')).toEqual([
+			303, 404, 400, 400, 403, 403
+		]);
+		// Irreversible steps ask first: an unconfirmed close is answered with the question (400).
+		expect(await postAsEveryone('/studies/authz?/status', 'action=close')).toEqual([
+			303, 404, 400, 400, 403, 403
 		]);
 	});
 

@@ -38,9 +38,7 @@ async function submit(page: Page, name: string | RegExp) {
 		page.waitForResponse(
 			(r) =>
 				r.status() !== 303 &&
-				(r.url().includes('__data.json') ||
-					r.request().resourceType() === 'document' ||
-					(r.request().method() === 'POST' && r.url().includes('?/')))
+				(r.url().includes('__data.json') || r.request().resourceType() === 'document')
 		),
 		page.getByRole('button', { name }).click()
 	]);

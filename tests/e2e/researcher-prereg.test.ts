@@ -93,6 +93,11 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 
 	it('preregisters version 2, after which the draft is locked and the registry shows it', async () => {
 		await page.getByRole('button', { name: 'Preregister version 2' }).click();
+		// Irreversible: asked first, with what it locks.
+		await expect(page.getByRole('alertdialog').textContent()).resolves.toMatch(
+			/locks this protocol version/
+		);
+		await page.getByRole('button', { name: 'Yes, preregister version 2' }).click();
 		await page.getByText(/Preregistered protocol version 2 \(SHA-256 [0-9a-f]{64}\)/).waitFor();
 		await expect(page.getByTestId('study-status').textContent()).resolves.toBe('preregistered');
 		expect(await page.getByRole('link', { name: 'Edit the draft' }).count()).toBe(0);

@@ -114,7 +114,8 @@ describe('bedside benchmark / code (CLI)', () => {
 		expect(JSON.parse(agreement.stdout)).toEqual([]);
 
 		// The study analysed straight from the database, as an HTML report, and its estimates
-		// written to the cards it tests.
+		// written to the cards it tests (once closed: never an interim estimate).
+		expect((await bedside(env, 'study', 'close', 'cli-bench')).code).toBe(0);
 		const report = `${tempDir('bedside-cli-report-')}/report.html`;
 		const analysed = await bedside(
 			env,

@@ -8,6 +8,7 @@ import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
 import { analyseStudy } from '../../src/lib/server/analysis/study-analysis.service.ts';
 import { exportCard } from '../../src/lib/server/cards/cards.service.ts';
 import { writeStudyEvidence } from '../../src/lib/server/cards/evidence.service.ts';
+import { changeStatus } from '../../src/lib/server/prereg/prereg.service.ts';
 import { runBenchmark } from '../../src/lib/server/assistant/benchmark.service.ts';
 import { ChatRefusedError, sendChatMessage } from '../../src/lib/server/assistant/chat.service.ts';
 import { codeConversations } from '../../src/lib/server/coding/coding.service.ts';
@@ -163,6 +164,11 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 
 	it('writes the estimates back as evidence on the card assumptions the study tests', async () => {
 		const { result } = await analyseStudy(t.db, slug, CLI_ACTOR);
+		// Not while the study recruits: the cards are public, an interim estimate must not reach them.
+		await expect(writeStudyEvidence(t.db, slug, result, CLI_ACTOR)).rejects.toThrow(
+			/is recruiting: evidence is written to the public cards once the study is closed/
+		);
+		await changeStatus(t.db, slug, 'close', CLI_ACTOR);
 		const first = await writeStudyEvidence(t.db, slug, result, CLI_ACTOR);
 		expect(first.assumptions).toEqual([
 			'bean-triage-scenarios.decision_mediation',

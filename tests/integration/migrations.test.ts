@@ -37,12 +37,14 @@ const DOMAIN_TABLES = [
 	'preregistrations',
 	'protocol_deviations',
 	'protocol_versions',
+	'rate_events',
 	'recommendations',
 	'scenarios',
 	'sessions',
 	'studies',
 	'study_assumptions',
 	'study_secrets',
+	'test_allocations',
 	'users'
 ];
 

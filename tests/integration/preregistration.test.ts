@@ -3,7 +3,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
 import { parseCardYaml } from '../../src/lib/server/cards/card-schema.ts';
 import { exportCard, importCard } from '../../src/lib/server/cards/cards.service.ts';
-import { sha256Hex, sha256OfJson } from '../../src/lib/server/protocols/hash.ts';
+import { canonicalJson, sha256Hex, sha256OfJson } from '../../src/lib/server/protocols/hash.ts';
+import {
+	answerKeyCommitment,
+	answerKeyOf,
+	answerKeySalt
+} from '../../src/lib/server/prereg/answer-key.ts';
+import { preregistrationMarkdown } from '../../src/lib/server/prereg/prereg-markdown.ts';
 import { loadStudyFile } from '../../src/lib/server/protocols/study-file.ts';
 import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
 import {
@@ -11,6 +17,7 @@ import {
 	changeStatus,
 	preregister,
 	preregistrationDocument,
+	preregistrationPayload,
 	RunningConfigError,
 	verifyRunningConfig
 } from '../../src/lib/server/prereg/prereg.service.ts';
@@ -218,6 +225,39 @@ describe.each(databaseKinds())('protocols and preregistration (%s)', (kind) => {
 		]);
 		expect(doc.protocol.sample_size.target).toBe(1500);
 		expect((await verifyRunningConfig(t.db, 'amended')).preregistration.id).toBe(second.id);
+	});
+
+	it('commits to the answer key and keeps it off public pages until the study closes', async () => {
+		const protocol = fresh('key-study');
+		await saveProtocolDraft(t.db, protocol, CLI_ACTOR);
+		const record = await preregister(t.db, 'key-study', CLI_ACTOR, { seed: 'key-seed-123' });
+		expect(record.answerKeySha256).toBe(answerKeyCommitment('key-seed-123', protocol));
+		// The commitment is part of what the preregistration's hash covers.
+		expect(record.sha256).toBe(
+			sha256OfJson(
+				preregistrationPayload('key-study', { ...record, protocolVersion: record.protocolVersion })
+			)
+		);
+		await changeStatus(t.db, 'key-study', 'launch', CLI_ACTOR);
+		const running = await preregistrationDocument(t.db, 'key-study');
+		const publicText = preregistrationMarkdown(running, { concealAnswerKey: true });
+		expect(publicText).toContain(record.answerKeySha256!);
+		expect(publicText).not.toMatch(/Correct disposition: `/);
+		expect(publicText).not.toMatch(/Relevant conditions:/);
+		for (const check of protocol.attention_checks)
+			expect(publicText).not.toContain(`correct: ${check.correct}`);
+		expect(running.answer_key_salt).toBeNull();
+		// Members still see the whole protocol.
+		expect(preregistrationMarkdown(running)).toMatch(/Correct disposition: `/);
+
+		await changeStatus(t.db, 'key-study', 'close', CLI_ACTOR);
+		const closed = await preregistrationDocument(t.db, 'key-study');
+		// Anyone can now check the commitment from what the closed study reveals.
+		const recomputed = sha256Hex(
+			`${closed.answer_key_salt}\n${canonicalJson(answerKeyOf(closed.protocol))}`
+		);
+		expect(recomputed).toBe(record.answerKeySha256);
+		expect(answerKeySalt(closed.randomization_seed!)).toBe(closed.answer_key_salt);
 	});
 
 	it('exports a card as imported, and refuses to drop an assumption a study tests', async () => {

@@ -103,6 +103,7 @@ export async function firstTurnsByScenario(
 		.innerJoin('scenarios', 'scenarios.id', 'episodes.scenario_id')
 		.select(['scenarios.key as scenario_key', 'messages.content'])
 		.where('participants.study_id', '=', studyId)
+		.where('participants.is_test', '=', false)
 		.where('messages.role', '=', 'user')
 		.where('messages.turn', '=', 1)
 		.orderBy('messages.id')

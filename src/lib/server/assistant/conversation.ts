@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import { hasEpisodeEvent, type EpisodeRow } from '../participants/participants.repository.ts';
 import type { Arm, StudyProtocol } from '../protocols/study-schema.ts';
-import { slotOfParticipant } from '../randomization/allocation.repository.ts';
+import { armKeyOfParticipant } from '../randomization/allocation.repository.ts';
 import { messagesOf } from './assistant.repository.ts';
 import type { AssistantConfig } from './provider.ts';
 
@@ -20,8 +20,8 @@ export async function chattingArm(
 	protocol: StudyProtocol,
 	participantId: string
 ): Promise<(Arm & { assistant: AssistantConfig }) | undefined> {
-	const slot = await slotOfParticipant(db, participantId);
-	const arm = protocol.arms.find((a) => a.id === slot?.armKey);
+	const armKey = await armKeyOfParticipant(db, participantId);
+	const arm = protocol.arms.find((a) => a.id === armKey);
 	return arm?.kind === 'llm_assisted' && arm.assistant
 		? (arm as Arm & { assistant: AssistantConfig })
 		: undefined;

@@ -8,12 +8,14 @@ const MATRIX = {
 	'study.edit': ['owner', 'researcher'],
 	'study.preregister': ['owner', 'researcher'],
 	'study.status': ['owner', 'researcher'],
+	'study.test': ['owner', 'researcher'],
 	'study.code': ['owner', 'researcher', 'analyst'],
 	'study.export': ['owner', 'analyst'],
 	'study.import': ['owner', 'analyst'],
 	'study.analyse': ['owner', 'analyst'],
 	'study.audit': ['owner'],
-	'study.members': ['owner']
+	'study.members': ['owner'],
+	'study.panel': ['owner']
 } as const satisfies Record<string, readonly StudyRole[]>;
 
 export type StudyAction = keyof typeof MATRIX;

@@ -23,8 +23,12 @@ export async function writeStudyEvidence(
 	return inTransaction(db, async (trx) => {
 		const study = await findStudyBySlug(trx, slug);
 		if (!study) throw new EvidenceError(`no study "${slug}"`);
-		if (study.status === 'draft')
-			throw new EvidenceError(`"${slug}" is a draft: preregister it before writing evidence`);
+		// The cards are public: an interim, unblinded estimate must not reach them while the study
+		// still recruits (it could steer recruitment, or be read as the result).
+		if (study.status !== 'closed')
+			throw new EvidenceError(
+				`"${slug}" is ${study.status}: evidence is written to the public cards once the study is closed`
+			);
 		const linked = await assumptionsOfStudy(trx, study.id);
 		if (linked.length === 0)
 			throw new EvidenceError(

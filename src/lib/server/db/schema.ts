@@ -350,6 +350,12 @@ export interface StudySecrets {
   study_id: string;
 }
 
+export interface TestAllocations {
+  arm_id: string;
+  created_at: Generated<Timestamp>;
+  participant_id: string;
+}
+
 export interface Users {
   created_at: Generated<Timestamp>;
   disabled_at: Timestamp | null;
@@ -392,5 +398,6 @@ export interface DB {
   studies: Studies;
   study_assumptions: StudyAssumptions;
   study_secrets: StudySecrets;
+  test_allocations: TestAllocations;
   users: Users;
 }

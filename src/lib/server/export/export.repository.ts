@@ -38,6 +38,7 @@ export function participantPages(db: Queryable, studyId: string) {
 					'p.exclusion_reason'
 				])
 				.where('p.study_id', '=', studyId)
+				.where('p.is_test', '=', false)
 				.where('p.consented_at', 'is not', null)
 				.$if(after !== null, (q) => q.where('p.id', '>', after!))
 				.orderBy('p.id')
@@ -73,6 +74,7 @@ export function episodePages(db: Queryable, studyId: string) {
 					)
 				])
 				.where('p.study_id', '=', studyId)
+				.where('p.is_test', '=', false)
 				.where('p.consented_at', 'is not', null)
 				.$if(after !== null, (q) => q.where('e.id', '>', after!))
 				.orderBy('e.id')
@@ -100,6 +102,7 @@ export function measurePages(db: Queryable, studyId: string) {
 					'm.recorded_at'
 				])
 				.where('p.study_id', '=', studyId)
+				.where('p.is_test', '=', false)
 				.$if(after !== null, (q) => q.where('m.id', '>', after!))
 				.orderBy('m.id')
 				.limit(PAGE)
@@ -162,6 +165,7 @@ export function messagePages(db: Queryable, studyId: string) {
 					'c.tokens_out'
 				])
 				.where('p.study_id', '=', studyId)
+				.where('p.is_test', '=', false)
 				.$if(after !== null, (q) => q.where('m.id', '>', after!))
 				.orderBy('m.id')
 				.limit(PAGE)

@@ -16,6 +16,7 @@ export async function enrollmentCounts(db: Queryable, studyId: string): Promise<
 		.leftJoin('arms as a', 'a.id', 's.arm_id')
 		.select(['a.key as arm_key', 'p.stratum', 'p.status', sql<number>`count(*)::int`.as('n')])
 		.where('p.study_id', '=', studyId)
+		.where('p.is_test', '=', false)
 		.groupBy(['a.key', 'p.stratum', 'p.status'])
 		.execute();
 	return rows.map((r) => ({
@@ -41,6 +42,7 @@ export async function medianMinutesToComplete(
 			)
 		)
 		.where('study_id', '=', studyId)
+		.where('is_test', '=', false)
 		.where('completed_at', 'is not', null)
 		.executeTakeFirst();
 	return row?.median === null || row?.median === undefined ? null : Number(row.median);

@@ -21,6 +21,7 @@ export async function participantEpisodes(
 		.leftJoin('episodes as e', 'e.participant_id', 'p.id')
 		.select(['p.id as participant_id', 'e.episode', 'e.id as episode_id'])
 		.where('p.study_id', '=', studyId)
+		.where('p.is_test', '=', false)
 		.execute();
 	const map = new Map<string, Map<number, string>>();
 	for (const r of rows) {

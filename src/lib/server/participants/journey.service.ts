@@ -7,7 +7,9 @@ import { inTransaction, type Queryable } from '../db/types.ts';
 import { runningConfig } from '../prereg/prereg.service.ts';
 import { protocolOf } from './participant-view.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
-import { allocate } from '../randomization/allocation.service.ts';
+import { allocate, allocatedArms, stratumOf } from '../randomization/allocation.service.ts';
+import { insertTestAllocation } from '../randomization/allocation.repository.ts';
+import { shuffle, stream } from '../randomization/sequence.ts';
 import { findStudyBySlug } from '../studies/studies.repository.ts';
 import { ValidationError, type Problem } from '../validation/problems.ts';
 import {
@@ -83,7 +85,9 @@ export async function consent(
 		agree: boolean;
 		params: URLSearchParams;
 		nonce?: string | null;
+		/** Test mode: a researcher trying the study, optionally in a chosen arm. */
 		isTest?: boolean;
+		testArm?: string;
 	},
 	now: Date = new Date()
 ): Promise<ParticipantSession> {
@@ -109,13 +113,15 @@ export async function consent(
 			throw new ResumeRequiredError('this panel id has a participant already');
 		}
 		const id = randomUUID();
-		const entryParams = input.agree
-			? Object.fromEntries(
-					KEPT_PARAMS.flatMap((k) =>
-						input.params.get(k) ? [[k, input.params.get(k)!.slice(0, 200)]] : []
+		const entryParams = input.isTest
+			? { ...(input.testArm && { test_arm: input.testArm }) }
+			: input.agree
+				? Object.fromEntries(
+						KEPT_PARAMS.flatMap((k) =>
+							input.params.get(k) ? [[k, input.params.get(k)!.slice(0, 200)]] : []
+						)
 					)
-				)
-			: {};
+				: {};
 		const created = await insertParticipant(trx, {
 			id,
 			studyId: study.id,
@@ -181,15 +187,17 @@ export async function submitScreening(
 			);
 			return lockParticipant(trx, p.id);
 		}
-		const allocation = await allocate(trx, {
-			studyId: study.id,
-			protocol,
-			seed: running.seed,
-			participantId: p.id,
-			screening,
-			now,
-			armIds: running.armIds
-		});
+		const allocation = p.isTest
+			? await allocateTestParticipant(trx, protocol, running, p, screening)
+			: await allocate(trx, {
+					studyId: study.id,
+					protocol,
+					seed: running.seed,
+					participantId: p.id,
+					screening,
+					now,
+					armIds: running.armIds
+				});
 		const scenarioIds = running.scenarioIds;
 		await insertEpisodes(
 			trx,
@@ -226,6 +234,34 @@ export async function submitScreening(
 			now
 		);
 	});
+}
+
+/**
+ * A test participant (a researcher trying the study) gets the arm the researcher chose, or one
+ * drawn by weight from a stream of their own id, and scenarios likewise: never a slot of the real
+ * sequence, so trying a study leaves its allocation and its audit untouched.
+ */
+async function allocateTestParticipant(
+	trx: Transaction<DB>,
+	protocol: StudyProtocol,
+	running: { seed: string; armIds: ReadonlyMap<string, string> },
+	p: ParticipantRow,
+	screening: Record<string, string>
+): Promise<{ scenarioKeys: string[]; stratum: string }> {
+	const random = stream(running.seed, 'test-participant', p.id);
+	const arms = allocatedArms(protocol);
+	const chosen = arms.find((a) => a.key === p.testArm);
+	let armKey = chosen?.key;
+	if (!armKey) {
+		let draw = random() * arms.reduce((sum, a) => sum + a.weight, 0);
+		armKey = arms.find((a) => (draw -= a.weight) < 0)?.key ?? arms[0]!.key;
+	}
+	await insertTestAllocation(trx, p.id, running.armIds.get(armKey)!);
+	const keys = shuffle(
+		protocol.scenarios.map((s) => s.id),
+		random
+	).slice(0, protocol.episodes_per_participant);
+	return { scenarioKeys: keys, stratum: stratumOf(protocol, screening) };
 }
 
 /** Runs an episode action only if the participant is at that episode and step; otherwise nothing. */

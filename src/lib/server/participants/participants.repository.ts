@@ -30,6 +30,8 @@ export interface ParticipantRow {
 	sessionTokenHash: string | null;
 	/** A researcher trying the study (test mode): left out of counts, export and analysis. */
 	isTest: boolean;
+	/** For a test participant, the arm the researcher asked to try (else drawn). */
+	testArm: string | null;
 }
 
 export interface EpisodeRow {
@@ -53,7 +55,8 @@ const COLUMNS = [
 	'completion_code',
 	'external_id_hash',
 	'session_token_hash',
-	'is_test'
+	'is_test',
+	'entry_params'
 ] as const;
 
 function toParticipant(r: {
@@ -69,6 +72,7 @@ function toParticipant(r: {
 	external_id_hash: string | null;
 	session_token_hash: string | null;
 	is_test: boolean;
+	entry_params: unknown;
 }): ParticipantRow {
 	return {
 		id: r.id,
@@ -82,7 +86,8 @@ function toParticipant(r: {
 		completionCode: r.completion_code,
 		externalIdHash: r.external_id_hash,
 		sessionTokenHash: r.session_token_hash,
-		isTest: r.is_test
+		isTest: r.is_test,
+		testArm: r.is_test ? ((r.entry_params as { test_arm?: string }).test_arm ?? null) : null
 	};
 }
 
@@ -423,4 +428,35 @@ export async function hasEpisodeEvent(
 		.where('kind', '=', kind)
 		.executeTakeFirst();
 	return row !== undefined;
+}
+
+/** The (non-test) participants of a study whose panel-id hashes are given, with their ending. */
+export async function participantsByExternalHashes(
+	db: Queryable,
+	studyId: string,
+	hashes: string[]
+): Promise<
+	{
+		id: string;
+		externalIdHash: string;
+		status: string;
+		completionCode: string | null;
+		completedAt: Date | null;
+	}[]
+> {
+	if (hashes.length === 0) return [];
+	const rows = await db
+		.selectFrom('participants')
+		.select(['id', 'external_id_hash', 'status', 'completion_code', 'completed_at'])
+		.where('study_id', '=', studyId)
+		.where('is_test', '=', false)
+		.where('external_id_hash', 'in', hashes)
+		.execute();
+	return rows.map((r) => ({
+		id: r.id,
+		externalIdHash: r.external_id_hash!,
+		status: r.status,
+		completionCode: r.completion_code,
+		completedAt: r.completed_at
+	}));
 }

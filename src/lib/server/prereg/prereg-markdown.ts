@@ -14,8 +14,16 @@ const quote = (text: string) =>
 		.map((line) => `> ${line}`)
 		.join('\n');
 
-export function preregistrationMarkdown(doc: PreregistrationDocument): string {
+/**
+ * `concealAnswerKey`: for public pages of a study that has not closed: the correct dispositions,
+ * relevant conditions, red flags and attention-check answers are replaced by their commitment.
+ */
+export function preregistrationMarkdown(
+	doc: PreregistrationDocument,
+	options: { concealAnswerKey: boolean } = { concealAnswerKey: false }
+): string {
 	const p = doc.protocol;
+	const conceal = options.concealAnswerKey;
 	const current = doc.registrations[doc.registrations.length - 1]!;
 	const scale = new Map(p.disposition_scale.map((d) => [d.id, d.label]));
 	const out: string[] = [];
@@ -28,6 +36,12 @@ export function preregistrationMarkdown(doc: PreregistrationDocument): string {
 	out.push(
 		`- Randomization seed: ${doc.randomization_seed === null ? `committed as SHA-256 \`${current.seed_sha256}\`, revealed when the study closes` : `\`${doc.randomization_seed}\` (SHA-256 \`${current.seed_sha256}\`)`}`
 	);
+	if (current.answer_key_sha256)
+		out.push(
+			conceal
+				? `- Answer key (correct dispositions, relevant conditions, red flags, attention-check answers): concealed while the study runs; committed as SHA-256 \`${current.answer_key_sha256}\` and shown when the study closes`
+				: `- Answer key: SHA-256 \`${current.answer_key_sha256}\`${doc.answer_key_salt ? ` with salt \`${doc.answer_key_salt}\` (HMAC-SHA256 of "bedside answer key" keyed by the seed)` : ''}`
+		);
 	out.push(`- Clinically validated scenarios: ${p.clinically_validated ? 'yes' : '**no**'}`, '');
 
 	out.push(
@@ -87,6 +101,10 @@ export function preregistrationMarkdown(doc: PreregistrationDocument): string {
 		out.push(`### ${s.title} (\`${s.id}\`)`, '');
 		out.push('Participant text:', '', quote(s.participant_text), '');
 		out.push('Benchmark prompt:', '', quote(s.benchmark_prompt), '');
+		if (conceal) {
+			out.push('- Correct disposition, relevant conditions, red flags: concealed until close', '');
+			continue;
+		}
 		out.push(
 			`- Correct disposition: \`${s.correct_disposition}\` (${scale.get(s.correct_disposition)})`
 		);
@@ -121,7 +139,7 @@ export function preregistrationMarkdown(doc: PreregistrationDocument): string {
 	if (p.attention_checks.length > 0) {
 		out.push('## Attention checks', '');
 		for (const c of p.attention_checks)
-			out.push(`- **${c.id}**: ${c.text} (correct: ${c.correct})`);
+			out.push(`- **${c.id}**: ${c.text}${conceal ? '' : ` (correct: ${c.correct})`}`);
 		out.push('');
 	}
 

@@ -11,6 +11,8 @@ export interface PreregistrationRow {
 	sha256: string;
 	protocolSha256: string;
 	seedSha256: string;
+	/** The salted commitment to the answer key (null on registrations made before it existed). */
+	answerKeySha256: string | null;
 	previousId: string | null;
 	previousSha256: string | null;
 	reason: string | null;
@@ -41,6 +43,7 @@ export async function preregistrationsOf(
 		sha256: r.sha256,
 		protocolSha256: r.protocol_sha256,
 		seedSha256: r.seed_sha256,
+		answerKeySha256: r.answer_key_sha256,
 		previousId: r.previous_id,
 		previousSha256: r.previous_sha256,
 		reason: r.reason,
@@ -62,6 +65,7 @@ export async function insertPreregistration(
 			sha256: p.sha256,
 			protocol_sha256: p.protocolSha256,
 			seed_sha256: p.seedSha256,
+			answer_key_sha256: p.answerKeySha256,
 			previous_id: p.previousId,
 			previous_sha256: p.previousSha256,
 			reason: p.reason,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Actor } from '../actor.ts';
+import { answerKeyCommitment, answerKeySalt } from './answer-key.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
 import { findAssumption, replaceStudyAssumptions } from '../cards/cards.repository.ts';
 import type { DB } from '../db/schema.ts';
@@ -64,6 +65,8 @@ export function preregistrationPayload(
 		protocol_version: p.protocolVersion,
 		protocol_sha256: p.protocolSha256,
 		seed_sha256: p.seedSha256,
+		// Registrations made before answer keys were committed have none, and keep their hash.
+		...(p.answerKeySha256 !== null && { answer_key_sha256: p.answerKeySha256 }),
 		previous_sha256: p.previousSha256,
 		reason: p.reason,
 		registered_at: p.createdAt.toISOString()
@@ -159,6 +162,7 @@ export async function preregister(
 			kind: 'initial' as const,
 			protocolSha256: version.sha256,
 			seedSha256: sha256Hex(seed),
+			answerKeySha256: answerKeyCommitment(seed, checked.protocol),
 			previousId: null,
 			previousSha256: null,
 			reason: null,
@@ -216,6 +220,8 @@ export async function amend(
 		}
 		const chain = await preregistrationsOf(trx, study.id);
 		const previous = chain[chain.length - 1]!;
+		const seed = await readSeed(trx, study.id);
+		if (!seed) throw new RunningConfigError(slug, ['the study has no randomization seed']);
 		if (previous.protocolSha256 === sha256) {
 			throw new StudyStateError(
 				'the amended protocol is identical to the preregistered one: nothing to amend',
@@ -242,6 +248,7 @@ export async function amend(
 			kind: 'amendment' as const,
 			protocolSha256: sha256,
 			seedSha256: previous.seedSha256,
+			answerKeySha256: answerKeyCommitment(seed, protocol),
 			previousId: previous.id,
 			previousSha256: previous.sha256,
 			reason: reason.trim(),
@@ -439,6 +446,7 @@ export async function preregistrationDocument(db: Queryable, slug: string) {
 	const version = await protocolVersionById(db, current.protocolVersionId);
 	const checked = validateProtocol(version?.protocol);
 	if (!checked.ok) throw new Error(`the preregistered protocol of "${slug}" no longer validates`);
+	const seed = await revealedSeed(db, study.id);
 	return {
 		format: PREREGISTRATION_FORMAT,
 		study: { slug: study.slug, title: study.title, status: study.status },
@@ -449,10 +457,13 @@ export async function preregistrationDocument(db: Queryable, slug: string) {
 			sha256: p.sha256,
 			protocol_sha256: p.protocolSha256,
 			seed_sha256: p.seedSha256,
+			answer_key_sha256: p.answerKeySha256,
 			previous_sha256: p.previousSha256,
 			reason: p.reason
 		})),
-		randomization_seed: await revealedSeed(db, study.id),
+		randomization_seed: seed,
+		/** Revealed with the seed at close, so the answer-key commitment can be checked. */
+		answer_key_salt: seed === null ? null : answerKeySalt(seed),
 		protocol: checked.protocol
 	};
 }

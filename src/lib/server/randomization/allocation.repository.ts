@@ -184,3 +184,30 @@ export async function slotsOfStudy(db: Queryable, studyId: string): Promise<Slot
 		.execute();
 	return rows.map(toSlot);
 }
+
+/** The arm of a participant: their slot's, or for a test participant the arm chosen for them. */
+export async function armKeyOfParticipant(
+	db: Queryable,
+	participantId: string
+): Promise<string | undefined> {
+	const slot = await slotOfParticipant(db, participantId);
+	if (slot) return slot.armKey;
+	const row = await db
+		.selectFrom('test_allocations as t')
+		.innerJoin('arms', 'arms.id', 't.arm_id')
+		.select('arms.key')
+		.where('t.participant_id', '=', participantId)
+		.executeTakeFirst();
+	return row?.key;
+}
+
+export async function insertTestAllocation(
+	trx: Transaction<DB>,
+	participantId: string,
+	armId: string
+): Promise<void> {
+	await trx
+		.insertInto('test_allocations')
+		.values({ participant_id: participantId, arm_id: armId })
+		.execute();
+}

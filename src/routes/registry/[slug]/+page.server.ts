@@ -14,7 +14,7 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 	return {
 		slug: study.slug,
 		title: study.title,
-		markdown: preregistrationMarkdown(doc),
+		markdown: preregistrationMarkdown(doc, { concealAnswerKey: study.status !== 'closed' }),
 		registrations: doc.registrations
 	};
 };

@@ -1,9 +1,16 @@
-import { fail } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import { grantMembership } from '$lib/server/auth/accounts.service';
 import { can } from '$lib/server/auth/permissions';
 import { membersOfStudy } from '$lib/server/auth/users.repository';
 import { changeStatus, preregister, RunningConfigError } from '$lib/server/prereg/prereg.service';
+import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
+import { startTestParticipant } from '$lib/server/participants/test-mode.service';
+import {
+	confirmationNeeded,
+	lifecycleOffers,
+	type LifecycleAction
+} from '$lib/server/studies/study-actions';
 import { studyOverview } from '$lib/server/studies/study-overview.service';
 import { StudyStateError } from '$lib/server/studies/studies.service';
 import { ValidationError } from '$lib/server/validation/problems';
@@ -11,24 +18,45 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { study, role } = await requireStudyAccess(event, event.params.slug, 'study.view');
+	const may = {
+		edit: can(role, 'study.edit'),
+		preregister: can(role, 'study.preregister'),
+		changeStatus: can(role, 'study.status'),
+		test: can(role, 'study.test'),
+		code: can(role, 'study.code'),
+		export: can(role, 'study.export'),
+		import: can(role, 'study.import'),
+		audit: can(role, 'study.audit'),
+		analyse: can(role, 'study.analyse'),
+		members: can(role, 'study.members'),
+		panel: can(role, 'study.panel')
+	};
+	const overview = await studyOverview(event.locals.app.database.db, study);
+	const link = `${event.url.origin}/s/${study.slug}`;
+	const open = study.status !== 'draft' && study.status !== 'closed';
 	return {
 		study: { slug: study.slug, title: study.title, status: study.status },
 		role,
-		may: {
-			edit: can(role, 'study.edit'),
-			preregister: can(role, 'study.preregister'),
-			changeStatus: can(role, 'study.status'),
-			code: can(role, 'study.code'),
-			export: can(role, 'study.export'),
-			import: can(role, 'study.import'),
-			audit: can(role, 'study.audit'),
-			analyse: can(role, 'study.analyse'),
-			members: can(role, 'study.members')
-		},
-		members: can(role, 'study.members')
-			? await membersOfStudy(event.locals.app.database.db, study.id)
-			: [],
-		...(await studyOverview(event.locals.app.database.db, study))
+		may,
+		offers: lifecycleOffers(study.status, may, overview.versions[0]?.version ?? null),
+		links: open
+			? {
+					participant: link,
+					prolific:
+						overview.protocol?.recruitment.panel === 'prolific'
+							? `${link}?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}`
+							: null,
+					recruiting: study.status === 'recruiting'
+				}
+			: null,
+		testArms:
+			open && may.test && overview.protocol
+				? overview.protocol.arms
+						.filter((a) => a.kind !== 'llm_alone')
+						.map((a) => ({ key: a.id, label: a.label }))
+				: [],
+		members: may.members ? await membersOfStudy(event.locals.app.database.db, study.id) : [],
+		...overview
 	};
 };
 
@@ -67,6 +95,8 @@ export const actions: Actions = {
 	},
 	preregister: async (event) => {
 		const { user } = await requireStudyAccess(event, event.params.slug, 'study.preregister');
+		const question = confirmationNeeded('preregister', await event.request.formData());
+		if (question) return fail(400, { confirm: { action: 'preregister', question } });
 		return step(async () => {
 			const p = await preregister(event.locals.app.database.db, event.params.slug, {
 				kind: 'user',
@@ -77,9 +107,12 @@ export const actions: Actions = {
 	},
 	status: async (event) => {
 		const { user } = await requireStudyAccess(event, event.params.slug, 'study.status');
-		const action = String((await event.request.formData()).get('action'));
+		const form = await event.request.formData();
+		const action = String(form.get('action')) as LifecycleAction;
 		if (action !== 'launch' && action !== 'pause' && action !== 'close')
 			return fail(400, { message: 'Unknown action.' });
+		const question = confirmationNeeded(action, form);
+		if (question) return fail(400, { confirm: { action, question } });
 		return step(async () => {
 			const status = await changeStatus(event.locals.app.database.db, event.params.slug, action, {
 				kind: 'user',
@@ -87,5 +120,28 @@ export const actions: Actions = {
 			});
 			return `The study is now ${status}.`;
 		});
+	},
+	/** Test mode: this browser becomes a flagged test participant of the study. */
+	test: async (event) => {
+		const { user } = await requireStudyAccess(event, event.params.slug, 'study.test');
+		const arm = String((await event.request.formData()).get('arm') ?? '');
+		const result = await step(async () => {
+			const token = await startTestParticipant(
+				event.locals.app.database.db,
+				event.params.slug,
+				arm === '' ? null : arm,
+				{ kind: 'user', id: user.id }
+			);
+			event.cookies.set(PARTICIPANT_COOKIE, token, {
+				path: `/s/${event.params.slug}`,
+				httpOnly: true,
+				sameSite: 'lax',
+				secure: event.url.protocol === 'https:',
+				maxAge: 60 * 60 * 24
+			});
+			return token;
+		});
+		if ('done' in result) redirect(303, `/s/${event.params.slug}`);
+		return result;
 	}
 };

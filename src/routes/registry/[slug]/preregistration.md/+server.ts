@@ -9,7 +9,9 @@ export const GET: RequestHandler = async ({ locals, params }) => {
 	const db = locals.app.database.db;
 	const study = await findStudyBySlug(db, params.slug);
 	if (!study || !isPublicStatus(study.status)) error(404, 'No such preregistered study');
-	return new Response(preregistrationMarkdown(await preregistrationDocument(db, params.slug)), {
+	const doc = await preregistrationDocument(db, params.slug);
+	const markdown = preregistrationMarkdown(doc, { concealAnswerKey: study.status !== 'closed' });
+	return new Response(markdown, {
 		headers: { 'content-type': 'text/markdown; charset=utf-8' }
 	});
 };

@@ -9,7 +9,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
-	const summary = { slug: study.slug, title: study.title };
+	const summary = { slug: study.slug, title: study.title, closed: study.status === 'closed' };
 	try {
 		const { result, title } = await analyseStudy(event.locals.app.database.db, study.slug, {
 			kind: 'user',

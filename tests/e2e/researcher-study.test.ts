@@ -1,0 +1,155 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { createUser } from '../../src/lib/server/auth/auth.service.ts';
+import { upsertMembership } from '../../src/lib/server/auth/users.repository.ts';
+import { openDatabase } from '../../src/lib/server/db/index.ts';
+import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
+import { changeStatus, preregister } from '../../src/lib/server/prereg/prereg.service.ts';
+import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
+import { ensureCards, exampleProtocol } from '../helpers/studies.ts';
+
+// A researcher's day with a study, in a browser without JavaScript (the forms must work without
+// it): the participant link and Prolific's URL, test mode that leaves the counts alone, each
+// irreversible step asked twice, and matching panel ids for payment.
+
+const PASSWORD = 'researcher password 1';
+let server: RunningServer;
+let browser: Browser;
+let dataDir: string;
+
+beforeAll(async () => {
+	dataDir = tempDir('bedside-researcher-study-');
+	const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+	await migrateToLatest(db.db);
+	await ensureCards(db.db);
+	await saveProtocolDraft(db.db, { ...exampleProtocol(), slug: 'rs' }, CLI_ACTOR);
+	await preregister(db.db, 'rs', CLI_ACTOR, { seed: 'rs-seed-1234' });
+	const { user } = await createUser(
+		db.db,
+		{ email: 'owner@example.org', password: PASSWORD },
+		CLI_ACTOR
+	);
+	const study = await db.db
+		.selectFrom('studies')
+		.select('id')
+		.where('slug', '=', 'rs')
+		.executeTakeFirstOrThrow();
+	await upsertMembership(db.db, user.id, study.id, 'owner');
+	await db.close();
+	server = await startServer({ dataDir, env: { BEDSIDE_SEED_DEMO: 'false' } });
+	browser = await launchBrowser();
+});
+afterAll(async () => {
+	await browser?.close();
+	await server?.stop('SIGKILL');
+});
+
+async function signedIn(): Promise<Page> {
+	const context = await browser.newContext({ javaScriptEnabled: false });
+	const page = await context.newPage();
+	await page.goto(`${server.url}/login`);
+	await page.getByLabel('Email').fill('owner@example.org');
+	await page.getByLabel('Password').fill(PASSWORD);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.waitForURL('**/studies');
+	return page;
+}
+
+const consortText = async (page: Page) =>
+	((await page.getByTestId('consort').textContent()) ?? '').replace(/\s+/g, ' ');
+
+describe('a researcher runs a study (no JavaScript)', () => {
+	it('sees the participant link, tries the study in test mode, and the counts stay at zero', async () => {
+		const page = await signedIn();
+		await page.goto(`${server.url}/studies/rs`);
+		await expect(page.getByTestId('participant-link').textContent()).resolves.toContain(
+			`${server.url}/s/rs`
+		);
+		await expect(page.getByTestId('prolific-url').textContent()).resolves.toBe(
+			`${server.url}/s/rs?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}`
+		);
+		// Test mode before launch, in the arm the researcher picks.
+		await page.getByLabel('Arm').selectOption('control');
+		await page.getByRole('button', { name: 'Start a test participant' }).click();
+		await page.waitForURL('**/s/rs');
+		await expect(page.getByRole('status').textContent()).resolves.toMatch(/Test mode/);
+		await page
+			.getByRole('group', { name: /18 years old/ })
+			.getByLabel('Yes')
+			.check();
+		await page
+			.getByRole('group', { name: /doctor, nurse/ })
+			.getByLabel('No')
+			.check();
+		await page.getByLabel('Monthly or more often').check();
+		await page.getByRole('button', { name: 'Continue' }).click();
+		await page.getByRole('button', { name: 'I have read it' }).click();
+		// The control arm, as chosen: the usual-sources instruction, no chat.
+		await expect(page.getByTestId('usual-sources').count()).resolves.toBe(1);
+		await page.goto(`${server.url}/studies/rs`);
+		expect(await consortText(page)).toMatch(
+			/Consented 0 · declined 0 · screened out 0 · allocated 0/
+		);
+		await page.context().close();
+	});
+
+	it('asks before launching and before closing; cancelling changes nothing', async () => {
+		const page = await signedIn();
+		await page.goto(`${server.url}/studies/rs`);
+		await page.getByRole('button', { name: 'Launch recruiting' }).click();
+		await expect(page.getByRole('alertdialog').textContent()).resolves.toMatch(
+			/anyone who has it can take part/
+		);
+		await page.getByRole('link', { name: 'Cancel' }).click();
+		await expect(page.getByTestId('study-status').textContent()).resolves.toBe('preregistered');
+		await page.getByRole('button', { name: 'Launch recruiting' }).click();
+		await page.getByRole('button', { name: 'Yes, launch recruiting' }).click();
+		await expect(page.getByTestId('study-status').textContent()).resolves.toBe('recruiting');
+
+		await page.getByRole('button', { name: 'Close the study and reveal the seed' }).click();
+		await expect(page.getByRole('alertdialog').textContent()).resolves.toMatch(/never reopens/);
+		expect(await page.getByTestId('study-status').textContent()).toBe('recruiting');
+		await page.context().close();
+	});
+
+	it('matches pasted panel ids to how each session ended, and audits it', async () => {
+		// Two people through the link: one declines, one consents.
+		for (const [pid, agree] of [
+			['P-DECLINES', 'no'],
+			['P-CONSENTS', 'yes']
+		] as const) {
+			const entry = `?PROLIFIC_PID=${pid}`;
+			const page = await fetch(`${server.url}/s/rs${entry}`);
+			const nonce = /name="nonce" value="([a-z0-9]+)"/.exec(await page.text())?.[1] ?? '';
+			const posted = await fetch(`${server.url}/s/rs${entry}&/consent`, {
+				method: 'POST',
+				redirect: 'manual',
+				headers: {
+					origin: server.url,
+					'content-type': 'application/x-www-form-urlencoded',
+					accept: 'text/html'
+				},
+				body: new URLSearchParams({ entry, agree, nonce })
+			});
+			expect(posted.status).toBe(303);
+		}
+		const page = await signedIn();
+		await page.goto(`${server.url}/studies/rs`);
+		await page.getByRole('link', { name: /Match panel submissions/ }).click();
+		await page
+			.getByLabel('Panel ids')
+			.fill(
+				'participant_id,status\nP-CONSENTS,AWAITING REVIEW\nP-DECLINES,RETURNED\nP-NEVER,TIMED-OUT\n'
+			);
+		await page.getByRole('button', { name: 'Match' }).click();
+		await expect(page.getByTestId('panel-summary').textContent()).resolves.toMatch(
+			/3 id\(s\): in progress 1, declined consent 1, no record 1/
+		);
+		await page.goto(`${server.url}/studies/rs/audit`);
+		await expect(page.locator('main').textContent()).resolves.toMatch(/panel\.match/);
+		await page.context().close();
+	});
+});
