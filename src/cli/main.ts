@@ -1,60 +1,67 @@
 import fs from 'node:fs';
-import { ConfigError } from '../lib/server/config.ts';
-import { runAnalyze, runDecompose, runPower } from './analysis-commands.ts';
-import { runBenchmarkCommand } from './benchmark.ts';
-import { runBotsCommand } from './bots.ts';
-import { runCard } from './card.ts';
-import { runCode } from './code.ts';
-import { runDbTypes } from './db-types.ts';
-import { runExport } from './export.ts';
-import { runMigrate } from './migrate.ts';
-import { runOutcomes } from './outcomes.ts';
-import { runRandomization } from './randomization.ts';
-import { runStart } from './start.ts';
-import { runStudy } from './study.ts';
-import { runUser } from './user.ts';
 
-const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
-	start: { run: runStart, help: 'build if needed, migrate, seed the demo study, serve' },
-	migrate: { run: runMigrate, help: 'bring the database schema to the newest migration' },
+// Each command is loaded only when it runs: `bedside --help` and a quick command do not pay for
+// the analysis library, the server code and the database drivers that other commands need.
+type Run = (args: string[]) => Promise<number>;
+const commands: Record<string, { load: () => Promise<Run>; help: string }> = {
+	start: {
+		load: async () => (await import('./start.ts')).runStart,
+		help: 'build if needed, migrate, seed the demo study, serve'
+	},
+	migrate: {
+		load: async () => (await import('./migrate.ts')).runMigrate,
+		help: 'bring the database schema to the newest migration'
+	},
 	study: {
-		run: runStudy,
+		load: async () => (await import('./study.ts')).runStudy,
 		help: 'validate, import, export, preregister, amend, launch, pause, close a study'
 	},
-	card: { run: runCard, help: 'validate, import, export BenchmarkCards' },
-	user: { run: runUser, help: 'create accounts and grant roles in studies' },
+	card: {
+		load: async () => (await import('./card.ts')).runCard,
+		help: 'validate, import, export BenchmarkCards'
+	},
+	user: {
+		load: async () => (await import('./user.ts')).runUser,
+		help: 'create accounts and grant roles in studies'
+	},
 	analyze: {
-		run: runAnalyze,
+		load: async () => (await import('./analysis-commands.ts')).runAnalyze,
 		help: 'analyse a study (export or database): JSON, Markdown or HTML report with charts'
 	},
 	export: {
-		run: runExport,
+		load: async () => (await import('./export.ts')).runExport,
 		help: 'write a study in the export format (folder or zip), with a codebook'
 	},
 	outcomes: {
-		run: runOutcomes,
+		load: async () => (await import('./outcomes.ts')).runOutcomes,
 		help: 'import later outcomes from a CSV, checked in full and applied all-or-nothing'
 	},
-	power: { run: runPower, help: 'sample size, power or detectable difference for two proportions' },
+	power: {
+		load: async () => (await import('./analysis-commands.ts')).runPower,
+		help: 'sample size, power or detectable difference for two proportions'
+	},
 	decompose: {
-		run: runDecompose,
+		load: async () => (await import('./analysis-commands.ts')).runDecompose,
 		help: 'the staged decomposition of the evaluation–deployment gap'
 	},
 	benchmark: {
-		run: runBenchmarkCommand,
+		load: async () => (await import('./benchmark.ts')).runBenchmarkCommand,
 		help: "run the LLM-alone condition: an arm's pinned model on every scenario"
 	},
 	code: {
-		run: runCode,
+		load: async () => (await import('./code.ts')).runCode,
 		help: 'code what the assistant recommended (rule or model coder); coder agreement'
 	},
 	bots: {
-		run: runBotsCommand,
+		load: async () => (await import('./bots.ts')).runBotsCommand,
 		help: 'simulated participants through the real HTTP flow (tests, load, faults)'
 	},
-	randomization: { run: runRandomization, help: "verify a study's allocations against its seed" },
+	randomization: {
+		load: async () => (await import('./randomization.ts')).runRandomization,
+		help: "verify a study's allocations against its seed"
+	},
 	'db-types': {
-		run: runDbTypes,
+		load: async () => (await import('./db-types.ts')).runDbTypes,
 		help: 'regenerate src/lib/server/db/schema.ts from the migrations (needs PostgreSQL)'
 	}
 };
@@ -84,9 +91,11 @@ export async function main(argv: string[]): Promise<number> {
 		return 2;
 	}
 	try {
-		return await command.run(args);
+		return await (
+			await command.load()
+		)(args);
 	} catch (error) {
-		if (error instanceof ConfigError) {
+		if (error instanceof Error && error.name === 'ConfigError') {
 			console.error(error.message);
 			return 1;
 		}

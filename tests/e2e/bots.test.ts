@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { bedside as run } from '../helpers/cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
@@ -182,18 +181,4 @@ describe('bedside bots (the command)', () => {
 	});
 });
 
-async function bedside(
-	...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-	try {
-		const { stdout, stderr } = await promisify(execFile)(
-			process.execPath,
-			[path.resolve('bin/bedside.js'), ...args],
-			{ env: { PATH: process.env.PATH, HOME: process.env.HOME } }
-		);
-		return { code: 0, stdout, stderr };
-	} catch (error) {
-		const e = error as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const bedside = (...args: string[]) => run({}, ...args);

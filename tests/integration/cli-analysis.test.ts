@@ -1,29 +1,12 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { bedside as run } from '../helpers/cli.ts';
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { tempDir } from '../helpers/server.ts';
 import { writeSyntheticExport } from '../helpers/synthetic-export.ts';
 
-const run = promisify(execFile);
-
-async function bedside(
-	...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-	try {
-		const { stdout, stderr } = await run(
-			process.execPath,
-			[path.resolve('bin/bedside.js'), ...args],
-			{ env: { PATH: process.env.PATH } }
-		);
-		return { code: 0, stdout, stderr };
-	} catch (error) {
-		const e = error as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const bedside = (...args: string[]) => run({}, ...args);
 
 describe('bedside power', () => {
 	it('gives n per group, power, and the minimum detectable difference as R power.prop.test does', async () => {

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { bedside as run } from '../helpers/cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
 import { tempDir } from '../helpers/server.ts';
 import { newRecruitingStudy } from '../helpers/studies.ts';
-
-const run = promisify(execFile);
 
 let fake: FakeOpenAi;
 let dataDir: string;
@@ -24,21 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function bedside(env: Record<string, string>, ...args: string[]) {
-	try {
-		const { stdout, stderr } = await run(
-			process.execPath,
-			[path.resolve('bin/bedside.js'), ...args],
-			{
-				env: { PATH: process.env.PATH, HOME: process.env.HOME, BEDSIDE_DATA_DIR: dataDir, ...env }
-			}
-		);
-		return { code: 0, stdout, stderr };
-	} catch (error) {
-		const e = error as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+const bedside = (env: Record<string, string>, ...args: string[]) =>
+	run({ BEDSIDE_DATA_DIR: dataDir, ...env }, ...args);
 
 describe('bedside benchmark / code (CLI)', () => {
 	it('runs the LLM-alone condition with a progress bar, lists it, and explains bad options', async () => {

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { bedsideProcess, bedside as run } from '../helpers/cli.ts';
 import { describe, expect, it } from 'vitest';
 import { studyJsonSchema } from '../../src/lib/server/protocols/json-schema.ts';
 import { loadStudyFile } from '../../src/lib/server/protocols/study-file.ts';
@@ -13,27 +12,26 @@ import { changeStatus } from '../../src/lib/server/prereg/prereg.service.ts';
 import { tempDir } from '../helpers/server.ts';
 import { newRecruitingStudy } from '../helpers/studies.ts';
 
-const run = promisify(execFile);
-
 /** Runs `bedside …` as a user would, on its own embedded database folder. */
-async function bedside(
-	dataDir: string,
-	...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-	try {
-		const { stdout, stderr } = await run(
-			process.execPath,
-			[path.resolve('bin/bedside.js'), ...args],
-			{
-				env: { PATH: process.env.PATH, HOME: process.env.HOME, BEDSIDE_DATA_DIR: dataDir }
-			}
+const bedside = (dataDir: string, ...args: string[]) => run({ BEDSIDE_DATA_DIR: dataDir }, ...args);
+
+describe('bedside as its own process (the smoke test; the other CLI tests run it in-process)', () => {
+	it('prints its commands, and a broken study file exits 1 with its problems', async () => {
+		const help = await bedsideProcess({}, '--help');
+		expect(help.code).toBe(0);
+		expect(help.stdout).toMatch(/^usage: bedside <command> \[options\]/);
+		for (const command of ['start', 'study', 'analyze', 'bots', 'randomization'])
+			expect(help.stdout).toContain(`  ${command} `);
+		const broken = await bedsideProcess(
+			{ BEDSIDE_DATA_DIR: tempDir('bedside-cli-smoke-') },
+			'study',
+			'validate',
+			'tests/fixtures/studies/broken/study.yaml'
 		);
-		return { code: 0, stdout, stderr };
-	} catch (error) {
-		const e = error as { code: number; stdout: string; stderr: string };
-		return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-	}
-}
+		expect(broken.code).toBe(1);
+		expect(broken.stderr).toMatch(/problem\(s\)/);
+	});
+});
 
 describe('bedside study / card (CLI)', () => {
 	it('validate prints every problem of a broken file with its path, and exits 1', async () => {
