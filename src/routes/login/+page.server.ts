@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { signIn } from '$lib/server/auth/auth.service';
-import { setSessionCookie } from '$lib/server/auth/cookies';
+import { DEVICE_COOKIE, setDeviceCookie, setSessionCookie } from '$lib/server/auth/cookies';
 import { safeNext } from '$lib/server/auth/guard';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -18,7 +18,8 @@ export const actions: Actions = {
 		const result = await signIn(locals.app.database.db, {
 			email,
 			password,
-			ip: getClientAddress()
+			ip: getClientAddress(),
+			deviceToken: cookies.get(DEVICE_COOKIE) ?? null
 		});
 		if (!result.ok) {
 			return fail(result.reason === 'locked' ? 429 : 400, {
@@ -30,6 +31,7 @@ export const actions: Actions = {
 			});
 		}
 		setSessionCookie(cookies, result.token, result.expiresAt, url.protocol === 'https:');
+		setDeviceCookie(cookies, result.deviceToken, url.protocol === 'https:');
 		redirect(
 			303,
 			result.user.mustChangePassword ? '/account/password' : safeNext(url.searchParams.get('next'))

@@ -9,9 +9,12 @@ import {
 	extendSession,
 	findSession,
 	insertSession,
+	isKnownDevice,
+	markLoginSucceeded,
 	recentFailures,
 	recordLoginAttempt
 } from './sessions.repository.ts';
+import { admit } from '../throttle/throttle.service.ts';
 import { generateOneTimePassword, generateSessionToken, sessionIdOf } from './tokens.ts';
 import {
 	findUserByEmail,
@@ -30,6 +33,7 @@ export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_EMAIL = 5;
 export const MAX_FAILURES_PER_IP = 50;
 export const MIN_PASSWORD_LENGTH = 12;
+const PASSWORD_CHECKS = { bucket: 'password-check:user', max: 5, windowMs: LOGIN_WINDOW_MS };
 
 // Argon2id with the OWASP-recommended minimum (19 MiB, 2 passes, 1 lane).
 const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -86,40 +90,49 @@ export async function createUser(
 }
 
 export type SignInResult =
-	| { ok: true; token: string; expiresAt: Date; user: User }
+	| { ok: true; token: string; expiresAt: Date; user: User; deviceToken: string }
 	| { ok: false; reason: 'invalid' | 'locked' };
 
+export const MAX_FAILURES_PER_DEVICE = 5;
+
 /**
- * Checks an email and password. Failures are recorded in the database; past 5 failures for an
- * email (or 50 from one address) in 15 minutes, sign-in is refused until the window passes,
- * whichever instance is asked. The answer never says whether the email exists.
+ * Checks an email and password. Each attempt is recorded *before* the password is checked and
+ * counts as failed until it succeeds, so parallel guesses cannot all slip under the limit (the
+ * k-th recorded sees at least k). From a browser that has signed in to this account before (its
+ * device cookie), only that browser's own failures count, at most 5 in 15 minutes; from anywhere
+ * else, 5 failures for the email or 50 from the address lock sign-in until the window passes. So
+ * failures from elsewhere (an attacker, or everyone behind one proxy address) never lock out a
+ * person on their own device. The answer never says whether the email exists.
  */
 export async function signIn(
 	db: Queryable,
-	input: { email: string; password: string; ip: string | null },
+	input: { email: string; password: string; ip: string | null; deviceToken?: string | null },
 	now: Date = new Date()
 ): Promise<SignInResult> {
 	const email = normalizeEmail(input.email);
+	const device = input.deviceToken ? sessionIdOf(input.deviceToken) : null;
+	const known = device !== null && (await isKnownDevice(db, email, device));
+	const attempt = await recordLoginAttempt(db, { email, ip: input.ip, device, at: now });
 	const failures = await recentFailures(
 		db,
 		email,
 		input.ip,
+		device,
 		new Date(now.getTime() - LOGIN_WINDOW_MS)
 	);
-	if (failures.email >= MAX_FAILURES_PER_EMAIL || failures.ip >= MAX_FAILURES_PER_IP) {
-		await recordLoginAttempt(db, { email, ip: input.ip, succeeded: false, at: now });
-		return { ok: false, reason: 'locked' };
-	}
+	const locked = known
+		? failures.device > MAX_FAILURES_PER_DEVICE
+		: failures.email > MAX_FAILURES_PER_EMAIL || failures.ip > MAX_FAILURES_PER_IP;
+	if (locked) return { ok: false, reason: 'locked' };
 	const user = await findUserByEmail(db, email);
 	// Verify against a dummy hash when the user is unknown, so timing does not reveal accounts.
 	const valid = user
 		? await verify(user.passwordHash, input.password)
 		: (await verify(DUMMY_HASH, input.password), false);
-	if (!user || !valid || user.disabled) {
-		await recordLoginAttempt(db, { email, ip: input.ip, succeeded: false, at: now });
-		return { ok: false, reason: 'invalid' };
-	}
-	await recordLoginAttempt(db, { email, ip: input.ip, succeeded: true, at: now });
+	if (!user || !valid || user.disabled) return { ok: false, reason: 'invalid' };
+	// The browser's device cookie: kept if it has one, else a new one, known from now on.
+	const deviceToken = input.deviceToken && device ? input.deviceToken : generateSessionToken();
+	await markLoginSucceeded(db, attempt, sessionIdOf(deviceToken));
 	// A new token on every sign-in: a token planted before sign-in is never promoted (fixation).
 	const { token, expiresAt } = await startSession(db, user.id, now);
 	await recordAuditEvent(db, {
@@ -129,7 +142,13 @@ export async function signIn(
 		target: email
 	});
 	const { passwordHash: _, ...plain } = user;
-	return { ok: true, token, expiresAt, user: plain };
+	return {
+		ok: true,
+		token,
+		expiresAt,
+		user: plain,
+		deviceToken
+	};
 }
 
 const DUMMY_HASH =
@@ -199,10 +218,17 @@ export async function changePassword(
 	next: string,
 	now: Date = new Date()
 ): Promise<{ token: string; expiresAt: Date }> {
+	// A stolen session must not become a way to guess the password: 5 wrong guesses per 15 minutes.
+	const attempt = await admit(db, PASSWORD_CHECKS, userId, now);
+	if (!attempt.admitted)
+		throw new ValidationError([
+			{ path: 'current', message: 'too many wrong passwords: wait 15 minutes and try again' }
+		]);
 	const user = await findUserById(db, userId);
 	if (!user || !(await verify(user.passwordHash, current))) {
 		throw new ValidationError([{ path: 'current', message: 'is not your current password' }]);
 	}
+	await attempt.succeeded();
 	checkPassword(next, 'password');
 	if (next === current)
 		throw new ValidationError([{ path: 'password', message: 'must differ from the current one' }]);

@@ -21,3 +21,16 @@ export function setSessionCookie(
 export function deleteSessionCookie(cookies: Cookies, secure: boolean): void {
 	cookies.delete(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure });
 }
+
+/** Marks a browser that has signed in before (see signIn): a random token, a year, HttpOnly. */
+export const DEVICE_COOKIE = 'bedside_device';
+
+export function setDeviceCookie(cookies: Cookies, token: string, secure: boolean): void {
+	cookies.set(DEVICE_COOKIE, token, {
+		path: '/login',
+		httpOnly: true,
+		sameSite: 'lax',
+		secure,
+		maxAge: 60 * 60 * 24 * 365
+	});
+}

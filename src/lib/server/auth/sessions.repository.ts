@@ -34,27 +34,47 @@ export async function deleteSessionsOfUser(db: Queryable, userId: string): Promi
 	await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }
 
+/** Records a sign-in attempt, counted as failed until marked succeeded; returns its id. */
 export async function recordLoginAttempt(
 	db: Queryable,
-	a: { email: string; ip: string | null; succeeded: boolean; at: Date }
-): Promise<void> {
-	await db
+	a: { email: string; ip: string | null; device: string | null; at: Date }
+): Promise<number> {
+	const row = await db
 		.insertInto('login_attempts')
-		.values({ email: a.email, ip: a.ip, succeeded: a.succeeded, attempted_at: a.at })
+		.values({ email: a.email, ip: a.ip, device: a.device, succeeded: false, attempted_at: a.at })
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	return Number(row.id);
+}
+
+/** Marks an attempt succeeded, from the device (cookie hash) the browser keeps from now on. */
+export async function markLoginSucceeded(db: Queryable, id: number, device: string): Promise<void> {
+	await db
+		.updateTable('login_attempts')
+		.set({ succeeded: true, device })
+		.where('id', '=', id)
 		.execute();
 }
 
-/** Failed attempts since a time, for one email and for one address. */
+/**
+ * Failed (or not yet decided) attempts since a time: for one email from anywhere, for one email
+ * from one known device, and from one address.
+ */
 export async function recentFailures(
 	db: Queryable,
 	email: string,
 	ip: string | null,
+	device: string | null,
 	since: Date
-): Promise<{ email: number; ip: number }> {
+): Promise<{ email: number; device: number; ip: number }> {
 	const row = await db
 		.selectFrom('login_attempts')
 		.select((eb) => [
 			eb.fn.count<number>('id').filterWhere('email', '=', email).as('by_email'),
+			eb.fn
+				.count<number>('id')
+				.filterWhere((w) => w.and([w('email', '=', email), w('device', '=', device ?? '')]))
+				.as('by_device'),
 			eb.fn
 				.count<number>('id')
 				.filterWhere('ip', '=', ip ?? '')
@@ -63,5 +83,18 @@ export async function recentFailures(
 		.where('succeeded', '=', false)
 		.where('attempted_at', '>=', since)
 		.executeTakeFirstOrThrow();
-	return { email: Number(row.by_email), ip: Number(row.by_ip) };
+	return { email: Number(row.by_email), device: Number(row.by_device), ip: Number(row.by_ip) };
+}
+
+/** Whether a browser (its device cookie's hash) has signed in to this account before. */
+export async function isKnownDevice(db: Queryable, email: string, device: string): Promise<boolean> {
+	const row = await db
+		.selectFrom('login_attempts')
+		.select('id')
+		.where('email', '=', email)
+		.where('device', '=', device)
+		.where('succeeded', '=', true)
+		.limit(1)
+		.executeTakeFirst();
+	return row !== undefined;
 }

@@ -209,5 +209,11 @@ export function codebookFor(protocol: StudyProtocol) {
 			values: ['1 correct', '0 not']
 		}))
 	];
-	return { format: 'bedside-codebook/1', columns, measures };
+	return {
+		format: 'bedside-codebook/1',
+		text_cells:
+			"Unless the export was made raw (export_report.json: options.formula_safe false), a text cell that a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a carriage return) begins with a single quote ('), as OWASP advises against CSV injection; remove that one leading quote to get the stored text. Numbers are never changed.",
+		columns,
+		measures
+	};
 }

@@ -6,7 +6,7 @@ import type { Queryable } from '../db/types.ts';
 import { verifyRunningConfig } from '../prereg/prereg.service.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { codebookFor } from './codebook.ts';
-import { bool, csvLine, iso, list, type Cell } from './csv.ts';
+import { bool, csvLine, formulaCells, iso, list, type Cell } from './csv.ts';
 import {
 	episodePages,
 	measurePages,
@@ -27,6 +27,11 @@ export interface ExportOptions {
 	freeText: boolean;
 	/** Replace emails, phone numbers and URLs in free text. */
 	scrub: boolean;
+	/**
+	 * Leave text cells exactly as stored (for R or Python). By default a text cell that a
+	 * spreadsheet would run as a formula gets a leading single quote (OWASP's CSV-injection rule).
+	 */
+	raw?: boolean;
 }
 
 export interface ExportFile {
@@ -38,7 +43,13 @@ export interface StudyExportHandle {
 	slug: string;
 	files: ExportFile[];
 	/** Filled in as the files are written. */
-	report: { options: ExportOptions; rows: Record<string, number>; scrubbed: ScrubCounts };
+	report: {
+		options: ExportOptions;
+		rows: Record<string, number>;
+		scrubbed: ScrubCounts;
+		/** Text cells given a leading quote so no spreadsheet runs them as formulas. */
+		formulaCells: number;
+	};
 }
 
 const STATUS: Record<string, string> = {
@@ -111,9 +122,19 @@ export async function studyExport(
 		protocolVersionId: preregistration.protocolVersionId,
 		action: 'study.export',
 		target: slug,
-		details: { free_text: options.freeText, scrub: options.scrub }
+		details: { free_text: options.freeText, scrub: options.scrub, raw: options.raw === true }
 	});
-	const report: StudyExportHandle['report'] = { options, rows: {}, scrubbed: emptyCounts() };
+	const report: StudyExportHandle['report'] = {
+		options,
+		rows: {},
+		scrubbed: emptyCounts(),
+		formulaCells: 0
+	};
+	const neutralize = options.raw !== true;
+	const line = (cells: Cell[]) => {
+		if (neutralize) report.formulaCells += formulaCells(cells);
+		return csvLine(cells, neutralize);
+	};
 	const text = (value: string | null | undefined): string =>
 		!options.freeText ? '' : options.scrub ? scrub(value ?? '', report.scrubbed) : (value ?? '');
 
@@ -131,7 +152,7 @@ export async function studyExport(
 				yield csvLine(header);
 				for await (const page of pages()) {
 					report.rows[name] += page.length;
-					yield page.map((r) => csvLine(toCells(r))).join('');
+					yield page.map((r) => line(toCells(r))).join('');
 				}
 			}
 		};
@@ -250,7 +271,7 @@ export async function studyExport(
 				report.rows['deviations.csv'] = deviations.length;
 				yield csvLine(['kind', 'arm_id', 'participant_id', 'episode', 'created_at', 'details']);
 				for (const d of deviations)
-					yield csvLine([
+					yield line([
 						d.kind,
 						d.armKey,
 						d.participantId,
@@ -274,8 +295,13 @@ export async function studyExport(
 						format: EXPORT_FORMAT,
 						study: protocol.slug,
 						exported_at: new Date().toISOString(),
-						options: { free_text: options.freeText, scrub: options.scrub },
+						options: {
+							free_text: options.freeText,
+							scrub: options.scrub,
+							formula_safe: neutralize
+						},
 						rows: report.rows,
+						formula_cells: neutralize ? report.formulaCells : null,
 						scrubbed: options.scrub && options.freeText ? report.scrubbed : null,
 						note: options.scrub
 							? 'Scrubbing replaces obvious identifiers only (emails, phone numbers, URLs); names, addresses and dates are not detected.'

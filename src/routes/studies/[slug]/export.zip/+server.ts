@@ -5,7 +5,10 @@ import { exportZipStream } from '$lib/server/export/writers';
 import { RunningConfigError } from '$lib/server/prereg/prereg.service';
 import type { RequestHandler } from './$types';
 
-/** The study export as a zip, streamed. `?free_text=0` leaves out free text; `?scrub=1` scrubs it. */
+/**
+ * The study export as a zip, streamed. `?free_text=0` leaves out free text; `?scrub=1` scrubs it;
+ * `?raw=1` leaves text cells as stored (no spreadsheet-formula protection).
+ */
 export const GET: RequestHandler = async (event) => {
 	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.export');
 	const flag = (name: string, fallback: boolean) => {
@@ -14,7 +17,11 @@ export const GET: RequestHandler = async (event) => {
 		if (v !== '0' && v !== '1') error(400, `${name} must be 0 or 1`);
 		return v === '1';
 	};
-	const options = { freeText: flag('free_text', true), scrub: flag('scrub', false) };
+	const options = {
+		freeText: flag('free_text', true),
+		scrub: flag('scrub', false),
+		raw: flag('raw', false)
+	};
 	try {
 		const handle = await studyExport(event.locals.app.database.db, study.slug, options, {
 			kind: 'user',
