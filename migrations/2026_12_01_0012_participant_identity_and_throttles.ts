@@ -33,6 +33,10 @@ const statements = [
 	`create index rate_events_subject_idx on rate_events (bucket, subject, at)`,
 	`create index rate_events_at_idx on rate_events (at)`,
 	`alter table login_attempts add column device text`,
+	// A reply longer than the arm allows is cut and recorded (max_tokens is a request, not a limit).
+	`alter table protocol_deviations drop constraint protocol_deviations_kind_check`,
+	`alter table protocol_deviations add constraint protocol_deviations_kind_check
+		check (kind in ('assistant_failure', 'budget_reached', 'turn_cap', 'token_cap', 'reply_truncated'))`,
 	`alter table preregistrations add column answer_key_sha256 text check (answer_key_sha256 ~ '^[0-9a-f]{64}$')`,
 ];
 
@@ -43,6 +47,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
 	await sql`alter table preregistrations drop column if exists answer_key_sha256`.execute(db);
 	await sql`alter table login_attempts drop column if exists device`.execute(db);
+	await sql`alter table protocol_deviations drop constraint protocol_deviations_kind_check`.execute(db);
+	await sql`alter table protocol_deviations add constraint protocol_deviations_kind_check
+		check (kind in ('assistant_failure', 'budget_reached', 'turn_cap', 'token_cap'))`.execute(db);
 	await sql`drop table if exists rate_events`.execute(db);
 	await sql`drop table if exists test_allocations`.execute(db);
 	await sql`drop index if exists participants_study_test_idx`.execute(db);

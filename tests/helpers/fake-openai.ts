@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 export type Behaviour =
 	| { kind: 'ok'; content?: string; delayMs?: number }
-	| { kind: 'status'; status: number; message?: string }
+	| { kind: 'status'; status: number; message?: string; retryAfter?: string }
 	| { kind: 'drop'; afterTokens?: number }
 	| { kind: 'malformed' }
 	| { kind: 'hang' };
@@ -89,7 +89,10 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
 
 		switch (behaviour.kind) {
 			case 'status':
-				res.writeHead(behaviour.status, { 'content-type': 'application/json' });
+				res.writeHead(behaviour.status, {
+					'content-type': 'application/json',
+					...(behaviour.retryAfter !== undefined && { 'retry-after': behaviour.retryAfter })
+				});
 				res.end(
 					JSON.stringify({
 						error: { message: behaviour.message ?? `fake status ${behaviour.status}` }

@@ -1,3 +1,4 @@
+import { maxReplyChars } from '../../src/lib/server/assistant/openai-provider.ts';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conversationOf } from '../../src/lib/server/assistant/conversation.ts';
@@ -173,6 +174,59 @@ describe.each(databaseKinds())('chatting with the assistant (%s)', (kind) => {
 		expect(logged[3]!.error).toMatch(/JSON|stream/);
 		expect(logged[4]!.error).toBeNull();
 		expect(await deviationsOf(t.db, studyId)).toEqual([]);
+	});
+
+	it('a resend during the retry backoff is refused as busy: one model call at a time per turn', async () => {
+		const { participantId, studyId } = await atAssistant();
+		deps.baseDelayMs = 600; // a backoff long enough to resend in
+		fake.enqueue({ kind: 'status', status: 500 });
+		const first = send(participantId, 'Is this serious?');
+		// Resend while the first reply waits out its backoff (the first attempt has failed).
+		while (fake.requests.length < 1) await new Promise((r) => setTimeout(r, 10));
+		await new Promise((r) => setTimeout(r, 100));
+		await expect(send(participantId)).rejects.toMatchObject({ code: 'busy' });
+		const events = await first;
+		expect(events.at(-1)).toMatchObject({ type: 'reply' });
+		expect(fake.requests).toHaveLength(2); // the failed attempt and its one retry, nothing more
+		expect((await calls(studyId)).map((c) => c.attempt)).toEqual([1, 2]);
+	});
+
+	it("honours a 429's Retry-After within the retry window, and gives up at once beyond it", async () => {
+		const { participantId, studyId } = await atAssistant();
+		fake.enqueue({ kind: 'status', status: 429, retryAfter: '1' });
+		const started = performance.now();
+		const events = await send(participantId, 'Hello?');
+		expect(events.at(-1)).toMatchObject({ type: 'reply' });
+		// The retry came after the second the endpoint asked for, not after the 10 ms backoff.
+		expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
+		expect((await calls(studyId)).map((c) => c.attempt)).toEqual([1, 2]);
+
+		const other = await atAssistant();
+		fake.enqueue({ kind: 'status', status: 429, retryAfter: '60' });
+		const failed = await send(other.participantId, 'Hello again?');
+		expect(failed.at(-1)).toMatchObject({ type: 'failed' });
+		expect(await calls(other.studyId)).toHaveLength(1); // no attempt it could not wait for
+	});
+
+	it('cuts a reply far longer than the arm allows and records the cut as a deviation', async () => {
+		const { participantId, studyId } = await atAssistant();
+		const huge = 'word '.repeat(200_000); // 1 MB, whatever max_tokens asked for
+		fake.enqueue({ kind: 'ok', content: huge });
+		const events = await send(participantId, 'Tell me everything.');
+		const reply = events.at(-1);
+		expect(reply).toMatchObject({ type: 'reply' });
+		const kept = (reply as { content: string }).content.length;
+		expect(kept).toBe(maxReplyChars(800));
+		const [call] = await calls(studyId);
+		expect(call!.finish_reason).toBe('truncated_by_bedside');
+		const deviations = await t.db
+			.selectFrom('protocol_deviations')
+			.select(['kind', 'details'])
+			.where('study_id', '=', studyId)
+			.execute();
+		expect(deviations).toEqual([
+			{ kind: 'reply_truncated', details: { turn: 1, kept_chars: kept } }
+		]);
 	});
 
 	it('keeps the message when the assistant fails, records a deviation, and answers a resend', async () => {

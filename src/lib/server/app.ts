@@ -103,7 +103,7 @@ export function addressHeaderWarning(
 		return null;
 	return [
 		`  warning: ORIGIN is public (${origin}) but ADDRESS_HEADER is not set. Behind a reverse`,
-		'    proxy every client then has the proxy\'s address, and the per-address limits on sign-in',
+		"    proxy every client then has the proxy's address, and the per-address limits on sign-in",
 		'    and enrolment count everyone together. Set ADDRESS_HEADER=x-forwarded-for (and',
 		'    XFF_DEPTH to the number of proxies) as your proxy sends it; see docs/deployment.md.'
 	].join('\n');

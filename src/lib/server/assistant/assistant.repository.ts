@@ -153,7 +153,8 @@ export async function tokensUsedByArm(db: Queryable, armId: string): Promise<num
 	return Number(row.used);
 }
 
-export type DeviationKind = 'assistant_failure' | 'budget_reached' | 'turn_cap' | 'token_cap';
+export type DeviationKind =
+	'assistant_failure' | 'budget_reached' | 'turn_cap' | 'token_cap' | 'reply_truncated';
 
 export interface DeviationInput {
 	studyId: string;

@@ -29,6 +29,13 @@ export interface CallHooks {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Asks the provider for one reply, attempt after attempt. The row of the next attempt is written
+ * before the backoff sleep, not after it: while a retry is pending, an unfinished attempt exists,
+ * so a resend from another tab sees the reply in flight and is refused instead of starting a
+ * second model call for the same turn. A Retry-After from the endpoint is honoured when it fits
+ * in the retry window (else the reply fails now rather than after the window).
+ */
 export async function callWithRetries(
 	db: Queryable,
 	provider: Provider,
@@ -39,16 +46,10 @@ export async function callWithRetries(
 ): Promise<CallOutcome> {
 	const began = performance.now();
 	const base = policy.baseDelayMs ?? 500;
+	const claim = (attempt: number) =>
+		insertCall(db, ctx, { provider: provider.name, endpoint: provider.endpoint, request, attempt });
+	let callId = hooks.firstCallId ?? (await claim(1));
 	for (let attempt = 1; ; attempt++) {
-		const callId =
-			attempt === 1 && hooks.firstCallId !== undefined
-				? hooks.firstCallId
-				: await insertCall(db, ctx, {
-						provider: provider.name,
-						endpoint: provider.endpoint,
-						request,
-						attempt
-					});
 		const started = performance.now();
 		try {
 			const result = await provider.complete(request, {
@@ -62,14 +63,18 @@ export async function callWithRetries(
 				e instanceof ProviderError
 					? e
 					: new ProviderError(e instanceof Error ? e.message : String(e), false);
+			const backoff = Math.min(base * 2 ** (attempt - 1), 8000);
+			const wait = Math.max(backoff, error.retryAfterMs ?? 0);
+			const elapsed = performance.now() - began;
+			const retry = error.retryable && elapsed + wait < policy.retryWindowMs;
+			// The next attempt is claimed in the same breath as this one is closed.
+			const next = retry ? await claim(attempt + 1) : undefined;
 			await finishCall(db, callId, {
 				error: error.message,
 				latencyMs: performance.now() - started
 			});
-			const wait = Math.min(base * 2 ** (attempt - 1), 8000);
-			const elapsed = performance.now() - began;
-			if (!error.retryable || elapsed + wait >= policy.retryWindowMs)
-				return { ok: false, error, attempts: attempt };
+			if (next === undefined) return { ok: false, error, attempts: attempt };
+			callId = next;
 			hooks.onRetry?.(attempt, error);
 			await sleep(wait);
 		}

@@ -27,6 +27,7 @@ import {
 	type MessageRow
 } from './assistant.repository.ts';
 import { callWithRetries, type RetryPolicy } from './calls.ts';
+import { TRUNCATED } from './openai-provider.ts';
 import { chattingArm } from './conversation.ts';
 import { limitsOf, MAX_MESSAGE_CHARS, type AssistantLimits } from './limits.ts';
 import type { AssistantConfig, ChatRequest } from './provider.ts';
@@ -250,6 +251,13 @@ export async function sendChatMessage(
 		content: outcome.result.content,
 		callId: outcome.callId
 	});
+	if (outcome.result.finishReason === TRUNCATED)
+		await insertDeviation(db, {
+			...ctx,
+			participantId: input.participantId,
+			kind: 'reply_truncated',
+			details: { turn: prepared.turn, kept_chars: outcome.result.content.length }
+		});
 	const used = prepared.history.filter((m) => m.role === 'user').length;
 	emit({
 		type: 'reply',

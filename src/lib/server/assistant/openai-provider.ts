@@ -51,8 +51,16 @@ export class OpenAiCompatibleProvider implements Provider {
 				const delta = choice?.delta?.content;
 				if (delta) {
 					firstTokenAt ??= performance.now();
-					content += delta;
-					options.onDelta?.(delta);
+					// max_tokens is a request the endpoint may ignore: past the cap the reply is cut
+					// here, and the call says so (the chat records a deviation).
+					const room = maxReplyChars(request.max_tokens) - content.length;
+					const piece = delta.slice(0, Math.max(0, room));
+					content += piece;
+					if (piece) options.onDelta?.(piece);
+					if (piece.length < delta.length) {
+						finishReason = TRUNCATED;
+						break;
+					}
 				}
 				if (choice?.finish_reason) finishReason = choice.finish_reason;
 			}
@@ -76,6 +84,26 @@ export class OpenAiCompatibleProvider implements Provider {
 	}
 }
 
+/** The finish reason of a reply cut at the size cap. */
+export const TRUNCATED = 'truncated_by_bedside';
+
+/** The longest reply kept: generous for the arm's max_tokens (about 4 characters a token, ×4). */
+export function maxReplyChars(maxTokens: number | undefined): number {
+	return Math.min(200_000, Math.max(4_000, (maxTokens ?? 1_000) * 16));
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds, if there is a usable one. */
+export function retryAfterMs(
+	value: string | null | undefined,
+	now = Date.now()
+): number | undefined {
+	if (!value) return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
 function asProviderError(error: unknown, signal: AbortSignal): ProviderError {
 	if (signal.aborted) return new ProviderError('timed out', true);
 	if (error instanceof OpenAI.APIConnectionError)
@@ -86,7 +114,8 @@ function asProviderError(error: unknown, signal: AbortSignal): ProviderError {
 		return new ProviderError(
 			`the endpoint answered ${status ?? 'with an error'}: ${firstLine(error.message)}`,
 			retryable,
-			status
+			status,
+			retryAfterMs(error.headers?.get?.('retry-after'))
 		);
 	}
 	if (error instanceof SyntaxError)

@@ -54,7 +54,9 @@ export class ProviderError extends Error {
 	constructor(
 		message: string,
 		readonly retryable: boolean,
-		readonly status?: number
+		readonly status?: number,
+		/** How long the endpoint asked us to wait (a 429's or 503's Retry-After), if it said. */
+		readonly retryAfterMs?: number
 	) {
 		super(message);
 		this.name = 'ProviderError';

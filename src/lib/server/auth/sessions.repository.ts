@@ -87,7 +87,11 @@ export async function recentFailures(
 }
 
 /** Whether a browser (its device cookie's hash) has signed in to this account before. */
-export async function isKnownDevice(db: Queryable, email: string, device: string): Promise<boolean> {
+export async function isKnownDevice(
+	db: Queryable,
+	email: string,
+	device: string
+): Promise<boolean> {
 	const row = await db
 		.selectFrom('login_attempts')
 		.select('id')
