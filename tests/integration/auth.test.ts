@@ -10,6 +10,10 @@ import {
 	validateSessionToken
 } from '../../src/lib/server/auth/auth.service.ts';
 import { can } from '../../src/lib/server/auth/permissions.ts';
+import { grantMembership, inviteUser } from '../../src/lib/server/auth/accounts.service.ts';
+import { findUserByEmail } from '../../src/lib/server/auth/users.repository.ts';
+import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository.ts';
+import { newRecruitingStudy } from '../helpers/studies.ts';
 import { sessionIdOf } from '../../src/lib/server/auth/tokens.ts';
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
 import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -147,6 +151,51 @@ describe.each(databaseKinds())('accounts and sessions (%s)', (kind) => {
 			(e: ValidationError) => e
 		);
 		expect((refused as ValidationError).problems[0]!.message).toMatch(/too many wrong passwords/);
+	});
+
+	it('keeps an owner on every study, and lets admins give roles only in studies they own', async () => {
+		await newRecruitingStudy(t.db, `owned-${kind}`);
+		const study = (await findStudyBySlug(t.db, `owned-${kind}`))!;
+		const ownerEmail = newEmail();
+		const { user: owner } = await createUser(
+			t.db,
+			{ email: ownerEmail, password: PASSWORD },
+			CLI_ACTOR
+		);
+		await grantMembership(t.db, { email: ownerEmail, slug: study.slug, role: 'owner' }, CLI_ACTOR);
+		const demote = grantMembership(
+			t.db,
+			{ email: ownerEmail, slug: study.slug, role: 'viewer' },
+			{ kind: 'user', id: owner.id }
+		);
+		await expect(demote).rejects.toThrow(ValidationError);
+		await expect(demote.catch((e: ValidationError) => e.problems[0]!.message)).resolves.toMatch(
+			/only owner: make someone else owner first/
+		);
+
+		const { user: admin } = await createUser(
+			t.db,
+			{ email: newEmail(), password: PASSWORD, isAdmin: true },
+			CLI_ACTOR
+		);
+		const refusedEmail = newEmail();
+		const refused = inviteUser(t.db, admin, {
+			email: refusedEmail,
+			displayName: '',
+			slug: study.slug,
+			role: 'owner'
+		});
+		await expect(refused).rejects.toThrow(ValidationError);
+		// The account was not half-created either.
+		expect(await findUserByEmail(t.db, refusedEmail)).toBeUndefined();
+		await grantMembership(t.db, { email: admin.email, slug: study.slug, role: 'owner' }, CLI_ACTOR);
+		const invited = await inviteUser(t.db, admin, {
+			email: newEmail(),
+			displayName: '',
+			slug: study.slug,
+			role: 'analyst'
+		});
+		expect(invited.oneTimePassword).toBeTruthy();
 	});
 
 	it('answers an unknown email exactly like a wrong password', async () => {

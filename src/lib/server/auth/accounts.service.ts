@@ -7,6 +7,8 @@ import { ValidationError } from '../validation/problems.ts';
 import { createUser } from './auth.service.ts';
 import {
 	findUserByEmail,
+	lockOwners,
+	roleInStudy,
 	upsertMembership,
 	type StudyRole,
 	type User
@@ -37,6 +39,15 @@ export async function grantMembership(
 			]);
 		const study = await findStudyBySlug(trx, input.slug);
 		if (!study) throw new StudyStateError(`no study "${input.slug}"`, 'not_found');
+		// A study always keeps an owner: the last one cannot hand the role away.
+		const owners = await lockOwners(trx, study.id);
+		if (input.role !== 'owner' && owners.length === 1 && owners[0] === user.id)
+			throw new ValidationError([
+				{
+					path: 'role',
+					message: `${user.email} is the study's only owner: make someone else owner first`
+				}
+			]);
 		await upsertMembership(trx, user.id, study.id, input.role as StudyRole);
 		await recordAuditEvent(trx, {
 			actorKind: actor.kind,
@@ -64,8 +75,20 @@ export async function inviteUser(
 			{ email: input.email, displayName: input.displayName },
 			actor
 		);
-		if (input.slug && input.role)
+		if (input.slug && input.role) {
+			// Admins manage accounts; inside a study they need a membership like anyone (README): a
+			// role can come with the invitation only in a study the admin owns.
+			const study = await findStudyBySlug(trx, input.slug);
+			const role = study ? await roleInStudy(trx, admin.id, study.id) : undefined;
+			if (role !== 'owner')
+				throw new ValidationError([
+					{
+						path: 'slug',
+						message: `you are not an owner of "${input.slug}": invite without a study, then ask one of its owners to add them`
+					}
+				]);
 			await grantMembership(trx, { email: user.email, slug: input.slug, role: input.role }, actor);
+		}
 		return { email: user.email, oneTimePassword: oneTimePassword! };
 	});
 }

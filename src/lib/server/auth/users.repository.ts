@@ -185,3 +185,15 @@ export async function membersOfStudy(
 		role: r.role as StudyRole
 	}));
 }
+
+/** How many owners a study has; the row lock keeps two demotions from both passing the check. */
+export async function lockOwners(db: Queryable, studyId: string): Promise<string[]> {
+	const rows = await db
+		.selectFrom('memberships')
+		.select('user_id')
+		.where('study_id', '=', studyId)
+		.where('role', '=', 'owner')
+		.forUpdate()
+		.execute();
+	return rows.map((r) => r.user_id);
+}

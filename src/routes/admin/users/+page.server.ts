@@ -1,8 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { inviteUser } from '$lib/server/auth/accounts.service';
 import { requireUser } from '$lib/server/auth/guard';
-import { listUsers } from '$lib/server/auth/users.repository';
-import { listStudies } from '$lib/server/studies/studies.repository';
+import { listUsers, studiesOfUser } from '$lib/server/auth/users.repository';
 import { StudyStateError } from '$lib/server/studies/studies.service';
 import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
@@ -14,7 +13,7 @@ function requireAdmin(event: RequestEvent) {
 }
 
 export const load: PageServerLoad = async (event) => {
-	requireAdmin(event);
+	const admin = requireAdmin(event);
 	const db = event.locals.app.database.db;
 	return {
 		users: (await listUsers(db)).map((u) => ({
@@ -24,7 +23,10 @@ export const load: PageServerLoad = async (event) => {
 			mustChangePassword: u.mustChangePassword,
 			disabled: u.disabled
 		})),
-		studies: (await listStudies(db)).map((s) => ({ slug: s.slug, title: s.title }))
+		// A role can come with an invitation only in a study the admin owns.
+		studies: (await studiesOfUser(db, admin.id))
+			.filter((s) => s.role === 'owner')
+			.map((s) => ({ slug: s.slug, title: s.title }))
 	};
 };
 

@@ -60,16 +60,23 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
-/** Runs a lifecycle step and turns a refused one into a message the page shows. */
-async function step(work: () => Promise<string>) {
+/**
+ * Runs a step and turns a refused one into a message the page shows, in the words of what was
+ * refused: the protocol's problems (preregistering), or the form's (members, test mode).
+ */
+async function step(work: () => Promise<string>, refused: 'protocol' | 'form' = 'form') {
 	try {
 		return { done: await work() };
 	} catch (error) {
 		if (error instanceof StudyStateError || error instanceof RunningConfigError)
 			return fail(409, { message: error.message });
 		if (error instanceof ValidationError) {
+			const problems = error.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
 			return fail(400, {
-				message: `The protocol has ${error.problems.length} problem(s): ${error.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`
+				message:
+					refused === 'protocol'
+						? `The protocol has ${error.problems.length} problem(s): ${problems}`
+						: `Not done: ${error.problems.map((p) => p.message).join('; ')}.`
 			});
 		}
 		throw error;
@@ -103,7 +110,7 @@ export const actions: Actions = {
 				id: user.id
 			});
 			return `Preregistered protocol version ${p.protocolVersion} (SHA-256 ${p.sha256}).`;
-		});
+		}, 'protocol');
 	},
 	status: async (event) => {
 		const { user } = await requireStudyAccess(event, event.params.slug, 'study.status');
