@@ -33,6 +33,8 @@ const statements = [
 	`create index rate_events_subject_idx on rate_events (bucket, subject, at)`,
 	`create index rate_events_at_idx on rate_events (at)`,
 	`alter table login_attempts add column device text`,
+	// A one-time password is for a first sign-in soon after it was handed over, not forever.
+	`alter table users add column one_time_password_expires_at timestamptz`,
 	// A reply longer than the arm allows is cut and recorded (max_tokens is a request, not a limit).
 	`alter table protocol_deviations drop constraint protocol_deviations_kind_check`,
 	`alter table protocol_deviations add constraint protocol_deviations_kind_check
@@ -47,6 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
 	await sql`alter table preregistrations drop column if exists answer_key_sha256`.execute(db);
 	await sql`alter table login_attempts drop column if exists device`.execute(db);
+	await sql`alter table users drop column if exists one_time_password_expires_at`.execute(db);
 	await sql`alter table protocol_deviations drop constraint protocol_deviations_kind_check`.execute(db);
 	await sql`alter table protocol_deviations add constraint protocol_deviations_kind_check
 		check (kind in ('assistant_failure', 'budget_reached', 'turn_cap', 'token_cap'))`.execute(db);

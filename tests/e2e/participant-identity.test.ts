@@ -147,6 +147,33 @@ describe('one person, one participant (embedded database, Chromium)', () => {
 		await noScript.close();
 	});
 
+	it("takes a participant's telemetry only from the study's own pages", async () => {
+		const entry = '?PROLIFIC_PID=telemetry-1';
+		const page = await fetch(`${server.url}/s/who${entry}`);
+		const nonce = /name="nonce" value="([a-z0-9]+)"/.exec(await page.text())?.[1] ?? '';
+		const consented = await fetch(`${server.url}/s/who${entry}&/consent`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: server.url,
+				'content-type': 'application/x-www-form-urlencoded',
+				accept: 'text/html'
+			},
+			body: new URLSearchParams({ entry, agree: 'yes', nonce })
+		});
+		const cookie = /bedside_participant=[^;]+/.exec(consented.headers.get('set-cookie') ?? '')![0];
+		const send = (origin: string) =>
+			fetch(`${server.url}/s/who/events`, {
+				method: 'POST',
+				headers: { origin, cookie, 'content-type': 'application/json' },
+				body: JSON.stringify([{ kind: 'page_blur', episode: null, at: new Date().toISOString() }])
+			});
+		expect((await send('https://evil.example')).status).toBe(403);
+		const ok = await send(server.url);
+		expect(ok.status).toBe(200);
+		expect(await ok.json()).toEqual({ stored: 1 });
+	});
+
 	it('declining says exactly what is kept', async () => {
 		const phone = await device();
 		const page = await phone.newPage();

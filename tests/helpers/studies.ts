@@ -37,6 +37,9 @@ export async function newRecruitingStudy(
 ): Promise<StudyProtocol> {
 	await ensureCards(db);
 	const protocol = { ...exampleProtocol(), slug };
+	// The example is a Prolific study, whose link needs a panel id by default; most tests enrol
+	// people directly, so the helper's studies take a bare link (the requirement has its own tests).
+	protocol.recruitment = { ...protocol.recruitment, require_panel_id: false };
 	change(protocol);
 	await saveProtocolDraft(db, protocol, CLI_ACTOR);
 	await preregister(db, slug, CLI_ACTOR, { seed });

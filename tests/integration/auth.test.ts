@@ -4,6 +4,7 @@ import {
 	changePassword,
 	createUser,
 	MAX_FAILURES_PER_EMAIL,
+	resetPassword,
 	SESSION_LIFETIME_MS,
 	signIn,
 	signOut,
@@ -196,6 +197,19 @@ describe.each(databaseKinds())('accounts and sessions (%s)', (kind) => {
 			role: 'analyst'
 		});
 		expect(invited.oneTimePassword).toBeTruthy();
+	});
+
+	it('lets a one-time password expire after a week, and a reset give a new one', async () => {
+		const email = newEmail();
+		const { oneTimePassword } = await createUser(t.db, { email }, CLI_ACTOR);
+		const later = new Date(Date.now() + 8 * 24 * 60 * 60 * 1000);
+		expect(await signIn(t.db, { email, password: oneTimePassword!, ip: null }, later)).toEqual({
+			ok: false,
+			reason: 'expired'
+		});
+		const fresh = await resetPassword(t.db, email, CLI_ACTOR, later);
+		const signedIn = await signIn(t.db, { email, password: fresh, ip: null }, later);
+		expect(signedIn.ok && signedIn.user.mustChangePassword).toBe(true);
 	});
 
 	it('answers an unknown email exactly like a wrong password', async () => {

@@ -5,6 +5,8 @@ import {
 	consent,
 	finishReading,
 	readyToDecide,
+	EnrolmentThrottledError,
+	PanelIdRequiredError,
 	ResumeRequiredError,
 	StudyNotOpenError,
 	submitAttention,
@@ -424,6 +426,35 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 				.where('participant_id', '=', leaver.participant.id)
 				.execute()
 		).toHaveLength(1);
+	});
+
+	it('a Prolific study enrols nobody through a bare link, and limits enrolments per address', async () => {
+		await newRecruitingStudy(t.db, 'journey-panel', (p) => {
+			delete p.recruitment.require_panel_id; // the default for panel: prolific
+		});
+		await expect(
+			consent(t.db, 'journey-panel', { agree: true, params: params('') })
+		).rejects.toBeInstanceOf(PanelIdRequiredError);
+		const throttle = { address: '10.5.0.1', max: 3 };
+		for (let i = 0; i < 3; i++)
+			await consent(t.db, 'journey-panel', {
+				agree: true,
+				params: params(`PROLIFIC_PID=script-${i}`),
+				throttle
+			});
+		await expect(
+			consent(t.db, 'journey-panel', {
+				agree: true,
+				params: params('PROLIFIC_PID=script-9'),
+				throttle
+			})
+		).rejects.toBeInstanceOf(EnrolmentThrottledError);
+		// Someone else, elsewhere, is not affected.
+		await consent(t.db, 'journey-panel', {
+			agree: true,
+			params: params('PROLIFIC_PID=elsewhere'),
+			throttle: { address: '10.5.0.2', max: 3 }
+		});
 	});
 
 	it('takes no new participant unless the study is recruiting', async () => {

@@ -31,6 +31,21 @@ describe('study files', () => {
 		expect(result.protocol.disposition_scale.every((d) => used.has(d.id))).toBe(true);
 	});
 
+	it.each(['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'ftp://x.example/'])(
+		'refuses a completion_url that is not a web address: %s',
+		(url) => {
+			const text = fs
+				.readFileSync(EXAMPLES[0]!, 'utf8')
+				.replace('  completion_code: BEDSIDE-TRIAGE', `  completion_url: '${url}'`);
+			const result = parseStudyYaml(text);
+			expect(result.ok).toBe(false);
+			if (!result.ok)
+				expect(formatProblems(result.problems)).toMatch(
+					/recruitment\.completion_url: must be an http:\/\/ or https:\/\/ address/
+				);
+		}
+	);
+
 	it('reads scenarios from a separate file when the study names one', () => {
 		const result = loadStudyFile(EXAMPLES[1]!);
 		if (!result.ok) throw new Error('invalid');

@@ -71,7 +71,7 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 				`  open ${url}`,
 				`  health: ${url}/healthz`,
 				admin
-					? `  sign in at ${url}/login as ${admin.email} with the one-time password ${admin.password}\n    (shown once; you will choose your own password)`
+					? `  sign in at ${url}/login as ${admin.email} with the one-time password ${admin.password}\n    (shown once, valid for 7 days; you will choose your own password)`
 					: noUsers
 						? '  no account yet: stop the server and run `npx bedside user create --email you@example.org --admin`'
 						: `  sign in at ${url}/login`,

@@ -10,6 +10,8 @@ export interface AppConfig {
 	database: DatabaseTarget;
 	dataDir: string;
 	seedDemo: boolean;
+	/** New participants per client address in 10 minutes (0: no limit). */
+	enrolmentsPerAddress: number;
 	/** OpenAI-compatible endpoints by name ("default" from BEDSIDE_LLM_BASE_URL). */
 	llm: LlmConfig;
 }
@@ -78,6 +80,12 @@ const schema = z.object({
 		.int('must be a whole number of seconds')
 		.min(1, 'must be at least 1')
 		.max(600, 'must be at most 600')
+		.default(30),
+	BEDSIDE_ENROL_PER_ADDRESS: z.coerce
+		.number({ error: 'must be a whole number' })
+		.int('must be a whole number')
+		.min(0, 'must be 0 (no limit) or more')
+		.max(100_000, 'must be at most 100000')
 		.default(30)
 });
 
@@ -142,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 					dataDir: dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite')
 				},
 		seedDemo: e.BEDSIDE_SEED_DEMO,
+		enrolmentsPerAddress: e.BEDSIDE_ENROL_PER_ADDRESS,
 		llm: { endpoints: llm.endpoints, retryWindowMs: e.BEDSIDE_LLM_RETRY_SECONDS * 1000 }
 	};
 }

@@ -24,10 +24,12 @@ export const actions: Actions = {
 		if (!result.ok) {
 			return fail(result.reason === 'locked' ? 429 : 400, {
 				email,
-				message:
-					result.reason === 'locked'
-						? 'Too many failed attempts. Wait 15 minutes and try again.'
-						: 'That email and password do not match an account.'
+				message: {
+					locked: 'Too many failed attempts. Wait 15 minutes and try again.',
+					expired:
+						'This one-time password has expired. Ask an admin for a new one (npx bedside user reset-password).',
+					invalid: 'That email and password do not match an account.'
+				}[result.reason]
 			});
 		}
 		setSessionCookie(cookies, result.token, result.expiresAt, url.protocol === 'https:');

@@ -20,6 +20,7 @@ import {
 	findUserByEmail,
 	findUserById,
 	insertUser,
+	setOneTimePassword,
 	updatePassword,
 	type User
 } from './users.repository.ts';
@@ -33,6 +34,8 @@ export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_EMAIL = 5;
 export const MAX_FAILURES_PER_IP = 50;
 export const MIN_PASSWORD_LENGTH = 12;
+/** A one-time password works for a week: long enough to pass on, short enough not to linger. */
+export const ONE_TIME_PASSWORD_LIFETIME_MS = 7 * DAY;
 const PASSWORD_CHECKS = { bucket: 'password-check:user', max: 5, windowMs: LOGIN_WINDOW_MS };
 
 // Argon2id with the OWASP-recommended minimum (19 MiB, 2 passes, 1 lane).
@@ -76,7 +79,9 @@ export async function createUser(
 			displayName: input.displayName?.trim() ?? '',
 			passwordHash: await hash(password, ARGON2),
 			isAdmin: input.isAdmin ?? false,
-			mustChangePassword: oneTimePassword !== undefined
+			mustChangePassword: oneTimePassword !== undefined,
+			oneTimePasswordExpiresAt:
+				oneTimePassword !== undefined ? new Date(Date.now() + ONE_TIME_PASSWORD_LIFETIME_MS) : null
 		});
 		await recordAuditEvent(trx, {
 			actorKind: actor.kind,
@@ -91,7 +96,7 @@ export async function createUser(
 
 export type SignInResult =
 	| { ok: true; token: string; expiresAt: Date; user: User; deviceToken: string }
-	| { ok: false; reason: 'invalid' | 'locked' };
+	| { ok: false; reason: 'invalid' | 'locked' | 'expired' };
 
 export const MAX_FAILURES_PER_DEVICE = 5;
 
@@ -130,6 +135,8 @@ export async function signIn(
 		? await verify(user.passwordHash, input.password)
 		: (await verify(DUMMY_HASH, input.password), false);
 	if (!user || !valid || user.disabled) return { ok: false, reason: 'invalid' };
+	if (user.oneTimePasswordExpiresAt && now.getTime() >= user.oneTimePasswordExpiresAt.getTime())
+		return { ok: false, reason: 'expired' };
 	// The browser's device cookie: kept if it has one, else a new one, known from now on.
 	const deviceToken = input.deviceToken && device ? input.deviceToken : generateSessionToken();
 	await markLoginSucceeded(db, attempt, sessionIdOf(deviceToken));
@@ -200,6 +207,37 @@ export async function validateSessionToken(
 	}
 	const { passwordHash: _, ...plain } = user;
 	return { user: plain, sessionId: id, expiresAt, renewed };
+}
+
+/**
+ * A new one-time password for an account (someone who lost theirs, or whose first one expired):
+ * every session of the account ends, and the new password must be changed at sign-in.
+ */
+export async function resetPassword(
+	db: Queryable,
+	email: string,
+	actor: Actor,
+	now: Date = new Date()
+): Promise<string> {
+	const user = await findUserByEmail(db, normalizeEmail(email));
+	if (!user) throw new ValidationError([{ path: 'email', message: 'no account with this email' }]);
+	const oneTimePassword = generateOneTimePassword();
+	await inTransaction(db, async (trx) => {
+		await setOneTimePassword(
+			trx,
+			user.id,
+			await hash(oneTimePassword, ARGON2),
+			new Date(now.getTime() + ONE_TIME_PASSWORD_LIFETIME_MS)
+		);
+		await deleteSessionsOfUser(trx, user.id);
+		await recordAuditEvent(trx, {
+			actorKind: actor.kind,
+			actorId: actor.id,
+			action: 'user.reset_password',
+			target: user.email
+		});
+	});
+	return oneTimePassword;
 }
 
 export async function signOut(db: Queryable, token: string, userId: string): Promise<void> {

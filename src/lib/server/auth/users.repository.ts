@@ -8,6 +8,8 @@ export interface User {
 	displayName: string;
 	isAdmin: boolean;
 	mustChangePassword: boolean;
+	/** When the one-time password stops working (null once the person chose their own). */
+	oneTimePasswordExpiresAt: Date | null;
 	disabled: boolean;
 }
 
@@ -17,6 +19,7 @@ interface UserRow {
 	display_name: string;
 	is_admin: boolean;
 	must_change_password: boolean;
+	one_time_password_expires_at: Date | null;
 	disabled_at: Date | null;
 }
 
@@ -26,6 +29,7 @@ const toUser = (r: UserRow): User => ({
 	displayName: r.display_name,
 	isAdmin: r.is_admin,
 	mustChangePassword: r.must_change_password,
+	oneTimePasswordExpiresAt: r.one_time_password_expires_at,
 	disabled: r.disabled_at !== null
 });
 
@@ -35,6 +39,7 @@ const USER_COLUMNS = [
 	'display_name',
 	'is_admin',
 	'must_change_password',
+	'one_time_password_expires_at',
 	'disabled_at'
 ] as const;
 
@@ -46,6 +51,7 @@ export async function insertUser(
 		passwordHash: string;
 		isAdmin: boolean;
 		mustChangePassword: boolean;
+		oneTimePasswordExpiresAt: Date | null;
 	}
 ): Promise<User> {
 	const row = await db
@@ -55,7 +61,8 @@ export async function insertUser(
 			display_name: u.displayName,
 			password_hash: u.passwordHash,
 			is_admin: u.isAdmin,
-			must_change_password: u.mustChangePassword
+			must_change_password: u.mustChangePassword,
+			one_time_password_expires_at: u.oneTimePasswordExpiresAt
 		})
 		.returning(USER_COLUMNS)
 		.executeTakeFirstOrThrow();
@@ -102,7 +109,30 @@ export async function updatePassword(
 ): Promise<void> {
 	await db
 		.updateTable('users')
-		.set({ password_hash: passwordHash, must_change_password: false, password_changed_at: at })
+		.set({
+			password_hash: passwordHash,
+			must_change_password: false,
+			one_time_password_expires_at: null,
+			password_changed_at: at
+		})
+		.where('id', '=', userId)
+		.execute();
+}
+
+/** A new one-time password (hash) that must be changed at sign-in, valid until `expiresAt`. */
+export async function setOneTimePassword(
+	db: Queryable,
+	userId: string,
+	passwordHash: string,
+	expiresAt: Date
+): Promise<void> {
+	await db
+		.updateTable('users')
+		.set({
+			password_hash: passwordHash,
+			must_change_password: true,
+			one_time_password_expires_at: expiresAt
+		})
 		.where('id', '=', userId)
 		.execute();
 }

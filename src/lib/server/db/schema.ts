@@ -364,6 +364,7 @@ export interface Users {
   id: Generated<string>;
   is_admin: Generated<boolean>;
   must_change_password: Generated<boolean>;
+  one_time_password_expires_at: Timestamp | null;
   password_changed_at: Generated<Timestamp>;
   password_hash: string;
 }

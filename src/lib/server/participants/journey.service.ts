@@ -6,6 +6,7 @@ import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { runningConfig } from '../prereg/prereg.service.ts';
 import { protocolOf } from './participant-view.ts';
+import { addressSubject, admit } from '../throttle/throttle.service.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { allocate, allocatedArms, stratumOf } from '../randomization/allocation.service.ts';
 import { insertTestAllocation } from '../randomization/allocation.repository.ts';
@@ -48,6 +49,19 @@ const KEPT_PARAMS = ['STUDY_ID', 'SESSION_ID'] as const;
 
 export class StudyNotOpenError extends Error {}
 
+/** The protocol names a panel, and the link carried no panel id: nobody enrols through a bare link. */
+export class PanelIdRequiredError extends Error {}
+
+/** Too many new participants from one address lately (a script enrolling at will). */
+export class EnrolmentThrottledError extends Error {}
+
+/** Whether a study's link must carry the panel's participant id (see the schema). */
+export function requiresPanelId(protocol: StudyProtocol): boolean {
+	return protocol.recruitment.require_panel_id ?? protocol.recruitment.panel === 'prolific';
+}
+
+const ENROLMENT_WINDOW_MS = 10 * 60_000;
+
 /** The panel id has a participant already: only their resume code lets this browser continue. */
 export class ResumeRequiredError extends Error {}
 
@@ -88,19 +102,34 @@ export async function consent(
 		/** Test mode: a researcher trying the study, optionally in a chosen arm. */
 		isTest?: boolean;
 		testArm?: string;
+		/** The client's address and the limit of new participants from one address in 10 minutes. */
+		throttle?: { address: string | null; max: number };
 	},
 	now: Date = new Date()
 ): Promise<ParticipantSession> {
 	const study = await findStudyBySlug(db, slug);
 	if (!study) throw new StudyNotOpenError('no such study');
 	const token = await sessionTokenFor(db, input.nonce ?? null);
+	if (input.throttle && input.throttle.max > 0 && !input.isTest && !input.participantId) {
+		// Counted outside the transaction (and before it), so concurrent enrolments see each other.
+		const limit = {
+			bucket: 'enrol:address',
+			max: input.throttle.max,
+			windowMs: ENROLMENT_WINDOW_MS
+		};
+		const subject = await addressSubject(db, input.throttle.address);
+		if (!(await admit(db, limit, subject, now)).admitted)
+			throw new EnrolmentThrottledError('too many enrolments from one address');
+	}
 	return inTransaction(db, async (trx) => {
 		if (input.participantId)
 			return { participant: await lockParticipant(trx, input.participantId) };
 		const open = study.status === 'recruiting' || (input.isTest && study.status !== 'closed');
 		if (!open) throw new StudyNotOpenError(`the study is ${study.status}`);
-		const { preregistration } = await runningConfig(trx, slug);
+		const { preregistration, protocol } = await runningConfig(trx, slug);
 		const externalId = externalIdOf(input.params);
+		if (!externalId && !input.isTest && requiresPanelId(protocol))
+			throw new PanelIdRequiredError('the study link has no panel id');
 		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
 		// Serialize consents from one panel id, or from one form (a double click), so the second
 		// finds what the first created instead of colliding with it.

@@ -51,7 +51,9 @@ export type ParticipantView =
 	/** Entry pages before a session: the panel id is known (resume code needed), or the session moved. */
 	| { kind: 'resume'; finished: boolean }
 	| { kind: 'moved' }
-	| { kind: 'closed' };
+	| { kind: 'closed' }
+	/** The study needs the panel's id in its link, and this link has none. */
+	| { kind: 'no_panel_id'; message: string };
 
 // Locked protocol versions never change (the database refuses), so each is validated once per
 // process. Bounded: a process serves a handful of studies and their amendments.

@@ -231,7 +231,15 @@ export const sampleSize = z.strictObject({
 
 export const recruitment = z.strictObject({
 	panel: z.enum(['prolific', 'generic']).default('generic'),
-	completion_url: z.url().optional(),
+	/**
+	 * Whether the link must carry the panel's participant id (PROLIFIC_PID or pid). Default: yes
+	 * for a Prolific study, so nobody can enrol through the bare link; set false for a lab study.
+	 */
+	require_panel_id: z.boolean().optional(),
+	// A participant's browser opens it: only web addresses (a javascript: or data: URL would run).
+	completion_url: z
+		.url({ protocol: /^https?$/, error: 'must be an http:// or https:// address' })
+		.optional(),
 	completion_code: z
 		.string()
 		.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _')

@@ -1,7 +1,10 @@
 import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
 import {
 	consent,
+	EnrolmentThrottledError,
 	finishReading,
+	PanelIdRequiredError,
+	requiresPanelId,
 	readyToDecide,
 	ResumeRequiredError,
 	StudyNotOpenError,
@@ -50,6 +53,8 @@ async function studyOr404(event: RequestEvent) {
 }
 
 const FINISHED_VIEWS = ['complete', 'declined', 'ineligible', 'withdrawn'];
+const PANEL_ID_MISSING =
+	'This study link is missing your participant id from the recruitment panel. Please open the study again from the panel (for example, from your Prolific study page).';
 
 export const load: PageServerLoad = async (event) => {
 	const db = event.locals.app.database.db;
@@ -91,6 +96,12 @@ export const load: PageServerLoad = async (event) => {
 		if (e instanceof RunningConfigError) error(503, 'This study is not available right now.');
 		throw e;
 	});
+	if (requiresPanelId(running) && !externalIdOf(event.url.searchParams))
+		return {
+			...base,
+			view: { kind: 'no_panel_id' as const, message: PANEL_ID_MISSING },
+			participant: false
+		};
 	return {
 		...base,
 		view: { kind: 'consent' as const, title: running.title, consentText: running.consent.text },
@@ -137,6 +148,12 @@ async function step(event: RequestEvent, work: (form: FormData) => Promise<void>
 			});
 		if (e instanceof ChatRefusedError) return refusal(409, e.message, fields(form));
 		if (e instanceof ResumeRefusedError) return refusal(429, e.message);
+		if (e instanceof EnrolmentThrottledError)
+			return refusal(
+				429,
+				'Many people have joined from this network in the last few minutes. Please try again in 10 minutes.'
+			);
+		if (e instanceof PanelIdRequiredError) return refusal(400, PANEL_ID_MISSING);
 		if (e instanceof StudyNotOpenError)
 			return refusal(
 				409,
@@ -171,7 +188,11 @@ export const actions: Actions = {
 				const session = await consent(db, study.slug, {
 					agree: form.get('agree') === 'yes',
 					params,
-					nonce: String(form.get('nonce') ?? '') || null
+					nonce: String(form.get('nonce') ?? '') || null,
+					throttle: {
+						address: event.getClientAddress(),
+						max: event.locals.app.config.enrolmentsPerAddress
+					}
 				});
 				if (session.token) setParticipantCookie(event, session.token);
 			} catch (e) {

@@ -4,8 +4,8 @@ import {
 	sendChatMessage,
 	type ChatEvent
 } from '$lib/server/assistant/chat.service';
-import { participantFromToken } from '$lib/server/participants/journey.service';
-import { findStudyBySlug } from '$lib/server/studies/studies.repository';
+import { participantContext } from '$lib/server/participants/context';
+import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
 import { ValidationError } from '$lib/server/validation/problems';
 import type { RequestHandler } from './$types';
 
@@ -21,10 +21,9 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 	// JSON posts are outside SvelteKit's form CSRF check: require our own origin explicitly.
 	if (request.headers.get('origin') !== url.origin) error(403, 'Cross-site request refused');
 	const db = locals.app.database.db;
-	const study = await findStudyBySlug(db, params.slug);
-	const participant =
-		study && (await participantFromToken(db, study.id, cookies.get('bedside_participant')));
-	if (!participant) error(403, 'Your session has ended. Open the study link again to continue.');
+	const context = await participantContext(db, params.slug, cookies.get(PARTICIPANT_COOKIE));
+	if (!context) error(403, 'Your session has ended. Open the study link again to continue.');
+	const { participant } = context;
 	const raw = await request.text();
 	if (raw.length > 20_000) error(413, 'The message is too long');
 	let body: { episode?: unknown; text?: unknown };
