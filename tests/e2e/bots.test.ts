@@ -40,7 +40,12 @@ beforeAll(async () => {
 		p.randomization = { method: 'stratified_blocks', block_sizes: [2, 4], strata: ['chatbot_use'] };
 	});
 	await db.close();
-	server = await startServer({ dataDir, env: { BEDSIDE_LLM_BASE_URL: fake.url } });
+	// Every bot comes from 127.0.0.1: the per-address enrolment limit would stop them (it has its
+	// own tests), so it is off for this server.
+	server = await startServer({
+		dataDir,
+		env: { BEDSIDE_LLM_BASE_URL: fake.url, BEDSIDE_ENROL_PER_ADDRESS: '0' }
+	});
 });
 afterAll(async () => {
 	await server?.stop('SIGKILL');

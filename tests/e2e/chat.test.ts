@@ -257,7 +257,7 @@ describe('chatting with the assistant in the browser', () => {
 		const files = unzipSync(new Uint8Array(fs.readFileSync((await download.path())!)));
 		expect(Object.keys(files)).toContain('chat/codebook.json');
 		const exportReport = JSON.parse(strFromU8(files['chat/export_report.json']!));
-		expect(exportReport.options).toEqual({ free_text: true, scrub: true });
+		expect(exportReport.options).toEqual({ free_text: true, scrub: true, formula_safe: true });
 		expect(exportReport.rows['messages.csv']).toBeGreaterThanOrEqual(5);
 
 		// …and imports a follow-up outcome for the participants the export lists: a bad file is

@@ -75,7 +75,12 @@ async function expectIntact(url: string, slug: string, summary: BotRunSummary) {
 	}
 }
 
-const env = () => ({ BEDSIDE_LLM_BASE_URL: fake.url, BEDSIDE_LLM_RETRY_SECONDS: '1' });
+// Every bot comes from 127.0.0.1: the per-address enrolment limit (tested on its own) is off.
+const env = () => ({
+	BEDSIDE_LLM_BASE_URL: fake.url,
+	BEDSIDE_LLM_RETRY_SECONDS: '1',
+	BEDSIDE_ENROL_PER_ADDRESS: '0'
+});
 
 describe.runIf(databaseKinds().includes('pg'))('faults', () => {
 	it('two app instances on one PostgreSQL, each bot alternating between them', async () => {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.ts';
+import { whenDatabaseAnswers } from '../db/when-back.ts';
 import { finishCall, insertCall, type CallContext } from './assistant.repository.ts';
 import { ProviderError, type ChatRequest, type ChatResult, type Provider } from './provider.ts';
 
@@ -56,7 +57,9 @@ export async function callWithRetries(
 				signal: AbortSignal.timeout(policy.timeoutMs),
 				onDelta: hooks.onDelta
 			});
-			await finishCall(db, callId, { result, latencyMs: performance.now() - started });
+			// The reply exists now: a database outage at this moment must not lose it.
+			const latencyMs = performance.now() - started;
+			await whenDatabaseAnswers(() => finishCall(db, callId, { result, latencyMs }));
 			return { ok: true, result, callId, attempts: attempt };
 		} catch (e) {
 			const error =

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR } from '../actor.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
 import type { LlmConfig } from '../config.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
+import { whenDatabaseAnswers } from '../db/when-back.ts';
 import { protocolOf } from '../participants/participant-view.ts';
 import {
 	episodesOf,
@@ -234,23 +235,31 @@ export async function sendChatMessage(
 		await finishCall(db, prepared.claimId, { error: message, latencyMs: 0 });
 		outcome = { ok: false as const, error: { message }, attempts: 1 };
 	}
+	// From here on, what happened is written even through a short database outage (the reply was
+	// generated; the failure happened): it is recorded when the database answers again.
 	if (!outcome.ok) {
-		await insertDeviation(db, {
-			...ctx,
-			participantId: input.participantId,
-			kind: 'assistant_failure',
-			details: { turn: prepared.turn, attempts: outcome.attempts, error: outcome.error.message }
-		});
+		const failure = outcome;
+		await whenDatabaseAnswers(() =>
+			insertDeviation(db, {
+				...ctx,
+				participantId: input.participantId,
+				kind: 'assistant_failure',
+				details: { turn: prepared.turn, attempts: failure.attempts, error: failure.error.message }
+			})
+		);
 		emit({ type: 'failed', message: FAILED_REPLY_MESSAGE });
 		return;
 	}
-	await insertMessage(db, {
-		episodeId: prepared.episode.id,
-		turn: prepared.turn,
-		role: 'assistant',
-		content: outcome.result.content,
-		callId: outcome.callId
-	});
+	const reply = outcome;
+	await whenDatabaseAnswers(() =>
+		insertMessage(db, {
+			episodeId: prepared.episode.id,
+			turn: prepared.turn,
+			role: 'assistant',
+			content: reply.result.content,
+			callId: reply.callId
+		})
+	);
 	if (outcome.result.finishReason === TRUNCATED)
 		await insertDeviation(db, {
 			...ctx,
