@@ -1,7 +1,7 @@
 import type { analyze } from './analyze.ts';
 
 // What a study's analysis says about the BenchmarkCard assumptions it tests
-// (shared/spec/benchmark-card.md, "evidence"): the decision-mediation gap for decision_mediation,
+// (docs/benchmark-card.md, "evidence"): the decision-mediation gap for decision_mediation,
 // PTE and discordance for outcome_validity, and the study-derived decomposition's step for each
 // assumption it relaxes. Keyed by assumption key; the caller writes only those the study is
 // linked to.

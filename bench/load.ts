@@ -233,7 +233,11 @@ async function chatUnderLoad() {
 	// 500 bots from one address: the per-address enrolment limit is off for the benchmark.
 	const server = await startServer({
 		databaseUrl: url,
-		env: { BEDSIDE_LLM_BASE_URL: model.url, DATABASE_POOL_SIZE: '20', BEDSIDE_ENROL_PER_ADDRESS: '0' },
+		env: {
+			BEDSIDE_LLM_BASE_URL: model.url,
+			DATABASE_POOL_SIZE: '20',
+			BEDSIDE_ENROL_PER_ADDRESS: '0'
+		},
 		nodeArgs: NODE_ARGS
 	});
 	const idleRss = rssMb(server.process.pid!);
@@ -415,7 +419,11 @@ async function botsThroughTheFlow() {
 	// 500 bots from one address: the per-address enrolment limit is off for the benchmark.
 	const server = await startServer({
 		databaseUrl: url,
-		env: { BEDSIDE_LLM_BASE_URL: model.url, DATABASE_POOL_SIZE: '20', BEDSIDE_ENROL_PER_ADDRESS: '0' },
+		env: {
+			BEDSIDE_LLM_BASE_URL: model.url,
+			DATABASE_POOL_SIZE: '20',
+			BEDSIDE_ENROL_PER_ADDRESS: '0'
+		},
 		nodeArgs: NODE_ARGS
 	});
 	try {

@@ -39,7 +39,7 @@ const statements = [
 	`alter table protocol_deviations drop constraint protocol_deviations_kind_check`,
 	`alter table protocol_deviations add constraint protocol_deviations_kind_check
 		check (kind in ('assistant_failure', 'budget_reached', 'turn_cap', 'token_cap', 'reply_truncated'))`,
-	`alter table preregistrations add column answer_key_sha256 text check (answer_key_sha256 ~ '^[0-9a-f]{64}$')`,
+	`alter table preregistrations add column answer_key_sha256 text check (answer_key_sha256 ~ '^[0-9a-f]{64}$')`
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -50,7 +50,9 @@ export async function down(db: Kysely<unknown>): Promise<void> {
 	await sql`alter table preregistrations drop column if exists answer_key_sha256`.execute(db);
 	await sql`alter table login_attempts drop column if exists device`.execute(db);
 	await sql`alter table users drop column if exists one_time_password_expires_at`.execute(db);
-	await sql`alter table protocol_deviations drop constraint protocol_deviations_kind_check`.execute(db);
+	await sql`alter table protocol_deviations drop constraint protocol_deviations_kind_check`.execute(
+		db
+	);
 	await sql`alter table protocol_deviations add constraint protocol_deviations_kind_check
 		check (kind in ('assistant_failure', 'budget_reached', 'turn_cap', 'token_cap'))`.execute(db);
 	await sql`drop table if exists rate_events`.execute(db);

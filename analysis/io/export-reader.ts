@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Papa from 'papaparse';
 
-// Reads a study export (shared/spec/export-format.md) into typed rows, checking everything the
+// Reads a study export (docs/export-format.md) into typed rows, checking everything the
 // analysis relies on. Every problem names its file, row (as a spreadsheet shows it: the header is
 // row 1) and column; nothing is analysed until the whole export is clean.
 
@@ -53,7 +53,7 @@ export interface StudyInfo {
 	};
 }
 
-/** The participant statuses of participants.csv (shared/spec/export-format.md). */
+/** The participant statuses of participants.csv (docs/export-format.md). */
 export const PARTICIPANT_STATUSES = [
 	'consented',
 	'allocated',
@@ -111,7 +111,7 @@ export interface StudyExport {
 	recommendations: Recommendation[];
 }
 
-/** The required columns of each CSV file (shared/spec/export-format.md), in the spec's order. */
+/** The required columns of each CSV file (docs/export-format.md), in the spec's order. */
 export const EXPORT_COLUMNS = {
 	'participants.csv': [
 		'participant_id',

@@ -130,7 +130,7 @@ export async function runDecompose(args: string[]): Promise<number> {
 
 const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip|study-slug> [--format json|md|html] [--seed N] [--out FILE] [--write-evidence]
 
-  Analyses a study export (shared/spec/export-format.md), or with a slug the study in the database
+  Analyses a study export (docs/export-format.md), or with a slug the study in the database
   (exported without free text, then read the same way), and writes the analysis as JSON
   (shared/spec/analysis.md §7), a Markdown report, or a self-contained HTML report with charts.
   The seed defaults to the analysis plan's. --write-evidence (with a slug) writes the estimates

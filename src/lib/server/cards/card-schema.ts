@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatPath, problemsFromZod, type Problem } from '../validation/problems.ts';
 import { parseYaml } from '../validation/yaml.ts';
 
-// BenchmarkCards as in shared/spec/benchmark-card.md: the authors' task/outcome field names,
+// BenchmarkCards as in docs/benchmark-card.md: the authors' task/outcome field names,
 // plus Bedside's optional additions (holds_at_deployment enum, evidence, further assumptions).
 
 export const HOLDS = ['yes', 'partially', 'no', 'untested'] as const;

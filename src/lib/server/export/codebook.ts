@@ -2,7 +2,7 @@ import { PARTICIPANT_STATUSES } from '../../../../analysis/io/export-reader.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 
 // codebook.json: every column of every file, with its type, meaning and allowed values or unit
-// (shared/spec/export-format.md), plus one entry per measure the study defines.
+// (docs/export-format.md), plus one entry per measure the study defines.
 
 export interface CodebookEntry {
 	file: string;

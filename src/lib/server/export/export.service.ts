@@ -16,7 +16,7 @@ import {
 } from './export.repository.ts';
 import { emptyCounts, scrub, type ScrubCounts } from './scrub.ts';
 
-// A study as the export format of shared/spec/export-format.md: study.json, five CSV files,
+// A study as the export format of docs/export-format.md: study.json, five CSV files,
 // codebook.json, plus deviations.csv and export_report.json. Each file is produced page by page
 // when it is written, so an export of any size streams in constant memory.
 
