@@ -99,6 +99,24 @@ describe('hostile text renders inert', () => {
 		await inert(page);
 		await page.goto(`${server.url}/registry/hostile`);
 		await inert(page);
+
+		// Hostile protocol files in the editor: each refused with its problem (400), never a 500,
+		// and the server keeps answering.
+		const laughs = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+		for (let i = 1; i < 10; i++)
+			laughs.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
+		for (const [yaml, problem] of [
+			[laughs.join('\n'), /alias/i],
+			['['.repeat(400_000), /nested 400000 deep/]
+		] as const) {
+			const response = await page.request.post(`${server.url}/studies/hostile/edit`, {
+				headers: { origin: server.url, accept: 'text/html' },
+				form: { yaml, reason: 'hostile' }
+			});
+			expect(response.status()).toBe(400);
+			expect(await response.text()).toMatch(problem);
+		}
+		expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 		await page.close();
 	});
 });

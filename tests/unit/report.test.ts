@@ -191,3 +191,31 @@ describe('cluster-robust variants in the analysis', () => {
 		expect((plain.effects[0] as { cluster_bootstrap: unknown }).cluster_bootstrap).toBeNull();
 	});
 });
+
+describe('the report of an interim look', () => {
+	// Two people per arm, everyone right: zero cells everywhere, so odds ratios, correlations and
+	// several intervals cannot be estimated. The report says so; it never prints NaN or Infinity,
+	// and no chart carries a non-finite coordinate.
+	const dir = tempDir('bedside-interim-');
+	writeSyntheticExport(dir, {
+		participantsPerArm: 2,
+		llmAccuracy: 1,
+		uptake: 1,
+		ownAccuracy: 1,
+		benchmarkRuns: 1,
+		seed: 'interim',
+		proxies: true
+	});
+	const result = analyze(readExportDir(dir), { seed: 5 });
+
+	it.each([
+		['Markdown', markdownReport(result, 'Interim')],
+		['HTML', htmlReport(result, 'Interim')]
+	])('%s: no NaN, no Infinity', (_, text) => {
+		expect(text).not.toMatch(/NaN|Infinity/);
+	});
+
+	it('says "not estimable" where an estimate cannot be computed', () => {
+		expect(markdownReport(result, 'Interim')).toContain('not estimable');
+	});
+});
