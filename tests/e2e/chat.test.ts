@@ -5,13 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
-import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
-import { createUser } from '../../src/lib/server/auth/auth.service.ts';
-import { upsertMembership } from '../../src/lib/server/auth/users.repository.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { answerScreening } from '../helpers/participant-page.ts';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
-import { newRecruitingStudy } from '../helpers/studies.ts';
+import { newMember, newRecruitingStudy } from '../helpers/studies.ts';
 
 // The chat in a real browser against the built server, with the fake OpenAI-compatible endpoint
 // streaming slowly enough to watch the reply arrive.
@@ -49,17 +47,12 @@ beforeAll(async () => {
 		});
 	});
 	// An analyst of this study, for the coding page.
-	const { user } = await createUser(
-		db.db,
-		{ email: 'analyst@example.org', password: ANALYST_PASSWORD },
-		CLI_ACTOR
-	);
-	const study = await db.db
-		.selectFrom('studies')
-		.select('id')
-		.where('slug', '=', 'chat')
-		.executeTakeFirstOrThrow();
-	await upsertMembership(db.db, user.id, study.id, 'analyst');
+	await newMember(db.db, {
+		email: 'analyst@example.org',
+		password: ANALYST_PASSWORD,
+		slug: 'chat',
+		role: 'analyst'
+	});
 	await db.close();
 	server = await startServer({
 		dataDir,
@@ -87,15 +80,7 @@ async function toTheAssistant(page: Page, pid: string) {
 	await page.goto(`${server.url}/s/chat?PROLIFIC_PID=${pid}`);
 	await page.waitForLoadState('networkidle');
 	await submit(page, 'I agree to take part');
-	await page
-		.getByRole('group', { name: /18 years old/ })
-		.getByLabel('Yes')
-		.check();
-	await page
-		.getByRole('group', { name: /doctor, nurse/ })
-		.getByLabel('No')
-		.check();
-	await page.getByLabel('Monthly or more often').check();
+	await answerScreening(page);
 	await submit(page, 'Continue');
 	await submit(page, 'I have read it');
 	await page.getByLabel('Your message').waitFor();

@@ -1,13 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
-import { createUser } from '../../src/lib/server/auth/auth.service.ts';
-import { upsertMembership } from '../../src/lib/server/auth/users.repository.ts';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
-import { newRecruitingStudy } from '../helpers/studies.ts';
+import { newMember, newRecruitingStudy } from '../helpers/studies.ts';
 
 // Script and HTML in every text a researcher or participant can write render as text: study title
 // and description, consent, scenario text, screening questions, scale labels; SQL-looking text is
@@ -33,17 +30,12 @@ beforeAll(async () => {
 		for (const s of p.scenarios) s.participant_text = `Scenario ${HOSTILE}`;
 		p.arms = p.arms.filter((a) => a.id === 'control');
 	});
-	const { user } = await createUser(
-		db.db,
-		{ email: 'owner@example.org', password: PASSWORD },
-		CLI_ACTOR
-	);
-	const study = await db.db
-		.selectFrom('studies')
-		.select('id')
-		.where('slug', '=', 'hostile')
-		.executeTakeFirstOrThrow();
-	await upsertMembership(db.db, user.id, study.id, 'owner');
+	await newMember(db.db, {
+		email: 'owner@example.org',
+		password: PASSWORD,
+		slug: 'hostile',
+		role: 'owner'
+	});
 	await db.close();
 	server = await startServer({ dataDir, env: { BEDSIDE_SEED_DEMO: 'false' } });
 });

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { answerScreening, submit } from '../helpers/participant-page.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
@@ -32,30 +33,10 @@ async function device(options: { javaScriptEnabled?: boolean } = {}): Promise<Br
 	return browser.newContext({ viewport: { width: 390, height: 844 }, ...options });
 }
 
-/** Clicks a button and waits for the page it leads to (the redirect's target, or a refusal). */
-async function submit(page: Page, name: string | RegExp) {
-	await Promise.all([
-		page.waitForResponse(
-			(r) =>
-				r.status() !== 303 &&
-				(r.url().includes('__data.json') || r.request().resourceType() === 'document')
-		),
-		page.getByRole('button', { name }).click()
-	]);
-}
-
 async function consentAndScreen(page: Page, pid: string) {
 	await page.goto(`${server.url}/s/who?PROLIFIC_PID=${pid}`);
 	await submit(page, 'I agree to take part');
-	await page
-		.getByRole('group', { name: /18 years old/ })
-		.getByLabel('Yes')
-		.check();
-	await page
-		.getByRole('group', { name: /doctor, nurse/ })
-		.getByLabel('No')
-		.check();
-	await page.getByLabel('Monthly or more often').check();
+	await answerScreening(page);
 	await submit(page, 'Continue');
 	await page.getByText('Situation 1 of 2').waitFor();
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { answerScreening } from '../helpers/participant-page.ts';
 import { createPgTestDatabase, databaseKinds } from '../helpers/database.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
 import { newRecruitingStudy } from '../helpers/studies.ts';
@@ -82,15 +83,7 @@ describe.each(databaseKinds())(
 				`${server.url}/s/flow?PROLIFIC_PID=${pid}&STUDY_ID=panel-study&SESSION_ID=sess-${pid}`
 			);
 			await submit(page, 'I agree to take part');
-			await page
-				.getByRole('group', { name: /18 years old/ })
-				.getByLabel('Yes')
-				.check();
-			await page
-				.getByRole('group', { name: /doctor, nurse/ })
-				.getByLabel('No')
-				.check();
-			await page.getByLabel('Monthly or more often').check();
+			await answerScreening(page);
 			await submit(page, 'Continue');
 
 			let arm = '';

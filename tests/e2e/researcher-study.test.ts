@@ -1,15 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
-import { createUser } from '../../src/lib/server/auth/auth.service.ts';
-import { upsertMembership } from '../../src/lib/server/auth/users.repository.ts';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 import { preregister } from '../../src/lib/server/prereg/prereg.service.ts';
 import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
-import { ensureCards, exampleProtocol } from '../helpers/studies.ts';
+import { answerScreening } from '../helpers/participant-page.ts';
+import { ensureCards, exampleProtocol, newMember } from '../helpers/studies.ts';
 
 // A researcher's day with a study, in a browser without JavaScript (the forms must work without
 // it): the participant link and Prolific's URL, test mode that leaves the counts alone, each
@@ -27,17 +26,12 @@ beforeAll(async () => {
 	await ensureCards(db.db);
 	await saveProtocolDraft(db.db, { ...exampleProtocol(), slug: 'rs' }, CLI_ACTOR);
 	await preregister(db.db, 'rs', CLI_ACTOR, { seed: 'rs-seed-1234' });
-	const { user } = await createUser(
-		db.db,
-		{ email: 'owner@example.org', password: PASSWORD },
-		CLI_ACTOR
-	);
-	const study = await db.db
-		.selectFrom('studies')
-		.select('id')
-		.where('slug', '=', 'rs')
-		.executeTakeFirstOrThrow();
-	await upsertMembership(db.db, user.id, study.id, 'owner');
+	await newMember(db.db, {
+		email: 'owner@example.org',
+		password: PASSWORD,
+		slug: 'rs',
+		role: 'owner'
+	});
 	await db.close();
 	server = await startServer({ dataDir, env: { BEDSIDE_SEED_DEMO: 'false' } });
 	browser = await launchBrowser();
@@ -76,15 +70,7 @@ describe('a researcher runs a study (no JavaScript)', () => {
 		await page.getByRole('button', { name: 'Start a test participant' }).click();
 		await page.waitForURL('**/s/rs');
 		await expect(page.getByRole('status').textContent()).resolves.toMatch(/Test mode/);
-		await page
-			.getByRole('group', { name: /18 years old/ })
-			.getByLabel('Yes')
-			.check();
-		await page
-			.getByRole('group', { name: /doctor, nurse/ })
-			.getByLabel('No')
-			.check();
-		await page.getByLabel('Monthly or more often').check();
+		await answerScreening(page);
 		await page.getByRole('button', { name: 'Continue' }).click();
 		await page.getByRole('button', { name: 'I have read it' }).click();
 		// The control arm, as chosen: the usual-sources instruction, no chat.

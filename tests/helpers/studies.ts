@@ -1,5 +1,8 @@
 import fs from 'node:fs';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
+import { createUser } from '../../src/lib/server/auth/auth.service.ts';
+import { upsertMembership, type StudyRole } from '../../src/lib/server/auth/users.repository.ts';
+import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository.ts';
 import { parseCardYaml } from '../../src/lib/server/cards/card-schema.ts';
 import { importCard } from '../../src/lib/server/cards/cards.service.ts';
 import type { Queryable } from '../../src/lib/server/db/types.ts';
@@ -45,4 +48,19 @@ export async function newRecruitingStudy(
 	await preregister(db, slug, CLI_ACTOR, { seed });
 	await changeStatus(db, slug, 'launch', CLI_ACTOR);
 	return protocol;
+}
+
+/** A new account with a password and a role in a study (for the browser tests' researchers). */
+export async function newMember(
+	db: Queryable,
+	input: { email: string; password: string; slug: string; role: StudyRole }
+): Promise<void> {
+	const { user } = await createUser(
+		db,
+		{ email: input.email, password: input.password },
+		CLI_ACTOR
+	);
+	const study = await findStudyBySlug(db, input.slug);
+	if (!study) throw new Error(`no study "${input.slug}"`);
+	await upsertMembership(db, user.id, study.id, input.role);
 }

@@ -140,47 +140,33 @@ export async function lockIdentity(trx: Transaction<DB>, hash: string): Promise<
 	);
 }
 
-export async function findByExternalHash(
+/** A study's participant by one of the hashes that identify them (each column is unique). */
+async function findByHash(
 	db: Queryable,
 	studyId: string,
+	column: 'external_id_hash' | 'session_token_hash' | 'resume_code_hash',
 	hash: string
 ): Promise<ParticipantRow | undefined> {
 	const row = await db
 		.selectFrom('participants')
 		.select(COLUMNS)
 		.where('study_id', '=', studyId)
-		.where('external_id_hash', '=', hash)
+		.where(column, '=', hash)
 		.executeTakeFirst();
 	return row && toParticipant(row);
 }
 
-export async function findByResumeCodeHash(
-	db: Queryable,
-	studyId: string,
-	hash: string
-): Promise<ParticipantRow | undefined> {
-	const row = await db
-		.selectFrom('participants')
-		.select(COLUMNS)
-		.where('study_id', '=', studyId)
-		.where('resume_code_hash', '=', hash)
-		.executeTakeFirst();
-	return row && toParticipant(row);
-}
+/** By the keyed hash of their panel id. */
+export const findByExternalHash = (db: Queryable, studyId: string, hash: string) =>
+	findByHash(db, studyId, 'external_id_hash', hash);
 
-export async function findBySessionHash(
-	db: Queryable,
-	studyId: string,
-	hash: string
-): Promise<ParticipantRow | undefined> {
-	const row = await db
-		.selectFrom('participants')
-		.select(COLUMNS)
-		.where('study_id', '=', studyId)
-		.where('session_token_hash', '=', hash)
-		.executeTakeFirst();
-	return row && toParticipant(row);
-}
+/** By the SHA-256 of their resume code. */
+export const findByResumeCodeHash = (db: Queryable, studyId: string, hash: string) =>
+	findByHash(db, studyId, 'resume_code_hash', hash);
+
+/** By the SHA-256 of their session token (the cookie). */
+export const findBySessionHash = (db: Queryable, studyId: string, hash: string) =>
+	findByHash(db, studyId, 'session_token_hash', hash);
 
 /** The participant row, locked until the transaction ends: one step at a time per participant. */
 export async function lockParticipant(trx: Transaction<DB>, id: string): Promise<ParticipantRow> {
