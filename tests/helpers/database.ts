@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createDatabase, dropDatabase } from '../../src/lib/server/db/admin.ts';
 import { openDatabase, type Database } from '../../src/lib/server/db/index.ts';
-import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
 
 export type TestDatabaseKind = 'pglite' | 'pg';
 
@@ -19,8 +19,13 @@ export function databaseKinds(): TestDatabaseKind[] {
 /** A fresh database of its own for one test file (or one describe block), already migrated. */
 export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
 	if (kind === 'pglite') {
-		const database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
-		await migrateToLatest(database.db);
+		// From the migrated snapshot the global setup made (the same schema, without the migration run).
+		const snapshot = fs.readFileSync(inject('pgliteSnapshot'));
+		const database = await openDatabase({
+			kind: 'pglite',
+			dataDir: 'memory://',
+			initialData: new Blob([snapshot])
+		});
 		return { ...database, url: null };
 	}
 	const { url, drop } = await createPgTestDatabase();

@@ -29,7 +29,9 @@ export interface LlmConfig {
 }
 
 export type DatabaseTarget =
-	{ kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+	| { kind: 'pg'; url: string; poolSize: number }
+	/** `initialData`: a dump (PGlite's dumpDataDir) to start from; the tests' migrated snapshot. */
+	| { kind: 'pglite'; dataDir: string; initialData?: Blob };
 
 export class ConfigError extends Error {
 	constructor(readonly problems: string[]) {

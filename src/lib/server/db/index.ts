@@ -22,7 +22,7 @@ export interface Database {
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 	return target.kind === 'pg'
 		? openPostgres(target.url, target.poolSize)
-		: openPglite(target.dataDir);
+		: openPglite(target.dataDir, target.initialData);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
@@ -54,12 +54,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 	return { db, kind: 'pg', close: () => db.destroy() };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, initialData?: Blob): Promise<Database> {
 	const { PGlite } = await import('@electric-sql/pglite');
 	const { PGliteDialect } = await import('kysely-pglite-dialect');
 	const releaseLock = dataDir === 'memory://' ? () => {} : lockDataDir(dataDir);
 	try {
-		const client = await PGlite.create(dataDir);
+		const client = await PGlite.create(dataDir, initialData ? { loadDataDir: initialData } : {});
 		const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
 		return {
 			db,
