@@ -47,13 +47,31 @@ import {
 /** Panel parameters kept with the participant (never the panel's participant id itself). */
 const KEPT_PARAMS = ['STUDY_ID', 'SESSION_ID'] as const;
 
-export class StudyNotOpenError extends Error {}
+// The errors of the participant's path carry the sentence the participant is shown.
+
+export class StudyNotOpenError extends Error {
+	constructor() {
+		super('This study is not taking new participants at the moment. Thank you for your interest.');
+	}
+}
 
 /** The protocol names a panel, and the link carried no panel id: nobody enrols through a bare link. */
-export class PanelIdRequiredError extends Error {}
+export class PanelIdRequiredError extends Error {
+	constructor() {
+		super(
+			'This study link is missing your participant id from the recruitment panel. Please open the study again from the panel (for example, from your Prolific study page).'
+		);
+	}
+}
 
 /** Too many new participants from one address lately (a script enrolling at will). */
-export class EnrolmentThrottledError extends Error {}
+export class EnrolmentThrottledError extends Error {
+	constructor() {
+		super(
+			'Many people have joined from this network in the last few minutes. Please try again in 10 minutes.'
+		);
+	}
+}
 
 /** Whether a study's link must carry the panel's participant id (see the schema). */
 export function requiresPanelId(protocol: StudyProtocol): boolean {
@@ -108,7 +126,7 @@ export async function consent(
 	now: Date = new Date()
 ): Promise<ParticipantSession> {
 	const study = await findStudyBySlug(db, slug);
-	if (!study) throw new StudyNotOpenError('no such study');
+	if (!study) throw new StudyNotOpenError();
 	const token = await sessionTokenFor(db, input.nonce ?? null);
 	if (input.throttle && input.throttle.max > 0 && !input.isTest && !input.participantId) {
 		// Counted outside the transaction (and before it), so concurrent enrolments see each other.
@@ -118,18 +136,16 @@ export async function consent(
 			windowMs: ENROLMENT_WINDOW_MS
 		};
 		const subject = await addressSubject(db, input.throttle.address);
-		if (!(await admit(db, limit, subject, now)).admitted)
-			throw new EnrolmentThrottledError('too many enrolments from one address');
+		if (!(await admit(db, limit, subject, now)).admitted) throw new EnrolmentThrottledError();
 	}
 	return inTransaction(db, async (trx) => {
 		if (input.participantId)
 			return { participant: await lockParticipant(trx, input.participantId) };
 		const open = study.status === 'recruiting' || (input.isTest && study.status !== 'closed');
-		if (!open) throw new StudyNotOpenError(`the study is ${study.status}`);
+		if (!open) throw new StudyNotOpenError();
 		const { preregistration, protocol } = await runningConfig(trx, slug);
 		const externalId = externalIdOf(input.params);
-		if (!externalId && !input.isTest && requiresPanelId(protocol))
-			throw new PanelIdRequiredError('the study link has no panel id');
+		if (!externalId && !input.isTest && requiresPanelId(protocol)) throw new PanelIdRequiredError();
 		const hash = externalId ? await externalIdHash(trx, slug, externalId) : null;
 		// Serialize consents from one panel id, or from one form (a double click), so the second
 		// finds what the first created instead of colliding with it.

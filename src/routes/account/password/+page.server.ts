@@ -2,7 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { changePassword } from '$lib/server/auth/auth.service';
 import { setSessionCookie } from '$lib/server/auth/cookies';
 import { requireUser } from '$lib/server/auth/guard';
-import { ValidationError } from '$lib/server/validation/problems';
+import { failFor } from '$lib/server/http-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
@@ -30,11 +30,7 @@ export const actions: Actions = {
 				event.url.protocol === 'https:'
 			);
 		} catch (error) {
-			if (error instanceof ValidationError)
-				return fail(400, {
-					problems: error.problems.map(({ path, message }) => ({ path, message }))
-				});
-			throw error;
+			return failFor(error);
 		}
 		redirect(303, '/studies');
 	}

@@ -1,9 +1,8 @@
-import { error, fail } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import { inviteUser } from '$lib/server/auth/accounts.service';
+import { failFor } from '$lib/server/http-errors';
 import { requireUser } from '$lib/server/auth/guard';
 import { listUsers, studiesOfUser } from '$lib/server/auth/users.repository';
-import { StudyStateError } from '$lib/server/studies/studies.service';
-import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 function requireAdmin(event: RequestEvent) {
@@ -44,14 +43,7 @@ export const actions: Actions = {
 			const invited = await inviteUser(event.locals.app.database.db, admin, values);
 			return { invited };
 		} catch (e) {
-			if (e instanceof ValidationError)
-				return fail(400, {
-					values,
-					problems: e.problems.map(({ path, message }) => ({ path, message }))
-				});
-			if (e instanceof StudyStateError)
-				return fail(400, { values, problems: [{ path: 'study', message: e.message }] });
-			throw e;
+			return failFor(e, { values });
 		}
 	}
 };

@@ -1,13 +1,11 @@
 import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
 import {
 	consent,
-	EnrolmentThrottledError,
 	finishReading,
 	PanelIdRequiredError,
 	requiresPanelId,
 	readyToDecide,
 	ResumeRequiredError,
-	StudyNotOpenError,
 	submitAttention,
 	submitDecision,
 	submitEndQuestionnaire,
@@ -21,15 +19,14 @@ import {
 	PARTICIPANT_COOKIE,
 	resolveEntry,
 	resumeCodeOf,
-	ResumeRefusedError,
 	resumeWithCode
 } from '$lib/server/participants/entry.service';
 import { participantContext } from '$lib/server/participants/context';
 import { participantView, protocolOf } from '$lib/server/participants/participant-view';
-import { ChatRefusedError, sendChatMessage } from '$lib/server/assistant/chat.service';
+import { sendChatMessage } from '$lib/server/assistant/chat.service';
 import { RunningConfigError, runningConfig } from '$lib/server/prereg/prereg.service';
 import { findStudyBySlug } from '$lib/server/studies/studies.repository';
-import { ValidationError } from '$lib/server/validation/problems';
+import { failFor } from '$lib/server/http-errors';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 function setParticipantCookie(event: RequestEvent, token: string) {
@@ -53,8 +50,6 @@ async function studyOr404(event: RequestEvent) {
 }
 
 const FINISHED_VIEWS = ['complete', 'declined', 'ineligible', 'withdrawn'];
-const PANEL_ID_MISSING =
-	'This study link is missing your participant id from the recruitment panel. Please open the study again from the panel (for example, from your Prolific study page).';
 
 export const load: PageServerLoad = async (event) => {
 	const db = event.locals.app.database.db;
@@ -99,7 +94,7 @@ export const load: PageServerLoad = async (event) => {
 	if (requiresPanelId(running) && !externalIdOf(event.url.searchParams))
 		return {
 			...base,
-			view: { kind: 'no_panel_id' as const, message: PANEL_ID_MISSING },
+			view: { kind: 'no_panel_id' as const, message: new PanelIdRequiredError().message },
 			participant: false
 		};
 	return {
@@ -131,35 +126,13 @@ function fields(form: FormData): Record<string, string> {
 	);
 }
 
-const refusal = (status: number, message: string, values: Record<string, string> = {}) =>
-	fail(status, { problems: [{ path: '', message }], values, confirmWithdraw: false });
-
 /** Runs a step and redirects to the page again (reload-safe); refused input comes back with what was typed. */
 async function step(event: RequestEvent, work: (form: FormData) => Promise<void>) {
 	const form = await event.request.formData();
 	try {
 		await work(form);
 	} catch (e) {
-		if (e instanceof ValidationError)
-			return fail(400, {
-				problems: e.problems.map(({ path, message }) => ({ path, message })),
-				values: fields(form),
-				confirmWithdraw: false
-			});
-		if (e instanceof ChatRefusedError) return refusal(409, e.message, fields(form));
-		if (e instanceof ResumeRefusedError) return refusal(429, e.message);
-		if (e instanceof EnrolmentThrottledError)
-			return refusal(
-				429,
-				'Many people have joined from this network in the last few minutes. Please try again in 10 minutes.'
-			);
-		if (e instanceof PanelIdRequiredError) return refusal(400, PANEL_ID_MISSING);
-		if (e instanceof StudyNotOpenError)
-			return refusal(
-				409,
-				'This study is not taking new participants at the moment. Thank you for your interest.'
-			);
-		throw e;
+		return failFor(e, { values: fields(form), confirmWithdraw: false });
 	}
 	redirect(303, `/s/${event.params.slug}`);
 }

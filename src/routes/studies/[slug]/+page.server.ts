@@ -3,7 +3,8 @@ import { requireStudyAccess } from '$lib/server/auth/guard';
 import { grantMembership } from '$lib/server/auth/accounts.service';
 import { can } from '$lib/server/auth/permissions';
 import { membersOfStudy } from '$lib/server/auth/users.repository';
-import { changeStatus, preregister, RunningConfigError } from '$lib/server/prereg/prereg.service';
+import { changeStatus, preregister } from '$lib/server/prereg/prereg.service';
+import { problemsOf, statusOf } from '$lib/server/http-errors';
 import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
 import { startTestParticipant } from '$lib/server/participants/test-mode.service';
 import {
@@ -12,8 +13,6 @@ import {
 	type LifecycleAction
 } from '$lib/server/studies/study-actions';
 import { studyOverview } from '$lib/server/studies/study-overview.service';
-import { StudyStateError } from '$lib/server/studies/studies.service';
-import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -68,18 +67,16 @@ async function step(work: () => Promise<string>, refused: 'protocol' | 'form' = 
 	try {
 		return { done: await work() };
 	} catch (error) {
-		if (error instanceof StudyStateError || error instanceof RunningConfigError)
-			return fail(409, { message: error.message });
-		if (error instanceof ValidationError) {
-			const problems = error.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-			return fail(400, {
-				message:
-					refused === 'protocol'
-						? `The protocol has ${error.problems.length} problem(s): ${problems}`
-						: `Not done: ${error.problems.map((p) => p.message).join('; ')}.`
-			});
-		}
-		throw error;
+		const status = statusOf(error);
+		if (status === undefined) throw error;
+		const problems = problemsOf(error as Error);
+		if (status !== 400) return fail(status, { message: problems[0]!.message });
+		return fail(400, {
+			message:
+				refused === 'protocol'
+					? `The protocol has ${problems.length} problem(s): ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`
+					: `Not done: ${problems.map((p) => p.message).join('; ')}.`
+		});
 	}
 }
 

@@ -1,3 +1,4 @@
+import { problemsOf, statusOf } from '$lib/server/http-errors';
 import { error, json } from '@sveltejs/kit';
 import {
 	ChatRefusedError,
@@ -6,7 +7,6 @@ import {
 } from '$lib/server/assistant/chat.service';
 import { participantContext } from '$lib/server/participants/context';
 import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
-import { ValidationError } from '$lib/server/validation/problems';
 import type { RequestHandler } from './$types';
 
 const encoder = new TextEncoder();
@@ -68,11 +68,10 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 	try {
 		await Promise.race([firstEvent, work]);
 	} catch (e) {
-		if (e instanceof ChatRefusedError)
-			return json({ code: e.code, problems: [{ path: '', message: e.message }] }, { status: 409 });
-		if (e instanceof ValidationError)
-			return json({ code: 'invalid', problems: e.problems }, { status: 400 });
-		throw e;
+		const status = statusOf(e);
+		if (status === undefined) throw e;
+		const code = e instanceof ChatRefusedError ? e.code : 'invalid';
+		return json({ code, problems: problemsOf(e as Error) }, { status });
 	}
 	work.then(
 		() => {

@@ -1,7 +1,6 @@
-import { error } from '@sveltejs/kit';
+import { errorFor } from '$lib/server/http-errors';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import { codingQueue } from '$lib/server/coding/person-coding.service';
-import { RunningConfigError } from '$lib/server/prereg/prereg.service';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -10,8 +9,6 @@ export const load: PageServerLoad = async (event) => {
 		const queue = await codingQueue(event.locals.app.database.db, study.slug, user.id);
 		return { study: { slug: study.slug, title: study.title }, queue };
 	} catch (e) {
-		if (e instanceof RunningConfigError)
-			error(409, 'Conversations can be coded once the study is preregistered.');
-		throw e;
+		errorFor(e);
 	}
 };

@@ -1,13 +1,10 @@
+import { failFor } from '$lib/server/http-errors';
 import { fail, redirect } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
-import { amend, RunningConfigError } from '$lib/server/prereg/prereg.service';
+import { amend } from '$lib/server/prereg/prereg.service';
 import { parseStudyYaml, protocolToYaml, validateProtocol } from '$lib/server/protocols/study-file';
-import {
-	getProtocol,
-	saveProtocolDraft,
-	StudyStateError
-} from '$lib/server/studies/studies.service';
-import { ValidationError, type Problem } from '$lib/server/validation/problems';
+import { getProtocol, saveProtocolDraft } from '$lib/server/studies/studies.service';
+import type { Problem } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -66,13 +63,7 @@ export const actions: Actions = {
 					? (await saveProtocolDraft(db, result.protocol, actor, reason)).version.version
 					: (await amend(db, study.slug, result.protocol, reason ?? '', actor)).protocolVersion;
 		} catch (error) {
-			if (error instanceof ValidationError) {
-				return fail(400, { mode, text, problems: plain(error.problems) });
-			}
-			if (error instanceof StudyStateError || error instanceof RunningConfigError) {
-				return fail(409, { mode, text, problems: [{ path: '', message: error.message }] });
-			}
-			throw error;
+			return failFor(error, { mode, text });
 		}
 		redirect(303, `/studies/${study.slug}?saved=${version}`);
 	}

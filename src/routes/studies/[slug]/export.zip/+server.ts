@@ -1,8 +1,8 @@
+import { errorFor } from '$lib/server/http-errors';
 import { error } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import { studyExport } from '$lib/server/export/export.service';
 import { exportZipStream } from '$lib/server/export/writers';
-import { RunningConfigError } from '$lib/server/prereg/prereg.service';
 import type { RequestHandler } from './$types';
 
 /**
@@ -36,7 +36,6 @@ export const GET: RequestHandler = async (event) => {
 			}
 		});
 	} catch (e) {
-		if (e instanceof RunningConfigError) error(409, 'Only a preregistered study can be exported.');
-		throw e;
+		errorFor(e);
 	}
 };

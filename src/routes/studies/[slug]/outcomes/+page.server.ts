@@ -1,3 +1,4 @@
+import { failFor } from '$lib/server/http-errors';
 import { fail } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import {
@@ -6,7 +7,6 @@ import {
 	MAX_IMPORT_BYTES
 } from '$lib/server/outcomes/outcome-import.service';
 import { RunningConfigError, verifyRunningConfig } from '$lib/server/prereg/prereg.service';
-import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -45,9 +45,7 @@ export const actions: Actions = {
 			);
 			return { imported: result.imported, measures: result.measures };
 		} catch (e) {
-			if (e instanceof ValidationError)
-				return fail(400, { problems: e.problems.map(({ path, message }) => ({ path, message })) });
-			throw e;
+			return failFor(e);
 		}
 	}
 };

@@ -1,7 +1,6 @@
-import { fail } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import { matchPanelIds, panelMatchCsv } from '$lib/server/participants/panel-match.service';
-import { ValidationError } from '$lib/server/validation/problems';
+import { failFor } from '$lib/server/http-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -20,9 +19,7 @@ export const actions: Actions = {
 			});
 			return { matches, csv: panelMatchCsv(matches) };
 		} catch (e) {
-			if (e instanceof ValidationError)
-				return fail(400, { problem: e.problems.map((p) => p.message).join('; '), text });
-			throw e;
+			return failFor(e, { text });
 		}
 	}
 };

@@ -1,16 +1,13 @@
-import { error, json } from '@sveltejs/kit';
+import { errorFor } from '$lib/server/http-errors';
+import { json } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
-import { StudyStateError } from '$lib/server/studies/studies.service';
 import { preregistrationDocument } from '$lib/server/prereg/prereg.service';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
 	await requireStudyAccess(event, event.params.slug, 'study.view');
 	const doc = await preregistrationDocument(event.locals.app.database.db, event.params.slug).catch(
-		(e) => {
-			if (e instanceof StudyStateError) error(404, e.message);
-			throw e;
-		}
+		(e) => errorFor(e)
 	);
 	return json(doc, {
 		headers: {

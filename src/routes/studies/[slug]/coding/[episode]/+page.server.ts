@@ -1,11 +1,11 @@
-import { error, fail, redirect } from '@sveltejs/kit';
+import { failFor } from '$lib/server/http-errors';
+import { error, redirect } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import {
 	codingQueue,
 	conversationToRead,
 	recordPersonCoding
 } from '$lib/server/coding/person-coding.service';
-import { ValidationError } from '$lib/server/validation/problems';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -32,9 +32,7 @@ export const actions: Actions = {
 				note: String(form.get('note') ?? '')
 			});
 		} catch (e) {
-			if (e instanceof ValidationError)
-				return fail(400, { problems: e.problems.map(({ path, message }) => ({ path, message })) });
-			throw e;
+			return failFor(e);
 		}
 		const next = (await codingQueue(db, study.slug, user.id)).toCode[0];
 		redirect(
