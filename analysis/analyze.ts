@@ -18,7 +18,7 @@ import {
 	type Interval
 } from './stats/proportions.ts';
 
-// The estimands of shared/spec/analysis.md over a study export. Pure: data in, a plain object out;
+// The estimands of docs/analysis-estimands.md over a study export. Pure: data in, a plain object out;
 // the only randomness is seedrandom with the plan's (or the caller's) seed.
 
 type Binary = 0 | 1;

@@ -1,6 +1,6 @@
 import type { Measure, Participant } from './io/export-reader.ts';
 
-// Balance of baseline covariates by arm (shared/spec/analysis.md §5; CONSORT item 15): each
+// Balance of baseline covariates by arm (docs/analysis-estimands.md §5; CONSORT item 15): each
 // covariate described per arm, with the standardized difference of each arm from control. No
 // significance tests: in a randomized trial any baseline difference is by chance, and CONSORT
 // advises against testing it; the standardized difference says how large it is (|d| > 0.1 is the

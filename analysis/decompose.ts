@@ -1,4 +1,4 @@
-// The staged decomposition of the evaluation–deployment gap (shared/spec/analysis.md §4).
+// The staged decomposition of the evaluation–deployment gap (docs/analysis-estimands.md §4).
 
 export interface Stage {
 	name: string;

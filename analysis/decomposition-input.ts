@@ -59,7 +59,7 @@ function bootstrapDrops(
 	});
 }
 
-/** The decomposition block of the analysis JSON (shared/spec/analysis.md §7). */
+/** The decomposition block of the analysis JSON (docs/analysis-estimands.md §7). */
 export function decompose(input: DecompositionInput, options: { seed: number; bootstrap: number }) {
 	const stages: Stage[] = input.stages.map((s) => ({
 		name: s.name,

@@ -6,7 +6,7 @@ import { zCritical } from './stats/distributions.ts';
 import { designMatrix, groupedLogisticRegression, logisticRegression } from './stats/logistic.ts';
 import { newcombeHybrid, chisqTwoProportions, type Interval } from './stats/proportions.ts';
 
-// Does the proxy track the outcome it stands in for? (shared/spec/analysis.md §3)
+// Does the proxy track the outcome it stands in for? (docs/analysis-estimands.md §3)
 
 export interface ProxyRow {
 	arm: string;

@@ -5,7 +5,7 @@ import type { Interval } from './proportions.ts';
 
 // When a participant decides on several scenarios, their episodes are not independent: the plain
 // standard errors are too small. Two cluster-robust variants, clustered by participant
-// (shared/spec/analysis.md, "Unit"): sandwich standard errors for the logistic model and a
+// (docs/analysis-estimands.md, "Unit"): sandwich standard errors for the logistic model and a
 // cluster (participant) bootstrap for differences in proportions.
 
 /**

@@ -132,7 +132,7 @@ const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip|study-slug>
 
   Analyses a study export (docs/export-format.md), or with a slug the study in the database
   (exported without free text, then read the same way), and writes the analysis as JSON
-  (shared/spec/analysis.md §7), a Markdown report, or a self-contained HTML report with charts.
+  (docs/analysis-estimands.md §7), a Markdown report, or a self-contained HTML report with charts.
   The seed defaults to the analysis plan's. --write-evidence (with a slug) writes the estimates
   back as evidence on the card assumptions the study tests.`;
 

@@ -7,8 +7,11 @@ import { ValidationError } from '../validation/problems.ts';
 import { createUser } from './auth.service.ts';
 import {
 	findUserByEmail,
+	listUsers,
 	lockOwners,
+	membersOfStudy,
 	roleInStudy,
+	studiesOfUser,
 	upsertMembership,
 	type StudyRole,
 	type User
@@ -91,4 +94,36 @@ export async function inviteUser(
 		}
 		return { email: user.email, oneTimePassword: oneTimePassword! };
 	});
+}
+
+/** The studies a person is a member of, with their role, newest first. */
+export async function studiesOf(db: Queryable, userId: string) {
+	return (await studiesOfUser(db, userId)).map(({ slug, title, status, role }) => ({
+		slug,
+		title,
+		status,
+		role
+	}));
+}
+
+/** A study's members, for its owners. */
+export function studyMembers(db: Queryable, studyId: string) {
+	return membersOfStudy(db, studyId);
+}
+
+/** What the admin's accounts page shows: every account, and the studies the admin may invite into. */
+export async function accountsOverview(db: Queryable, admin: User) {
+	return {
+		users: (await listUsers(db)).map((u) => ({
+			email: u.email,
+			displayName: u.displayName,
+			isAdmin: u.isAdmin,
+			mustChangePassword: u.mustChangePassword,
+			disabled: u.disabled
+		})),
+		// A role can come with an invitation only in a study the admin owns.
+		studies: (await studiesOfUser(db, admin.id))
+			.filter((s) => s.role === 'owner')
+			.map((s) => ({ slug: s.slug, title: s.title }))
+	};
 }

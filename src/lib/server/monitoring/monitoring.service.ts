@@ -1,7 +1,9 @@
 import type { Queryable } from '../db/types.ts';
 import {
+	auditLogOf,
 	enrollmentCounts,
 	medianMinutesToComplete,
+	type AuditRow,
 	type EnrollmentRow
 } from './monitoring.repository.ts';
 
@@ -69,4 +71,14 @@ export async function monitoring(
 		})),
 		medianMinutesToComplete: await medianMinutesToComplete(db, studyId)
 	};
+}
+
+/** A study's audit log, newest first: `limit` events before the event `before` (for paging). */
+export async function auditLog(
+	db: Queryable,
+	studyId: string,
+	limit: number,
+	before?: number
+): Promise<AuditRow[]> {
+	return auditLogOf(db, studyId, limit, before);
 }

@@ -3,7 +3,7 @@ import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { generateSessionToken, sessionIdOf } from '../auth/tokens.ts';
 import type { Queryable } from '../db/types.ts';
 import { instanceSecret } from '../secrets.repository.ts';
-import type { StudySummary } from '../studies/studies.repository.ts';
+import { findStudyBySlug, type StudySummary } from '../studies/studies.repository.ts';
 import { addressSubject, admit, type Limit } from '../throttle/throttle.service.ts';
 import { ValidationError } from '../validation/problems.ts';
 import {
@@ -86,6 +86,12 @@ export async function sessionTokenFor(db: Queryable, nonce: string | null): Prom
 /** A fresh nonce for a consent form. */
 export function consentNonce(): string {
 	return generateSessionToken();
+}
+
+/** The study behind a participant link: any but a draft (a draft's link does not exist). */
+export async function studyAtLink(db: Queryable, slug: string): Promise<StudySummary | undefined> {
+	const study = await findStudyBySlug(db, slug);
+	return study && study.status !== 'draft' ? study : undefined;
 }
 
 export type Entry =

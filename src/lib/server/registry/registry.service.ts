@@ -6,7 +6,10 @@ import {
 } from '../cards/cards.repository.ts';
 import type { Queryable } from '../db/types.ts';
 import { preregistrationsOf } from '../prereg/prereg.repository.ts';
-import { listStudies } from '../studies/studies.repository.ts';
+import { preregistrationMarkdown } from '../prereg/prereg-markdown.ts';
+import { preregistrationDocument } from '../prereg/prereg.service.ts';
+import { StudyStateError } from '../studies/studies.service.ts';
+import { findStudyBySlug, listStudies } from '../studies/studies.repository.ts';
 
 // The public registry: which assumptions of which benchmarks have been tested, where, and did they
 // hold. Only preregistered studies appear: a draft is its researchers' business until registered.
@@ -91,4 +94,21 @@ export async function registryView(db: Queryable, query = '') {
 /** Whether a study's preregistration is public (it is, once registered). */
 export function isPublicStatus(status: string): boolean {
 	return PUBLIC_STATUSES.has(status);
+}
+
+/**
+ * A study's preregistration as the public sees it: its Markdown with the answer key concealed until
+ * the study closes. A draft (or no study) is answered like a study that does not exist.
+ */
+export async function publicPreregistration(db: Queryable, slug: string) {
+	const study = await findStudyBySlug(db, slug);
+	if (!study || !isPublicStatus(study.status))
+		throw new StudyStateError('No such preregistered study', 'not_found');
+	const doc = await preregistrationDocument(db, slug);
+	return {
+		slug: study.slug,
+		title: study.title,
+		markdown: preregistrationMarkdown(doc, { concealAnswerKey: study.status !== 'closed' }),
+		registrations: doc.registrations
+	};
 }

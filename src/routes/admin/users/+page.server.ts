@@ -1,8 +1,7 @@
 import { error } from '@sveltejs/kit';
-import { inviteUser } from '$lib/server/auth/accounts.service';
+import { accountsOverview, inviteUser } from '$lib/server/auth/accounts.service';
 import { failFor } from '$lib/server/http-errors';
 import { requireUser } from '$lib/server/auth/guard';
-import { listUsers, studiesOfUser } from '$lib/server/auth/users.repository';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 function requireAdmin(event: RequestEvent) {
@@ -12,21 +11,7 @@ function requireAdmin(event: RequestEvent) {
 }
 
 export const load: PageServerLoad = async (event) => {
-	const admin = requireAdmin(event);
-	const db = event.locals.app.database.db;
-	return {
-		users: (await listUsers(db)).map((u) => ({
-			email: u.email,
-			displayName: u.displayName,
-			isAdmin: u.isAdmin,
-			mustChangePassword: u.mustChangePassword,
-			disabled: u.disabled
-		})),
-		// A role can come with an invitation only in a study the admin owns.
-		studies: (await studiesOfUser(db, admin.id))
-			.filter((s) => s.role === 'owner')
-			.map((s) => ({ slug: s.slug, title: s.title }))
-	};
+	return accountsOverview(event.locals.app.database.db, requireAdmin(event));
 };
 
 export const actions: Actions = {

@@ -18,6 +18,7 @@ import {
 	externalIdOf,
 	PARTICIPANT_COOKIE,
 	resolveEntry,
+	studyAtLink,
 	resumeCodeOf,
 	resumeWithCode
 } from '$lib/server/participants/entry.service';
@@ -25,7 +26,6 @@ import { participantContext } from '$lib/server/participants/context';
 import { participantView, protocolOf } from '$lib/server/participants/participant-view';
 import { sendChatMessage } from '$lib/server/assistant/chat.service';
 import { RunningConfigError, runningConfig } from '$lib/server/prereg/prereg.service';
-import { findStudyBySlug } from '$lib/server/studies/studies.repository';
 import { failFor } from '$lib/server/http-errors';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -44,8 +44,8 @@ function forgetParticipantCookie(cookies: Cookies, slug: string) {
 }
 
 async function studyOr404(event: RequestEvent) {
-	const study = await findStudyBySlug(event.locals.app.database.db, event.params.slug);
-	if (!study || study.status === 'draft') error(404, 'This study does not exist.');
+	const study = await studyAtLink(event.locals.app.database.db, event.params.slug);
+	if (!study) error(404, 'This study does not exist.');
 	return study;
 }
 

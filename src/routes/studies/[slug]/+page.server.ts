@@ -1,8 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
-import { grantMembership } from '$lib/server/auth/accounts.service';
+import { grantMembership, studyMembers } from '$lib/server/auth/accounts.service';
 import { can } from '$lib/server/auth/permissions';
-import { membersOfStudy } from '$lib/server/auth/users.repository';
 import { changeStatus, preregister } from '$lib/server/prereg/prereg.service';
 import { problemsOf, statusOf } from '$lib/server/http-errors';
 import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
@@ -54,7 +53,7 @@ export const load: PageServerLoad = async (event) => {
 						.filter((a) => a.kind !== 'llm_alone')
 						.map((a) => ({ key: a.id, label: a.label }))
 				: [],
-		members: may.members ? await membersOfStudy(event.locals.app.database.db, study.id) : [],
+		members: may.members ? await studyMembers(event.locals.app.database.db, study.id) : [],
 		...overview
 	};
 };

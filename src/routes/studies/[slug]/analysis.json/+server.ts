@@ -2,7 +2,7 @@ import { analyseStudy } from '$lib/server/analysis/study-analysis.service';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import type { RequestHandler } from './$types';
 
-/** The analysis as the JSON of shared/spec/analysis.md §7. */
+/** The analysis as the JSON of docs/analysis-estimands.md §7. */
 export const GET: RequestHandler = async (event) => {
 	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
 	const { result } = await analyseStudy(event.locals.app.database.db, study.slug, {

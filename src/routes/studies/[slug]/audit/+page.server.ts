@@ -1,6 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { requireStudyAccess } from '$lib/server/auth/guard';
-import { auditLogOf } from '$lib/server/monitoring/monitoring.repository';
+import { auditLog } from '$lib/server/monitoring/monitoring.service';
 import type { PageServerLoad } from './$types';
 
 const PAGE = 100;
@@ -12,7 +12,7 @@ export const load: PageServerLoad = async (event) => {
 	const before = raw === null ? undefined : Number(raw);
 	if (before !== undefined && (!Number.isInteger(before) || before < 1))
 		error(400, 'before must be an event number');
-	const events = await auditLogOf(event.locals.app.database.db, study.id, PAGE + 1, before);
+	const events = await auditLog(event.locals.app.database.db, study.id, PAGE + 1, before);
 	return {
 		study: { slug: study.slug, title: study.title },
 		events: events
