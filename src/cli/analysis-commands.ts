@@ -1,7 +1,7 @@
 import { analyze } from '../../analysis/analyze.ts';
 import { htmlReport, markdownReport } from '../../analysis/report.ts';
 import { CLI_ACTOR } from '../lib/server/actor.ts';
-import { analyseStudy } from '../lib/server/analysis/study-analysis.service.ts';
+import { analyzeStudy } from '../lib/server/analysis/study-analysis.service.ts';
 import { EvidenceError, writeStudyEvidence } from '../lib/server/cards/evidence.service.ts';
 import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
 import { readExportZip } from '../../analysis/io/export-zip.ts';
@@ -164,7 +164,7 @@ export async function runAnalyze(args: string[]): Promise<number> {
 		if (!exists && SLUG.test(source)) {
 			return withDatabase(async ({ db }) => {
 				try {
-					const { result, title } = await analyseStudy(db, source, CLI_ACTOR, { seed });
+					const { result, title } = await analyzeStudy(db, source, CLI_ACTOR, { seed });
 					writeOut(render(result, title), values.out);
 					if (values['write-evidence']) {
 						const w = await writeStudyEvidence(db, source, result, CLI_ACTOR);

@@ -94,7 +94,7 @@ describe('bots', () => {
 			const slots = await db.db.selectFrom('allocation_slots').select('participant_id').execute();
 			const taken = slots.map((s) => s.participant_id).filter(Boolean);
 			expect(new Set(taken).size).toBe(taken.length);
-			await analyseLikeAnAnalyst(db);
+			await analyzeLikeAnAnalyst(db);
 		} finally {
 			await db.close();
 		}
@@ -102,7 +102,7 @@ describe('bots', () => {
 });
 
 /** Codes the conversations, exports and analyses: the analysis recovers the bots' parameters. */
-async function analyseLikeAnAnalyst(db: Database) {
+async function analyzeLikeAnAnalyst(db: Database) {
 	await codeConversations(db.db, 'bots', 'rule', { endpoints: {}, retryWindowMs: 0 });
 	const dir = tempDir('bedside-bots-export-');
 	await writeExportToDir(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
-import { analyseStudy } from '../../src/lib/server/analysis/study-analysis.service.ts';
+import { analyzeStudy } from '../../src/lib/server/analysis/study-analysis.service.ts';
 import { exportCard } from '../../src/lib/server/cards/cards.service.ts';
 import { writeStudyEvidence } from '../../src/lib/server/cards/evidence.service.ts';
 import { changeStatus } from '../../src/lib/server/prereg/prereg.service.ts';
@@ -164,7 +164,7 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 	});
 
 	it('writes the estimates back as evidence on the card assumptions the study tests', async () => {
-		const { result } = await analyseStudy(t.db, slug, CLI_ACTOR);
+		const { result } = await analyzeStudy(t.db, slug, CLI_ACTOR);
 		// Not while the study recruits: the cards are public, an interim estimate must not reach them.
 		await expect(writeStudyEvidence(t.db, slug, result, CLI_ACTOR)).rejects.toThrow(
 			/is recruiting: evidence is written to the public cards once the study is closed/

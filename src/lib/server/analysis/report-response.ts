@@ -1,7 +1,7 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { htmlReport, markdownReport } from '../../../../analysis/report.ts';
 import { requireStudyAccess } from '../auth/guard.ts';
-import { analyseStudy } from './study-analysis.service.ts';
+import { analyzeStudy } from './study-analysis.service.ts';
 
 // The analysis report of a study as a download, in either form (owners and analysts).
 
@@ -21,8 +21,8 @@ export async function reportResponse(
 	event: RequestEvent<{ slug: string }>,
 	format: keyof typeof FORMATS
 ): Promise<Response> {
-	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
-	const { result, title } = await analyseStudy(event.locals.app.database.db, study.slug, {
+	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyze');
+	const { result, title } = await analyzeStudy(event.locals.app.database.db, study.slug, {
 		kind: 'user',
 		id: user.id
 	});

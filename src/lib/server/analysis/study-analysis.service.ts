@@ -13,7 +13,7 @@ import { writeExportToDir } from '../export/writers.ts';
 // analyst's R session or `bedside analyze` would read it, and analysed with the preregistered
 // plan's seed (or the caller's). One path from database to numbers, whoever runs it.
 
-export async function analyseStudy(
+export async function analyzeStudy(
 	db: Queryable,
 	slug: string,
 	actor: Actor,

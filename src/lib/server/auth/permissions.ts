@@ -12,7 +12,7 @@ const MATRIX = {
 	'study.code': ['owner', 'researcher', 'analyst'],
 	'study.export': ['owner', 'analyst'],
 	'study.import': ['owner', 'analyst'],
-	'study.analyse': ['owner', 'analyst'],
+	'study.analyze': ['owner', 'analyst'],
 	'study.audit': ['owner'],
 	'study.members': ['owner'],
 	'study.panel': ['owner']

@@ -25,7 +25,7 @@ export const load: PageServerLoad = async (event) => {
 		export: can(role, 'study.export'),
 		import: can(role, 'study.import'),
 		audit: can(role, 'study.audit'),
-		analyse: can(role, 'study.analyse'),
+		analyze: can(role, 'study.analyze'),
 		members: can(role, 'study.members'),
 		panel: can(role, 'study.panel')
 	};

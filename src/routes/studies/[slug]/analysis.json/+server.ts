@@ -1,11 +1,11 @@
-import { analyseStudy } from '$lib/server/analysis/study-analysis.service';
+import { analyzeStudy } from '$lib/server/analysis/study-analysis.service';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import type { RequestHandler } from './$types';
 
 /** The analysis as the JSON of docs/analysis-estimands.md §7. */
 export const GET: RequestHandler = async (event) => {
-	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
-	const { result } = await analyseStudy(event.locals.app.database.db, study.slug, {
+	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyze');
+	const { result } = await analyzeStudy(event.locals.app.database.db, study.slug, {
 		kind: 'user',
 		id: user.id
 	});

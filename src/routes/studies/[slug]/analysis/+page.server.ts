@@ -1,5 +1,5 @@
 import { error, fail } from '@sveltejs/kit';
-import { analyseStudy } from '$lib/server/analysis/study-analysis.service';
+import { analyzeStudy } from '$lib/server/analysis/study-analysis.service';
 import { requireStudyAccess } from '$lib/server/auth/guard';
 import { EvidenceError, writeStudyEvidence } from '$lib/server/cards/evidence.service';
 import { RunningConfigError } from '$lib/server/prereg/prereg.service';
@@ -8,10 +8,10 @@ import { reportBlocks } from '../../../../../analysis/report';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
+	const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyze');
 	const summary = { slug: study.slug, title: study.title, closed: study.status === 'closed' };
 	try {
-		const { result, title } = await analyseStudy(event.locals.app.database.db, study.slug, {
+		const { result, title } = await analyzeStudy(event.locals.app.database.db, study.slug, {
 			kind: 'user',
 			id: user.id
 		});
@@ -26,11 +26,11 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
 	/** Writes the current estimates back as evidence on the card assumptions the study tests. */
 	evidence: async (event) => {
-		const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyse');
+		const { study, user } = await requireStudyAccess(event, event.params.slug, 'study.analyze');
 		const actor = { kind: 'user' as const, id: user.id };
 		const db = event.locals.app.database.db;
 		try {
-			const { result } = await analyseStudy(db, study.slug, actor);
+			const { result } = await analyzeStudy(db, study.slug, actor);
 			const written = await writeStudyEvidence(db, study.slug, result, actor);
 			return { evidence: written };
 		} catch (e) {
