@@ -155,12 +155,17 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 					expect.objectContaining({ file, column })
 				);
 		}
+		// This export, and only it so far, is in the study's audit log, with its options.
 		const audit = await t.db
 			.selectFrom('audit_events')
-			.select('details')
-			.where('action', '=', 'study.export')
+			.innerJoin('studies', 'studies.id', 'audit_events.study_id')
+			.select(['audit_events.details', 'audit_events.actor_kind'])
+			.where('audit_events.action', '=', 'study.export')
+			.where('studies.slug', '=', slug)
 			.execute();
-		expect(audit.length).toBeGreaterThan(0);
+		expect(audit).toEqual([
+			{ actor_kind: 'cli', details: { free_text: true, scrub: false, raw: false } }
+		]);
 	});
 
 	it('writes the estimates back as evidence on the card assumptions the study tests', async () => {

@@ -89,7 +89,13 @@ describe('power and sample size, against R power.prop.test', () => {
 		);
 	});
 
-	it.each(reference.power.filter((r) => Number.isInteger(r.n) && r.power !== 0.8))(
+	const powerAtN = reference.power.filter((r) => Number.isInteger(r.n) && r.power !== 0.8);
+	it('has reference values of power at a given n to compare with', () => {
+		// A filter that matched nothing would make the it.each below run no case at all.
+		expect(powerAtN.length).toBeGreaterThanOrEqual(2);
+	});
+
+	it.each(powerAtN)(
 		'power at n=$n for p1=$p1, p2=$p2',
 		(r) => {
 			close(powerTwoProportions(r.p1, r.p2!, r.n, r.alpha), r.power);

@@ -33,18 +33,21 @@ describe('permuted blocks', () => {
 		600
 	);
 
-	it('balances every block exactly', () => {
-		const blocks = groupBy(seq, (s) => s.blockNumber);
-		for (const [, slots] of blocks) {
+	it('balances every block exactly; only the last, cut by the sequence length, may be short', () => {
+		const blocks = [...groupBy(seq, (s) => s.blockNumber).values()];
+		expect(blocks.length).toBeGreaterThan(50);
+		blocks.forEach((slots, i) => {
 			const size = slots[0]!.blockSize!;
-			expect(slots).toHaveLength(Math.min(size, slots.length));
-			if (slots.length === size)
+			if (i === blocks.length - 1) expect(slots.length).toBeLessThanOrEqual(size);
+			else {
+				expect(slots).toHaveLength(size);
 				expect([...count(slots.map((s) => s.armKey)).values()]).toEqual([
 					size / 3,
 					size / 3,
 					size / 3
 				]);
-		}
+			}
+		});
 	});
 
 	it('varies the block size at random, so the next allocation cannot be guessed from the block end', () => {
