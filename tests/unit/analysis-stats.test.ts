@@ -95,12 +95,9 @@ describe('power and sample size, against R power.prop.test', () => {
 		expect(powerAtN.length).toBeGreaterThanOrEqual(2);
 	});
 
-	it.each(powerAtN)(
-		'power at n=$n for p1=$p1, p2=$p2',
-		(r) => {
-			close(powerTwoProportions(r.p1, r.p2!, r.n, r.alpha), r.power);
-		}
-	);
+	it.each(powerAtN)('power at n=$n for p1=$p1, p2=$p2', (r) => {
+		close(powerTwoProportions(r.p1, r.p2!, r.n, r.alpha), r.power);
+	});
 
 	it('minimum detectable p2 at n = 400 (R solves to ~1e-4)', () => {
 		const r = reference.power.find((x) => Number.isInteger(x.n) && x.power === 0.8)!;
