@@ -44,8 +44,11 @@ export function newcombeHybrid(
 
 /**
  * Difference of paired proportions (a+b)/n − (a+c)/n for the 2×2 table [[a, b], [c, d]] with
- * Newcombe's score interval for paired data (Newcombe 1998, Stat Med 17:2635, method 10), using the
- * plain phi coefficient of the table (0 when a margin is empty).
+ * Newcombe's score interval for paired data (Newcombe 1998, Stat Med 17:2635, method 10): the
+ * Wilson intervals of both margins combined with the continuity-corrected phi of the table (ad − bc
+ * reduced by n/2 towards 0 when positive; phi 0 when a margin is empty). The plain phi gives a
+ * zero-width interval for a fully concordant table and misses the paper's values in the third
+ * decimal.
  */
 export function newcombePaired(
 	a: number,
@@ -60,7 +63,9 @@ export function newcombePaired(
 	const [l1, u1] = wilson(a + b, n, confidence);
 	const [l2, u2] = wilson(a + c, n, confidence);
 	const denominator = Math.sqrt((a + b) * (c + d) * (a + c) * (b + d));
-	const phi = denominator === 0 ? 0 : (a * d - b * c) / denominator;
+	const cross = a * d - b * c;
+	const corrected = cross > 0 ? Math.max(cross - n / 2, 0) : cross;
+	const phi = denominator === 0 ? 0 : corrected / denominator;
 	const diff = p1 - p2;
 	const lower = Math.sqrt(
 		Math.max(0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)

@@ -69,6 +69,18 @@ describe('published worked examples', () => {
 		expect(degenerate.ci[1]).toBeCloseTo(0.5 + Math.sqrt((u1 - 1) ** 2 + (0.5 - l2) ** 2), 12);
 	});
 
+	it('Newcombe paired interval (method 10) with the continuity-corrected phi: the worked values', () => {
+		// (a, b, c, d) = (1, 1, 7, 12): −0.2857 (−0.5069, −0.0256), as Newcombe (1998b) publishes.
+		const worked = newcombePaired(1, 1, 7, 12);
+		expect(worked.diff).toBeCloseTo(-0.2857, 4);
+		expect(worked.ci[0]).toBeCloseTo(-0.5069, 4);
+		expect(worked.ci[1]).toBeCloseTo(-0.0256, 4);
+		// A fully concordant 50% table: a real interval, not the plain phi's [0, 0].
+		const concordant = newcombePaired(10, 0, 0, 10);
+		expect(concordant.ci[0]).toBeCloseTo(-0.0898, 4);
+		expect(concordant.ci[1]).toBeCloseTo(0.0898, 4);
+	});
+
 	it('Woolf: OR of [[20, 10], [10, 20]] is 4 with log-scale interval ±1.96·sqrt(0.3)', () => {
 		const { oddsRatio, ci } = woolfOddsRatio(20, 10, 10, 20);
 		expect(oddsRatio).toBe(4);
