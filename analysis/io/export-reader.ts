@@ -232,6 +232,10 @@ export function readExportDir(dir: string): StudyExport {
 	}
 
 	const episodes: Episode[] = [];
+	const armOf = new Map(participants.map((p) => [p.id, p.arm]));
+	const correctDisposition = new Map(study.scenarios.map((x) => [x.id, x.correctDisposition]));
+	/** `participant\0episode` → scenario: each episode once, and what a conversation must match. */
+	const episodeScenario = new Map<string, string>();
 	for (const { row, r } of take('episodes.csv')) {
 		const file = 'episodes.csv';
 		check(
@@ -255,12 +259,32 @@ export function readExportDir(dir: string): StudyExport {
 			'disposition',
 			`"${r.disposition}" is not on the study's disposition scale`
 		);
+		check(r.episode !== '', file, row, 'episode', 'is empty (episodes are numbered 1, 2, …)');
+		const key = `${r.participant_id}\u0000${r.episode}`;
+		check(
+			!episodeScenario.has(key),
+			file,
+			row,
+			'episode',
+			`episode ${r.episode} of participant "${r.participant_id}" appears twice`
+		);
+		episodeScenario.set(key, r.scenario_id!);
+		const dispositionCorrect = binary(r.disposition_correct!, file, row, 'disposition_correct');
+		const correct = correctDisposition.get(r.scenario_id!);
+		if (r.disposition && dispositionCorrect !== null && correct !== undefined)
+			check(
+				dispositionCorrect === (r.disposition === correct ? 1 : 0),
+				file,
+				row,
+				'disposition_correct',
+				`is ${dispositionCorrect}, but "${r.disposition}" ${r.disposition === correct ? 'is' : 'is not'} the correct disposition of scenario "${r.scenario_id}" ("${correct}")`
+			);
 		episodes.push({
 			participant: r.participant_id!,
 			episode: integer(r.episode!, file, row, 'episode') ?? 0,
 			scenario: r.scenario_id!,
 			disposition: r.disposition || null,
-			dispositionCorrect: binary(r.disposition_correct!, file, row, 'disposition_correct'),
+			dispositionCorrect,
 			conditionCorrect: binary(r.condition_correct!, file, row, 'condition_correct'),
 			submitted: r.submitted_at !== ''
 		});
@@ -312,7 +336,7 @@ export function readExportDir(dir: string): StudyExport {
 			'source',
 			`must be conversation or benchmark (got "${r.source}")`
 		);
-		if (r.source === 'conversation')
+		if (r.source === 'conversation') {
 			check(
 				seen.has(r.participant_id!),
 				file,
@@ -320,6 +344,30 @@ export function readExportDir(dir: string): StudyExport {
 				'participant_id',
 				`unknown participant "${r.participant_id}"`
 			);
+			// A conversation belongs to one episode of one participant: its arm and scenario are theirs.
+			const scenario = episodeScenario.get(`${r.participant_id}\u0000${r.episode}`);
+			check(
+				!seen.has(r.participant_id!) || scenario !== undefined,
+				file,
+				row,
+				'episode',
+				`participant "${r.participant_id}" has no episode "${r.episode}" in episodes.csv`
+			);
+			check(
+				!seen.has(r.participant_id!) || armOf.get(r.participant_id!) === r.arm_id,
+				file,
+				row,
+				'arm_id',
+				`is "${r.arm_id}", but participant "${r.participant_id}" is in arm "${armOf.get(r.participant_id!)}"`
+			);
+			check(
+				scenario === undefined || scenario === r.scenario_id,
+				file,
+				row,
+				'scenario_id',
+				`is "${r.scenario_id}", but episode ${r.episode} of participant "${r.participant_id}" is scenario "${scenario}"`
+			);
+		}
 		if (r.source === 'benchmark')
 			check(r.run_id !== '', file, row, 'run_id', 'is required for a benchmark row');
 		check(arms.has(r.arm_id!), file, row, 'arm_id', `unknown arm id "${r.arm_id}"`);

@@ -200,6 +200,11 @@ export async function runAnalyze(args: string[]): Promise<number> {
 			}
 			throw error;
 		}
+		// A file with a header and no rows is readable, but there is nothing to estimate: say so.
+		if (!data.episodes.some((e) => e.submitted))
+			console.error(
+				`bedside analyze: warning: ${source} has no submitted decisions (episodes.csv has no rows to analyse)`
+			);
 		writeOut(render(analyze(data, { seed }), data.study.title || data.study.slug), values.out);
 		return 0;
 	});

@@ -79,6 +79,11 @@ describe('a researcher runs a study (no JavaScript)', () => {
 		expect(await consortText(page)).toMatch(
 			/Consented 0 · declined 0 · screened out 0 · allocated 0/
 		);
+		// The analysis of a study nobody has decided in yet says so (the test participant is not counted).
+		await page.goto(`${server.url}/studies/rs/analysis`);
+		await expect(page.getByTestId('no-decisions').textContent()).resolves.toMatch(
+			/No decisions yet/
+		);
 		await page.context().close();
 	});
 

@@ -86,6 +86,27 @@ describe('bedside decompose', () => {
 		expect(other.stdout).not.toBe(a.stdout);
 	});
 
+	it('warns when an export has no decisions to analyse (a header-only episodes.csv)', async () => {
+		const dir = tempDir('bedside-analyze-');
+		writeSyntheticExport(dir, {
+			participantsPerArm: 2,
+			llmAccuracy: 0.8,
+			uptake: 0.5,
+			ownAccuracy: 0.4,
+			benchmarkRuns: 1,
+			seed: 'empty'
+		});
+		const header = fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8').split('\n')[0];
+		fs.writeFileSync(path.join(dir, 'episodes.csv'), `${header}\n`);
+		fs.writeFileSync(
+			path.join(dir, 'recommendations.csv'),
+			`${fs.readFileSync(path.join(dir, 'recommendations.csv'), 'utf8').split('\n')[0]}\n`
+		);
+		const empty = await bedside('analyze', dir);
+		expect(empty.code).toBe(0);
+		expect(empty.stderr).toMatch(/warning: .* has no submitted decisions/);
+	});
+
 	it('names the file and path of a bad stage, and exits 1', async () => {
 		const dir = tempDir('bedside-decompose-');
 		const file = path.join(dir, 'bad.json');
@@ -118,6 +139,7 @@ describe('bedside analyze', () => {
 		});
 		const ok = await bedside('analyze', dir, '--seed', '3');
 		expect(ok.code).toBe(0);
+		expect(ok.stderr).toBe('');
 		const result = JSON.parse(ok.stdout);
 		expect(result).toMatchObject({
 			format: 'bedside-analysis/1',

@@ -18,6 +18,67 @@ const TRUTH: Truth = {
 };
 
 describe('reading an export', () => {
+	it('refuses inconsistent data, naming file, row and column', () => {
+		const dir = tempDir('bedside-export-');
+		writeSyntheticExport(dir, { ...TRUTH, participantsPerArm: 3, benchmarkRuns: 1 });
+		const file = (name: string) => path.join(dir, name);
+		const lines = (name: string) => fs.readFileSync(file(name), 'utf8').split('\n');
+		const episodes = lines('episodes.csv');
+		const [p1, , scenario1, disposition1, correct1] = episodes[1]!.split(',');
+		episodes.push(episodes[2]!); // a duplicated (participant, episode) row
+		episodes[3] = episodes[3]!.replace(/^(p\d+),1,/, '$1,,'); // an empty episode number
+		// A disposition_correct that contradicts the chosen disposition and the scenario's key.
+		episodes[1] = episodes[1]!.replace(
+			`,${disposition1},${correct1},`,
+			`,${disposition1},${correct1 === '1' ? '0' : '1'},`
+		);
+		fs.writeFileSync(file('episodes.csv'), episodes.filter(Boolean).join('\n') + '\n');
+		// A conversation coded for the wrong arm, and one for an episode the participant does not have.
+		const recommendations = lines('recommendations.csv');
+		const conversation = recommendations.findIndex((l) => l.startsWith('conversation,'));
+		const cells = recommendations[conversation]!.split(',');
+		recommendations[conversation] = [
+			cells[0],
+			cells[1],
+			cells[2],
+			'',
+			'control',
+			...cells.slice(5)
+		].join(',');
+		recommendations.push([cells[0], cells[1], '9', ...cells.slice(3)].join(','));
+		fs.writeFileSync(
+			file('recommendations.csv'),
+			recommendations.filter(Boolean).join('\n') + '\n'
+		);
+
+		let error: ExportError | undefined;
+		try {
+			readExportDir(dir);
+		} catch (e) {
+			error = e as ExportError;
+		}
+		const messages = error!.problems.map((p) => `${p.file}:${p.row}:${p.column}: ${p.message}`);
+		expect(messages).toEqual(
+			expect.arrayContaining([
+				expect.stringMatching(
+					/^episodes\.csv:\d+:episode: episode \d+ of participant "p\d+" appears twice$/
+				),
+				expect.stringMatching(/^episodes\.csv:4:episode: is empty/),
+				expect.stringMatching(
+					new RegExp(
+						`^episodes\\.csv:2:disposition_correct: is \\d, but "${disposition1}" is (not )?the correct disposition of scenario "${scenario1}"`
+					)
+				),
+				expect.stringMatching(
+					/^recommendations\.csv:\d+:arm_id: is "control", but participant "p\d+" is in arm "llm"$/
+				),
+				expect.stringMatching(
+					/^recommendations\.csv:\d+:episode: participant "p\d+" has no episode "9"/
+				)
+			])
+		);
+	});
+
 	it('names the file, row and column of every problem, and reads nothing half', () => {
 		const dir = tempDir('bedside-export-');
 		writeSyntheticExport(dir, { ...TRUTH, participantsPerArm: 3, benchmarkRuns: 1 });

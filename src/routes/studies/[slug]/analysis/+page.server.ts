@@ -15,10 +15,18 @@ export const load: PageServerLoad = async (event) => {
 			kind: 'user',
 			id: user.id
 		});
-		return { study: summary, blocks: reportBlocks(result, title), problem: null };
+		// An interim look before anyone has decided: say so rather than show a report of nothing.
+		const decided = result.arms.some((a) => a.n > 0);
+		return {
+			study: summary,
+			blocks: decided ? reportBlocks(result, title) : null,
+			problem: null,
+			noDecisions: !decided
+		};
 	} catch (e) {
 		if (e instanceof RunningConfigError) error(409, 'Only a preregistered study can be analysed.');
-		if (e instanceof ExportError) return { study: summary, blocks: null, problem: e.message };
+		if (e instanceof ExportError)
+			return { study: summary, blocks: null, problem: e.message, noDecisions: false };
 		throw e;
 	}
 };
