@@ -24,7 +24,7 @@ describe('reading an export', () => {
 		const file = (name: string) => path.join(dir, name);
 		const lines = (name: string) => fs.readFileSync(file(name), 'utf8').split('\n');
 		const episodes = lines('episodes.csv');
-		const [p1, , scenario1, disposition1, correct1] = episodes[1]!.split(',');
+		const [, , scenario1, disposition1, correct1] = episodes[1]!.split(',');
 		episodes.push(episodes[2]!); // a duplicated (participant, episode) row
 		episodes[3] = episodes[3]!.replace(/^(p\d+),1,/, '$1,,'); // an empty episode number
 		// A disposition_correct that contradicts the chosen disposition and the scenario's key.
