@@ -33,7 +33,8 @@ export interface ChatResult {
 }
 
 export class HttpParticipant {
-	private cookie: string | undefined;
+	/** The study's cookies this participant's browser holds (its session, its consent nonce). */
+	private readonly cookies = new Map<string, string>();
 	private requests = 0;
 	/** From the last page data: the consent form's nonce and the participant's resume code. */
 	nonce = '';
@@ -52,7 +53,7 @@ export class HttpParticipant {
 
 	/** Continues a participant whose session token is known (the load benchmark prepares people at a step). */
 	useSession(token: string): void {
-		this.cookie = `bedside_participant=${token}`;
+		this.cookies.set('bedside_participant', token);
 	}
 
 	private async request(kind: RequestKind, path: string, init: RequestInit = {}) {
@@ -64,12 +65,23 @@ export class HttpParticipant {
 			signal: AbortSignal.timeout(this.timeoutMs),
 			headers: {
 				origin: base,
-				...(this.cookie && { cookie: this.cookie }),
+				...(this.cookies.size > 0 && {
+					cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+				}),
 				...init.headers
 			}
 		});
-		const cookie = /bedside_participant=[^;]*/.exec(response.headers.get('set-cookie') ?? '')?.[0];
-		if (cookie) this.cookie = cookie;
+		// As a browser keeps them: set, replaced, or deleted (an empty value or Max-Age=0).
+		for (const line of response.headers.getSetCookie()) {
+			const [pair = '', ...attributes] = line.split(';');
+			const at = pair.indexOf('=');
+			const name = pair.slice(0, at).trim();
+			const value = pair.slice(at + 1).trim();
+			if (!name.startsWith('bedside_')) continue;
+			const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a));
+			if (value === '' || expired) this.cookies.delete(name);
+			else this.cookies.set(name, value);
+		}
 		return { response, started };
 	}
 

@@ -18,6 +18,7 @@ import {
 } from '../../src/lib/server/participants/journey.service.ts';
 import {
 	externalIdHash,
+	recoverConsentSession,
 	resolveEntry,
 	resumeCodeOf,
 	ResumeRefusedError,
@@ -224,6 +225,21 @@ describe.each(databaseKinds())('the participant journey (%s)', (kind) => {
 			.where('study_id', '=', study.id)
 			.executeTakeFirstOrThrow();
 		expect(Number(count.n)).toBe(1);
+	});
+
+	it('a browser whose consent answer was lost gets its session back from its nonce, and only it', async () => {
+		await newRecruitingStudy(t.db, 'journey-lost');
+		const study = (await findStudyBySlug(t.db, 'journey-lost'))!;
+		// The consent is committed; the answer (with the session cookie) never reaches the browser.
+		const stored = await consent(t.db, 'journey-lost', {
+			agree: true,
+			params: params('PROLIFIC_PID=lost-answer'),
+			nonce: 'thisbrowsersnonce0001'
+		});
+		const recovered = await recoverConsentSession(t.db, study, 'thisbrowsersnonce0001');
+		expect(recovered).toBe(stored.token);
+		expect(await recoverConsentSession(t.db, study, 'anotherbrowsernonce01')).toBeUndefined();
+		expect(await recoverConsentSession(t.db, study, undefined)).toBeUndefined();
 	});
 
 	it('a different panel id in a browser that holds a session never inherits it', async () => {

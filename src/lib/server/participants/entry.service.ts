@@ -28,6 +28,14 @@ import {
 /** The participant's session cookie: one per study, scoped to the study's path. */
 export const PARTICIPANT_COOKIE = 'bedside_participant';
 
+/**
+ * The consent nonce of this browser, until it has consented: a retry after an answer that never
+ * arrived (a double click, a crash between the commit and the reply, a reload) derives the same
+ * session and finds the participant it created. Deleted once the browser holds its session, so the
+ * next person at a shared computer gets their own.
+ */
+export const CONSENT_NONCE_COOKIE = 'bedside_consent';
+
 /** Panel id from the study link's parameters (Prolific's, or a generic `pid`). */
 export function externalIdOf(params: URLSearchParams): string | null {
 	const id = params.get('PROLIFIC_PID') ?? params.get('pid');
@@ -71,9 +79,9 @@ export function resumeCodeHash(code: string): string {
 }
 
 /**
- * The session token for a consent form: derived from the form's one-time nonce, so a double click
- * on "I agree" (two requests, either of whose answers the browser may keep) sets the same cookie
- * and finds the same participant. Without a nonce (an old page), a random token.
+ * The session token for a consent: derived from the browser's consent nonce, so a repeated consent
+ * (two requests, either of whose answers the browser may keep) sets the same cookie and finds the
+ * same participant. Without a nonce, a random token.
  */
 export async function sessionTokenFor(db: Queryable, nonce: string | null): Promise<string> {
 	if (!nonce || !/^[a-z0-9]{16,64}$/.test(nonce)) return generateSessionToken();
@@ -92,6 +100,21 @@ export function consentNonce(): string {
 export async function studyAtLink(db: Queryable, slug: string): Promise<StudySummary | undefined> {
 	const study = await findStudyBySlug(db, slug);
 	return study && study.status !== 'draft' ? study : undefined;
+}
+
+/**
+ * The session of a browser whose consent was stored but whose answer never arrived (the server
+ * went down between the commit and the reply, the connection dropped): derived from the consent
+ * nonce the browser still holds, which only that browser has. Undefined when there is none.
+ */
+export async function recoverConsentSession(
+	db: Queryable,
+	study: StudySummary,
+	nonce: string | undefined
+): Promise<string | undefined> {
+	if (!nonce) return undefined;
+	const token = await sessionTokenFor(db, nonce);
+	return (await findBySessionHash(db, study.id, sessionIdOf(token))) ? token : undefined;
 }
 
 export type Entry =

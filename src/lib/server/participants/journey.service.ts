@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { sessionIdOf } from '../auth/tokens.ts';
+import { generateSessionToken, sessionIdOf } from '../auth/tokens.ts';
 import type { DB } from '../db/schema.ts';
 import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
@@ -157,6 +157,12 @@ export async function consent(
 			if (existing.sessionTokenHash === sessionIdOf(token)) return { participant: existing, token };
 			throw new ResumeRequiredError('this panel id has a participant already');
 		}
+		// The same browser's nonce can only meet another participant's session if that browser
+		// enrolled someone whose answer it never received, then someone else: give this one its own.
+		const session =
+			hash && (await findBySessionHash(trx, study.id, sessionIdOf(token)))
+				? generateSessionToken()
+				: token;
 		const id = randomUUID();
 		const entryParams = input.isTest
 			? { ...(input.testArm && { test_arm: input.testArm }) }
@@ -173,13 +179,13 @@ export async function consent(
 			protocolVersionId: preregistration.protocolVersionId,
 			externalIdHash: hash,
 			entryParams,
-			sessionTokenHash: sessionIdOf(token),
+			sessionTokenHash: sessionIdOf(session),
 			resumeCodeHash: input.agree ? resumeCodeHash(await resumeCodeOf(trx, id)) : null,
 			at: now,
 			agreed: input.agree,
 			isTest: input.isTest
 		});
-		return { participant: created, token };
+		return { participant: created, token: session };
 	});
 }
 

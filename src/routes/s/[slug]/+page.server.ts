@@ -14,7 +14,9 @@ import {
 	withdraw
 } from '$lib/server/participants/journey.service';
 import {
+	CONSENT_NONCE_COOKIE,
 	consentNonce,
+	recoverConsentSession,
 	externalIdOf,
 	PARTICIPANT_COOKIE,
 	resolveEntry,
@@ -56,6 +58,17 @@ export const load: PageServerLoad = async (event) => {
 	// Participant pages are personal: never kept by a shared computer's cache or a proxy.
 	event.setHeaders({ 'cache-control': 'no-store' });
 	const study = await studyOr404(event);
+	if (!event.cookies.get(PARTICIPANT_COOKIE)) {
+		const recovered = await recoverConsentSession(
+			db,
+			study,
+			event.cookies.get(CONSENT_NONCE_COOKIE)
+		);
+		if (recovered) {
+			setParticipantCookie(event, recovered);
+			event.cookies.delete(CONSENT_NONCE_COOKIE, { path: `/s/${study.slug}` });
+		}
+	}
 	const entry = await resolveEntry(db, study, {
 		token: event.cookies.get(PARTICIPANT_COOKIE),
 		externalId: externalIdOf(event.url.searchParams)
@@ -97,11 +110,19 @@ export const load: PageServerLoad = async (event) => {
 			view: { kind: 'no_panel_id' as const, message: new PanelIdRequiredError().message },
 			participant: false
 		};
+	const nonce = event.cookies.get(CONSENT_NONCE_COOKIE) ?? consentNonce();
+	event.cookies.set(CONSENT_NONCE_COOKIE, nonce, {
+		path: `/s/${study.slug}`,
+		httpOnly: true,
+		sameSite: 'lax',
+		secure: event.url.protocol === 'https:',
+		maxAge: 60 * 60 * 24
+	});
 	return {
 		...base,
 		view: { kind: 'consent' as const, title: running.title, consentText: running.consent.text },
 		entry: event.url.search,
-		nonce: consentNonce(),
+		nonce,
 		participant: false
 	};
 };
@@ -161,13 +182,17 @@ export const actions: Actions = {
 				const session = await consent(db, study.slug, {
 					agree: form.get('agree') === 'yes',
 					params,
-					nonce: String(form.get('nonce') ?? '') || null,
+					nonce:
+						event.cookies.get(CONSENT_NONCE_COOKIE) ?? (String(form.get('nonce') ?? '') || null),
 					throttle: {
 						address: event.getClientAddress(),
 						max: event.locals.app.config.enrolmentsPerAddress
 					}
 				});
-				if (session.token) setParticipantCookie(event, session.token);
+				if (session.token) {
+					setParticipantCookie(event, session.token);
+					event.cookies.delete(CONSENT_NONCE_COOKIE, { path: `/s/${study.slug}` });
+				}
 			} catch (e) {
 				if (e instanceof ResumeRequiredError) redirect(303, `/s/${study.slug}${entry}`);
 				throw e;

@@ -15,13 +15,13 @@ export const load: PageServerLoad = async (event) => {
 			kind: 'user',
 			id: user.id
 		});
-		// An interim look before anyone has decided: say so rather than show a report of nothing.
-		const decided = result.arms.some((a) => a.n > 0);
+		// An interim look before anyone has decided is legitimate (the flow so far is worth seeing),
+		// but the page says plainly that there is nothing to estimate yet.
 		return {
 			study: summary,
-			blocks: decided ? reportBlocks(result, title) : null,
+			blocks: reportBlocks(result, title),
 			problem: null,
-			noDecisions: !decided
+			noDecisions: !result.arms.some((a) => a.n > 0)
 		};
 	} catch (e) {
 		if (e instanceof RunningConfigError) error(409, 'Only a preregistered study can be analysed.');
