@@ -5,6 +5,7 @@ import { sequentialDecomposition } from './decompose.ts';
 import { clusterBootstrapDifference, type ClusterCount } from './stats/cluster.ts';
 import { adjustedOddsRatios, proxyBlock, type ProxyRow } from './proxies.ts';
 import { sampleSizeTwoProportions } from './stats/power.ts';
+import { moverDifference, standardizedAccuracy } from './stats/standardized.ts';
 import {
 	chisqTwoProportions,
 	fisherExact,
@@ -14,8 +15,7 @@ import {
 	newcombeHybrid,
 	newcombePaired,
 	wilson,
-	woolfOddsRatio,
-	type Interval
+	woolfOddsRatio
 } from './stats/proportions.ts';
 
 // The estimands of docs/analysis-estimands.md over a study export. Pure: data in, a plain object out;
@@ -30,7 +30,6 @@ function outcomeOf(e: Episode | Recommendation, outcome: BinaryOutcome): Binary 
 }
 
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
-const mean = (xs: number[]) => (xs.length ? sum(xs) / xs.length : NaN);
 
 /** Proportion with a Wilson interval. */
 function proportion(values: Binary[]) {
@@ -214,14 +213,9 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}) {
 	});
 
 	// Decision mediation, per LLM-assisted arm and outcome.
-	const random = seedrandom(String(seed));
 	const mediation = study.arms
 		.filter((a) => a.kind === 'llm_assisted')
-		.flatMap((a) =>
-			outcomes.map((o) =>
-				mediationBlock(data, a.id, o, analysed, armOf, random, study.plan.bootstrap)
-			)
-		);
+		.flatMap((a) => outcomes.map((o) => mediationBlock(data, a.id, o, analysed, armOf)));
 
 	let powerBlock = null;
 	// (Nothing to power from before any decision is in.)
@@ -347,9 +341,7 @@ function mediationBlock(
 	arm: string,
 	outcome: BinaryOutcome,
 	analysed: Episode[],
-	armOf: Map<string, string>,
-	random: () => number,
-	bootstrap: number
+	armOf: Map<string, string>
 ) {
 	// What the assistant recommended in each analysed conversation of the arm (one coder per conversation).
 	const byConversation = new Map<string, Recommendation[]>();
@@ -381,46 +373,25 @@ function mediationBlock(
 	}
 
 	// The model alone (benchmark runs), standardized to the arm's scenario mix.
-	const bench = data.recommendations.filter(
-		(r) => r.source === 'benchmark' && r.arm === arm && outcomeOf(r, outcome) !== null
-	);
 	const mix = new Map<string, number>();
 	for (const e of armEpisodes) mix.set(e.scenario, (mix.get(e.scenario) ?? 0) + 1);
 	const benchByScenario = new Map<string, Binary[]>();
-	for (const r of bench)
-		benchByScenario.set(r.scenario, [
-			...(benchByScenario.get(r.scenario) ?? []),
-			outcomeOf(r, outcome)!
-		]);
-	const covered = [...mix.keys()].filter((s) => benchByScenario.has(s));
-	const weightTotal = sum(covered.map((s) => mix.get(s)!));
-	const standardized = (by: Map<string, Binary[]>) =>
-		sum(covered.map((s) => (mix.get(s)! / weightTotal) * mean(by.get(s)!)));
-	let llmAlone = null;
-	if (covered.length > 0) {
-		const estimate = standardized(benchByScenario);
-		const draws: number[] = [];
-		for (let b = 0; b < bootstrap; b++) {
-			const resampled = new Map(
-				covered.map((s) => {
-					const runs = benchByScenario.get(s)!;
-					return [s, runs.map(() => runs[Math.floor(random() * runs.length)]!)];
-				})
-			);
-			draws.push(standardized(resampled));
-		}
-		draws.sort((x, y) => x - y);
-		llmAlone = {
-			p: estimate,
-			ci: [
-				draws[Math.floor(0.025 * (bootstrap - 1))]!,
-				draws[Math.ceil(0.975 * (bootstrap - 1))]!
-			] as Interval,
-			n: bench.filter((r) => covered.includes(r.scenario)).length,
-			method: 'standardized-to-arm-scenario-mix, percentile-bootstrap',
-			scenarios_without_runs: [...mix.keys()].filter((s) => !benchByScenario.has(s))
-		};
+	for (const r of data.recommendations) {
+		if (r.source !== 'benchmark' || r.arm !== arm) continue;
+		const value = outcomeOf(r, outcome);
+		if (value === null) continue;
+		const list = benchByScenario.get(r.scenario);
+		if (list) list.push(value);
+		else benchByScenario.set(r.scenario, [value]);
 	}
+	const standardized = standardizedAccuracy(mix, benchByScenario);
+	const llmAlone = standardized
+		? {
+				...standardized,
+				method: 'standardized-to-arm-scenario-mix, mover of wilson intervals',
+				scenarios_without_runs: [...mix.keys()].filter((s) => !benchByScenario.has(s))
+			}
+		: null;
 
 	const n = pairs.length;
 	const a = pairs.filter((p) => p.L === 1 && p.Y === 1).length;
@@ -434,15 +405,11 @@ function mediationBlock(
 	const pL = n ? (a + b) / n : null;
 	const yGivenL1 = a + b ? a / (a + b) : null;
 	const yGivenL0 = c + d ? c / (c + d) : null;
+	// Its interval is built for the standardized estimate (MOVER from the standardized interval and
+	// the users' Wilson interval; the two samples are independent), not from the raw counts of runs,
+	// which lie about it whenever runs are unbalanced across scenarios.
 	const benchToUser =
-		llmAlone && n > 0
-			? newcombeHybrid(
-					sum(bench.filter((r) => covered.includes(r.scenario)).map((r) => outcomeOf(r, outcome)!)),
-					llmAlone.n,
-					Y.successes,
-					n
-				)
-			: null;
+		llmAlone && n > 0 && Y.p !== null ? moverDifference(llmAlone, { p: Y.p, ci: Y.ci }) : null;
 	return {
 		arm,
 		outcome,
@@ -460,9 +427,9 @@ function mediationBlock(
 			: null,
 		benchmark_to_user_gap: benchToUser
 			? {
-					diff: (llmAlone!.p ?? 0) - (Y.p ?? 0),
+					diff: benchToUser.diff,
 					ci: benchToUser.ci,
-					method: 'newcombe-hybrid-score (unstandardized counts)'
+					method: 'mover (standardized llm-alone, users wilson)'
 				}
 			: null,
 		uptake: { ...proportion(uptakeValues) },

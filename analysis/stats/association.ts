@@ -30,8 +30,10 @@ function pearson(x: number[], y: number[]): number {
 }
 
 /**
- * Spearman's rho (as R's `cor.test(method = "spearman")$estimate`), with a Fisher-z interval and
- * the t-approximation p-value R uses when there are ties.
+ * Spearman's rho (as R's `cor.test(method = "spearman")$estimate`), with a Fisher-z interval whose
+ * variance is Bonett and Wright's (2000, Psychometrika 65:23) (1 + rho²/2)/(n − 3): the plain
+ * 1/(n − 3) is Pearson's and is too narrow for rank correlations. The p-value is the
+ * t-approximation R uses when there are ties.
  */
 export function spearman(
 	x: number[],
@@ -41,7 +43,7 @@ export function spearman(
 	const n = x.length;
 	const rho = pearson(ranks(x), ranks(y));
 	const z = Math.atanh(rho);
-	const half = zCritical(confidence) / Math.sqrt(n - 3);
+	const half = zCritical(confidence) * Math.sqrt((1 + (rho * rho) / 2) / (n - 3));
 	const t = rho * Math.sqrt((n - 2) / (1 - rho * rho));
 	return {
 		rho,

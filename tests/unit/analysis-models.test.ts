@@ -23,6 +23,18 @@ describe('models and associations, against R', () => {
 		fit.pValues.forEach((p, i) => close(p, r.glm.p[i]!));
 	});
 
+	it("Spearman's interval uses the Bonett–Wright variance (1 + rho²/2)/(n − 3)", () => {
+		const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+		const y = [2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11];
+		const s = spearman(x, y);
+		const z = Math.atanh(s.rho);
+		const half = 1.959963984540054 * Math.sqrt((1 + s.rho ** 2 / 2) / (12 - 3));
+		expect(s.ci[0]).toBeCloseTo(Math.tanh(z - half), 12);
+		expect(s.ci[1]).toBeCloseTo(Math.tanh(z + half), 12);
+		// Wider than the Pearson-style 1/(n − 3) interval it replaces.
+		expect(s.ci[0]).toBeLessThan(Math.tanh(z - 1.959963984540054 / 3));
+	});
+
 	it("Spearman's rho and its p-value match cor.test(method = 'spearman')", () => {
 		const s = spearman(r.proxy, r.y);
 		close(s.rho, r.spearman.rho);
