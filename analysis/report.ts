@@ -43,6 +43,13 @@ const pp = (d: number | null | undefined) =>
 		: Number.isFinite(d)
 			? `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} pp`
 			: NOT_ESTIMABLE;
+/** An accuracy lost between stages, as a drop ("a drop of 12.0 pp"; a gain says so). */
+const drop = (d: number | null | undefined) =>
+	missing(d) || !Number.isFinite(d)
+		? pp(d)
+		: d >= 0
+			? `a drop of ${(100 * d).toFixed(1)} pp`
+			: `a gain of ${(-100 * d).toFixed(1)} pp`;
 const ppci = (c: Interval) =>
 	!c ? '—' : estimable(c) ? `${pp(c[0])} to ${pp(c[1])}` : NOT_ESTIMABLE;
 const pv = (p: number | null | undefined) =>
@@ -113,10 +120,13 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 	const declared = new Set(a.declared_outcomes.map((o) => o.name));
 	const primary = a.declared_outcomes.find((o) => o.role === 'primary')?.name;
 	h(1, `${title}: analysis`);
+	// "Preregistered" only when the export carries the registration; otherwise the same analyses
+	// are those of the declared outcomes under the default plan.
+	const registered = Boolean(a.study.preregistration_sha256);
 	p(
 		[
 			`Study ${a.study.slug}; preregistration SHA-256 ${a.study.preregistration_sha256 ?? 'none (not preregistered)'}.`,
-			`Preregistered plan: test ${plan.test}, alpha ${plan.alpha}, ${plan.bootstrap} bootstrap resamples; seed ${a.seed}.`,
+			`${registered ? 'Preregistered plan' : 'Analysis plan (not preregistered)'}: test ${plan.test}, alpha ${plan.alpha}, ${plan.bootstrap} bootstrap resamples; seed ${a.seed}.`,
 			`Primary outcome: ${primary ?? 'none declared'}. Intervals are 95%. Proportions in percent; differences in percentage points (pp).`
 		].join(' ')
 	);
@@ -125,9 +135,14 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 			'Participants decided on several scenarios, so their episodes are not independent: cluster-robust variants (by participant) are shown beside the plain intervals.'
 		);
 
-	h(2, 'Preregistered analyses');
+	h(
+		2,
+		registered ? 'Preregistered analyses' : 'Analyses of the declared outcomes (not preregistered)'
+	);
 	p(
-		'The outcomes the protocol declared, analysed with the preregistered test, Holm-adjusted across the arm comparisons.'
+		registered
+			? 'The outcomes the protocol declared, analysed with the preregistered test, Holm-adjusted across the arm comparisons.'
+			: 'This export carries no preregistration: the outcomes the protocol declared, analysed with the default plan, Holm-adjusted across the arm comparisons. None of it is confirmatory.'
 	);
 
 	const consort = a.consort as ConsortCounts;
@@ -298,6 +313,8 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 			);
 	}
 
+	const movesOutcome = (d: { ci: Interval } | null | undefined) =>
+		!!d && estimable(d.ci) && (d.ci[0] > 0 || d.ci[1] < 0);
 	const proxies = a.proxies as unknown as ProxyRow[];
 	const preregisteredProxies = proxies.filter((x) => declared.has(x.proxy));
 	const proxySection = (rows: ProxyRow[]) => {
@@ -320,8 +337,14 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 					.filter((e) => e.discordant)
 					.map((e) => e.arm)
 					.join(', ') || 'none',
-				x.effects.map((e) => `${e.arm}: ${num(e.pte.estimate)} (${numci(e.pte.ci)})`).join('; ') ||
-					'—',
+				x.effects
+					.map((e) =>
+						// PTE divides by the effect on the outcome: without one, it means nothing.
+						movesOutcome(e.outcome_diff)
+							? `${e.arm}: ${num(e.pte.estimate)} (${numci(e.pte.ci)})`
+							: `${e.arm}: not interpretable (no clear effect on the outcome)`
+					)
+					.join('; ') || '—',
 				num(x.trial_level_r2)
 			])
 		);
@@ -417,7 +440,7 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 	if (d) {
 		h(3, 'Where the benchmark’s accuracy goes');
 		p(
-			`For ${d.arm} on ${d.outcome}: ${d.method}. Each drop is charged to the assumption relaxed at that step; task assumptions total ${pp(-d.task_total)}, outcome assumptions ${pp(-d.outcome_total)}.`
+			`For ${d.arm} on ${d.outcome}: ${d.method}. Each drop is charged to the assumption relaxed at that step: task assumptions account for ${drop(d.task_total)}, outcome assumptions for ${drop(d.outcome_total)}.`
 		);
 		table(
 			['stage', 'accuracy', 'assumption relaxed', 'type', 'drop'],
@@ -426,7 +449,7 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 				pct(s.p),
 				'relaxes' in s ? s.relaxes : '—',
 				'type' in s ? s.type : '—',
-				i === 0 ? '—' : pp(-d.steps[i - 1]!.drop)
+				i === 0 ? '—' : drop(d.steps[i - 1]!.drop)
 			])
 		);
 		chart('Staged decomposition (waterfall)', waterfallChart(d, 'Staged decomposition'));

@@ -23,6 +23,8 @@ export interface Truth {
 	episodesPerParticipant?: number;
 	/** Write baseline covariates: `age` (numeric) and `chatbot_use` (yes/no, also the stratum). */
 	covariates?: boolean;
+	/** The preregistration's SHA-256 in study.json (default: none, a study not preregistered). */
+	preregistrationSha256?: string;
 }
 
 export const SCALE = [
@@ -70,7 +72,7 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 				slug: 'synthetic',
 				title: 'Synthetic study',
 				protocol_sha256: 'x',
-				preregistration_sha256: null
+				preregistration_sha256: t.preregistrationSha256 ?? null
 			},
 			disposition_scale: SCALE,
 			arms: [

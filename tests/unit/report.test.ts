@@ -18,11 +18,18 @@ describe('the report (Markdown and HTML)', () => {
 		benchmarkRuns: 20,
 		seed: 'report',
 		proxies: true,
-		covariates: true
+		covariates: true,
+		preregistrationSha256: 'ab'.repeat(32)
 	});
 	const result = analyze(readExportDir(dir), { seed: 3 });
 	const md = markdownReport(result, 'Synthetic');
 	const html = htmlReport(result, 'Synthetic');
+
+	it('reads the decomposition as drops, not negative numbers', () => {
+		const line = md.split('\n').find((l) => l.includes('Each drop is charged'))!;
+		expect(line).toMatch(/task assumptions account for a (drop|gain) of \d+\.\d pp/);
+		expect(line).not.toMatch(/−|-\d/);
+	});
 
 	it('puts the plan, seed and preregistered analyses first, then the exploratory ones', () => {
 		const order = [
@@ -192,6 +199,25 @@ describe('cluster-robust variants in the analysis', () => {
 	});
 });
 
+describe('the report of a study that was not preregistered', () => {
+	it('never calls its analyses preregistered', () => {
+		const dir = tempDir('bedside-report-unregistered-');
+		writeSyntheticExport(dir, {
+			participantsPerArm: 50,
+			llmAccuracy: 0.8,
+			uptake: 0.5,
+			ownAccuracy: 0.4,
+			benchmarkRuns: 5,
+			seed: 'unregistered'
+		});
+		const md = markdownReport(analyze(readExportDir(dir), { seed: 3 }), 'Unregistered');
+		expect(md).toContain('preregistration SHA-256 none (not preregistered)');
+		expect(md).toContain('Analysis plan (not preregistered)');
+		expect(md).toContain('## Analyses of the declared outcomes (not preregistered)');
+		expect(md).not.toMatch(/Preregistered (plan|analyses)/);
+	});
+});
+
 describe('the report of an interim look', () => {
 	// Two people per arm, everyone right: zero cells everywhere, so odds ratios, correlations and
 	// several intervals cannot be estimated. The report says so; it never prints NaN or Infinity,
@@ -217,5 +243,11 @@ describe('the report of an interim look', () => {
 
 	it('says "not estimable" where an estimate cannot be computed', () => {
 		expect(markdownReport(result, 'Interim')).toContain('not estimable');
+	});
+
+	it('does not offer a PTE where the arm has no clear effect on the outcome', () => {
+		expect(markdownReport(result, 'Interim')).toContain(
+			'not interpretable (no clear effect on the outcome)'
+		);
 	});
 });
