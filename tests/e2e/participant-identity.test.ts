@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { answerScreening, submit } from '../helpers/participant-page.ts';
+import { answerScreening, consentOverHttp, submit } from '../helpers/participant-page.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
@@ -129,20 +129,8 @@ describe('one person, one participant (embedded database, Chromium)', () => {
 	});
 
 	it("takes a participant's telemetry only from the study's own pages", async () => {
-		const entry = '?PROLIFIC_PID=telemetry-1';
-		const page = await fetch(`${server.url}/s/who${entry}`);
-		const nonce = /name="nonce" value="([a-z0-9]+)"/.exec(await page.text())?.[1] ?? '';
-		const consented = await fetch(`${server.url}/s/who${entry}&/consent`, {
-			method: 'POST',
-			redirect: 'manual',
-			headers: {
-				origin: server.url,
-				'content-type': 'application/x-www-form-urlencoded',
-				accept: 'text/html'
-			},
-			body: new URLSearchParams({ entry, agree: 'yes', nonce })
-		});
-		const cookie = /bedside_participant=[^;]+/.exec(consented.headers.get('set-cookie') ?? '')![0];
+		const { cookie: session } = await consentOverHttp(server.url, 'who', 'telemetry-1', 'yes');
+		const cookie = session!;
 		const send = (origin: string) =>
 			fetch(`${server.url}/s/who/events`, {
 				method: 'POST',

@@ -7,7 +7,7 @@ import { preregister } from '../../src/lib/server/prereg/prereg.service.ts';
 import { saveProtocolDraft } from '../../src/lib/server/studies/studies.service.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startServer, tempDir, type RunningServer } from '../helpers/server.ts';
-import { answerScreening } from '../helpers/participant-page.ts';
+import { answerScreening, consentOverHttp } from '../helpers/participant-page.ts';
 import { ensureCards, exampleProtocol, newMember } from '../helpers/studies.ts';
 
 // A researcher's day with a study, in a browser without JavaScript (the forms must work without
@@ -112,19 +112,7 @@ describe('a researcher runs a study (no JavaScript)', () => {
 			['P-DECLINES', 'no'],
 			['P-CONSENTS', 'yes']
 		] as const) {
-			const entry = `?PROLIFIC_PID=${pid}`;
-			const page = await fetch(`${server.url}/s/rs${entry}`);
-			const nonce = /name="nonce" value="([a-z0-9]+)"/.exec(await page.text())?.[1] ?? '';
-			const posted = await fetch(`${server.url}/s/rs${entry}&/consent`, {
-				method: 'POST',
-				redirect: 'manual',
-				headers: {
-					origin: server.url,
-					'content-type': 'application/x-www-form-urlencoded',
-					accept: 'text/html'
-				},
-				body: new URLSearchParams({ entry, agree, nonce })
-			});
+			const posted = await consentOverHttp(server.url, 'rs', pid, agree);
 			expect(posted.status).toBe(303);
 		}
 		const page = await signedIn();

@@ -27,3 +27,31 @@ export async function answerScreening(page: Page): Promise<void> {
 		.check();
 	await page.getByLabel('Monthly or more often').check();
 }
+
+/**
+ * Answers a study's consent form over plain HTTP, as a browser without JavaScript would: opens the
+ * link (with its panel id), then posts the form with the page's nonce. Returns the answer (a 303
+ * when it was taken) and the participant's session cookie, if one was set.
+ */
+export async function consentOverHttp(
+	baseUrl: string,
+	slug: string,
+	pid: string,
+	agree: 'yes' | 'no'
+): Promise<{ status: number; cookie: string | undefined }> {
+	const entry = `?PROLIFIC_PID=${pid}`;
+	const page = await fetch(`${baseUrl}/s/${slug}${entry}`);
+	const nonce = /name="nonce" value="([a-z0-9]+)"/.exec(await page.text())?.[1] ?? '';
+	const posted = await fetch(`${baseUrl}/s/${slug}${entry}&/consent`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: {
+			origin: baseUrl,
+			'content-type': 'application/x-www-form-urlencoded',
+			accept: 'text/html'
+		},
+		body: new URLSearchParams({ entry, agree, nonce })
+	});
+	const cookie = /bedside_participant=[^;]+/.exec(posted.headers.get('set-cookie') ?? '')?.[0];
+	return { status: posted.status, cookie };
+}
