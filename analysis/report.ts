@@ -260,7 +260,7 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 				'users',
 				'gap (LLM − users)',
 				'p',
-				'uptake'
+				'uptake (disposition)'
 			],
 			mediation.map((m) => [
 				m.arm,
@@ -270,7 +270,11 @@ export function reportBlocks(a: Analysis, title = a.study.slug): Block[] {
 				`${pct(m.users.p)} (${ci(m.users.ci)}), n ${m.users.n}`,
 				m.gap ? `${pp(m.gap.diff)} (${ppci(m.gap.ci)})` : '—',
 				pv(m.gap?.p_value),
-				m.uptake ? `${pct(m.uptake.p)} (${ci(m.uptake.ci)}), n ${m.uptake.n}` : '—'
+				// Uptake compares dispositions (did they do what it recommended?): it is the same
+				// whatever the outcome, so it is shown once, on the disposition's row.
+				m.outcome === 'disposition_correct' && m.uptake
+					? `${pct(m.uptake.p)} (${ci(m.uptake.ci)}), n ${m.uptake.n}`
+					: '—'
 			])
 		);
 		table(

@@ -25,6 +25,19 @@ describe('the report (Markdown and HTML)', () => {
 	const md = markdownReport(result, 'Synthetic');
 	const html = htmlReport(result, 'Synthetic');
 
+	it('shows uptake once, on the disposition row: it compares dispositions whatever the outcome', () => {
+		// The same study with a second declared outcome in the mediation block (condition_correct).
+		const both = structuredClone(result);
+		both.mediation.push({ ...both.mediation[0]!, outcome: 'condition_correct' });
+		both.declared_outcomes.push({ name: 'condition_correct', role: 'secondary', kind: 'clinical' });
+		const lines = markdownReport(both, 'Synthetic').split('\n');
+		const header = lines.findIndex((l) => l.includes('| uptake (disposition) |'));
+		const row = (outcome: string) =>
+			lines.slice(header + 2, header + 6).find((l) => l.includes(`| ${outcome} |`))!;
+		expect(row('disposition_correct')).toMatch(/\| [\d.]+% \([\d.]+% to [\d.]+%\), n \d+ \|$/);
+		expect(row('condition_correct')).toMatch(/\| — \|$/);
+	});
+
 	it('reads the decomposition as drops, not negative numbers', () => {
 		const line = md.split('\n').find((l) => l.includes('Each drop is charged'))!;
 		expect(line).toMatch(/task assumptions account for a (drop|gain) of \d+\.\d pp/);
