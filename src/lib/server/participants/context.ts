@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
-import { findStudyBySlug, type StudySummary } from '../studies/studies.repository.ts';
+import type { StudySummary } from '../studies/studies.repository.ts';
+import { studyAtLink } from './entry.service.ts';
 import { participantFromToken } from './journey.service.ts';
 import { protocolOf } from './participant-view.ts';
 import type { ParticipantRow } from './participants.repository.ts';
@@ -22,8 +23,8 @@ export async function participantContext(
 	token: string | undefined
 ): Promise<ParticipantContext | undefined> {
 	if (!token) return undefined;
-	const study = await findStudyBySlug(db, slug);
-	if (!study || study.status === 'draft') return undefined;
+	const study = await studyAtLink(db, slug);
+	if (!study) return undefined;
 	const participant = await participantFromToken(db, study.id, token);
 	if (!participant) return undefined;
 	return { study, participant, protocol: await protocolOf(db, participant) };
