@@ -2,6 +2,8 @@
 // the HTML report opens anywhere and prints. Every text is escaped; every chart has a <title> for
 // screen readers. Proportions are drawn in percent, differences in percentage points.
 
+import type { Consort } from './result.ts';
+
 type Interval = readonly [number, number] | null | undefined;
 
 /** XML text and attribute escaping. */
@@ -81,78 +83,99 @@ function box(x: number, y: number, w: number, lines: string[], emphasis = false)
 	].join('\n');
 }
 
-export interface ConsortCounts {
-	consented: number;
-	excluded: { total: number; reasons: Record<string, number> };
-	allocated: Record<string, number>;
-	completed: Record<string, number>;
-	withdrawn: Record<string, number>;
-	analysed: Record<string, number>;
+/** Lines of "reason: n", at most four and a note for the rest. */
+function reasonLines(reasons: Record<string, number>): string[] {
+	const all = Object.entries(reasons).map(([r, n]) => `  ${r}: ${n}`);
+	return all.length > 4 ? [...all.slice(0, 4), `  and ${all.length - 4} more`] : all;
 }
 
-/** The CONSORT flow diagram: enrolment, exclusions with reasons, allocation and analysis by arm. */
-export function consortDiagram(c: ConsortCounts): string {
-	const arms = Object.keys(c.allocated);
-	const column = 190;
-	const width = Math.max(560, arms.length * (column + 20) + 20);
-	const reasons = Object.entries(c.excluded.reasons).map(([r, n]) => `${r}: ${n}`);
-	const excludedLines = [`Excluded (n = ${c.excluded.total})`, ...reasons.slice(0, 4)];
-	if (reasons.length > 4) excludedLines.push(`and ${reasons.length - 4} more reasons`);
-	const topBoxHeight = 10 + 16 * excludedLines.length;
-	const allocY = 40 + Math.max(topBoxHeight, 26) + 30;
+const boxHeight = (lines: number) => 10 + 16 * lines;
+
+/**
+ * The CONSORT 2010 flow diagram (Schulz, Altman & Moher 2010, Figure 1): enrolment with the
+ * exclusions before randomization, then one column per arm for allocation, follow-up and analysis
+ * (people and episodes, with the reasons for those not analysed).
+ */
+export function consortDiagram(c: Consort): string {
+	const column = 230;
+	const width = Math.max(620, c.arms.length * (column + 20) + 20);
+	const e = c.enrolment;
+	const down = (x: number, y1: number, y2: number) =>
+		line(x, y1, x, y2, `stroke="${INK}" marker-end="url(#arrow)"`);
+	const enrolLines = [
+		'Enrolment',
+		e.assessed === null ? `Consented (n = ${e.consented})` : `Assessed (n = ${e.assessed})`
+	];
+	const excludedLines = [
+		`Excluded before randomization (n = ${(e.declined ?? 0) + e.screened_out.total})`,
+		...(e.declined === null ? [] : [`  declined consent: ${e.declined}`]),
+		`  screened out: ${e.screened_out.total}`,
+		...reasonLines(e.screened_out.reasons).map((l) => `  ${l}`),
+		...(e.awaiting_allocation > 0 ? [`Awaiting allocation: ${e.awaiting_allocation}`] : [])
+	];
+	const excludedTop = 60;
+	const randomY = excludedTop + Math.max(boxHeight(excludedLines.length), 40) + 20;
 	const body: string[] = [
 		`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="${INK}"/></marker></defs>`,
-		box(width / 2 - 130, 8, 260, [`Consented (n = ${c.consented})`], true),
-		box(width - 250, 44, 240, excludedLines),
-		line(width / 2, 34, width / 2, allocY - 16, `stroke="${INK}"`),
-		line(width / 2, 60, width - 252, 60, `stroke="${INK}" marker-end="url(#arrow)"`),
-		text(10, allocY - 22, 'Allocation', `font-weight="600" fill="${MUTED}"`)
+		box(width / 2 - 130, 8, 260, enrolLines, true),
+		box(width - 300, excludedTop, 290, excludedLines),
+		line(width / 2, 8 + boxHeight(enrolLines.length), width / 2, randomY - 2, `stroke="${INK}"`),
+		line(
+			width / 2,
+			excludedTop + 20,
+			width - 302,
+			excludedTop + 20,
+			`stroke="${INK}" marker-end="url(#arrow)"`
+		),
+		box(width / 2 - 130, randomY, 260, [`Randomized (n = ${e.randomized})`], true)
 	];
 	const armX = (i: number) =>
-		10 + i * ((width - 20) / arms.length) + ((width - 20) / arms.length - column) / 2;
-	if (arms.length > 0)
+		10 + i * ((width - 20) / c.arms.length) + ((width - 20) / c.arms.length - column) / 2;
+	const splitY = randomY + 46;
+	if (c.arms.length > 0)
 		body.push(
+			line(width / 2, randomY + 26, width / 2, splitY, `stroke="${INK}"`),
 			line(
 				Math.min(width / 2, armX(0) + column / 2),
-				allocY - 16,
-				Math.max(width / 2, armX(arms.length - 1) + column / 2),
-				allocY - 16
+				splitY,
+				Math.max(width / 2, armX(c.arms.length - 1) + column / 2),
+				splitY
 			)
 		);
-	arms.forEach((arm, i) => {
+	let bottom = splitY;
+	c.arms.forEach((a, i) => {
 		const x = armX(i);
-		body.push(
-			line(
-				x + column / 2,
-				allocY - 16,
-				x + column / 2,
-				allocY - 2,
-				`stroke="${INK}" marker-end="url(#arrow)"`
-			),
-			box(x, allocY, column, [arm, `Allocated: ${c.allocated[arm] ?? 0}`]),
-			line(
-				x + column / 2,
-				allocY + 42,
-				x + column / 2,
-				allocY + 70,
-				`stroke="${INK}" marker-end="url(#arrow)"`
-			),
-			box(x, allocY + 72, column, [
+		const mid = x + column / 2;
+		const analysis = a.analysis[c.population];
+		const stages = [
+			[
+				`Allocation: ${a.arm}`,
+				`Allocated: ${a.allocated}`,
+				`Received allocated condition: ${a.received}`,
+				`Did not receive it: ${a.not_received}`
+			],
+			[
 				'Follow-up',
-				`Completed: ${c.completed[arm] ?? 0}`,
-				`Withdrew: ${c.withdrawn[arm] ?? 0}`
-			]),
-			line(
-				x + column / 2,
-				allocY + 130,
-				x + column / 2,
-				allocY + 156,
-				`stroke="${INK}" marker-end="url(#arrow)"`
-			),
-			box(x, allocY + 158, column, ['Analysis', `Analysed: ${c.analysed[arm] ?? 0}`], true)
-		);
+				`Completed: ${a.follow_up.completed}`,
+				`Withdrew: ${a.follow_up.withdrawn}`,
+				`Excluded after randomization: ${a.follow_up.excluded}`,
+				`Did not finish: ${a.follow_up.did_not_finish}`
+			],
+			[
+				`Analysis (${c.population.replace(/_/g, ' ')})`,
+				`Analysed: ${analysis.people} people, ${analysis.episodes} episodes`,
+				`Not analysed: ${analysis.excluded.total}`,
+				...reasonLines(analysis.excluded.reasons)
+			]
+		];
+		let y = splitY;
+		for (const [k, lines] of stages.entries()) {
+			body.push(down(mid, y, y + 22), box(x, y + 24, column, lines, k === 2));
+			y += 24 + boxHeight(lines.length);
+		}
+		bottom = Math.max(bottom, y);
 	});
-	return svg(width, allocY + 210, 'CONSORT flow diagram', body);
+	return svg(width, bottom + 12, 'CONSORT 2010 flow diagram', body);
 }
 
 export interface ForestRow {

@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { percentileInterval } from './stats/resample.ts';
 import { z } from 'zod';
 import {
 	sequentialDecomposition,
@@ -53,10 +54,7 @@ function bootstrapDrops(
 		});
 		for (let i = 1; i < ps.length; i++) draws[i - 1]!.push(ps[i - 1]! - ps[i]!);
 	}
-	return draws.map((d) => {
-		d.sort((a, b) => a - b);
-		return [d[Math.floor(0.025 * (reps - 1))]!, d[Math.ceil(0.975 * (reps - 1))]!];
-	});
+	return draws.map((d) => percentileInterval(d, reps)!);
 }
 
 /** The decomposition block of the analysis JSON (docs/analysis-estimands.md §7). */

@@ -1,4 +1,4 @@
-import type { analyze } from './analyze.ts';
+import type { AnalysisResult } from './result.ts';
 
 // What a study's analysis says about the BenchmarkCard assumptions it tests
 // (docs/benchmark-card.md, "evidence"): the decision-mediation gap for decision_mediation,
@@ -13,9 +13,7 @@ export interface EvidenceItem {
 	ci: [number, number] | null;
 }
 
-type Analysis = ReturnType<typeof analyze>;
-
-export function evidenceFromAnalysis(a: Analysis): EvidenceItem[] {
+export function evidenceFromAnalysis(a: AnalysisResult): EvidenceItem[] {
 	const items: EvidenceItem[] = [];
 	for (const m of a.mediation) {
 		if (m.gap)
@@ -33,15 +31,7 @@ export function evidenceFromAnalysis(a: Analysis): EvidenceItem[] {
 				ci: m.benchmark_to_user_gap.ci
 			});
 	}
-	for (const x of a.proxies as unknown as {
-		proxy: string;
-		outcome: string;
-		effects: {
-			arm: string;
-			discordant: boolean;
-			pte: { estimate: number | null; ci: [number, number] | null; method: string };
-		}[];
-	}[]) {
+	for (const x of a.proxies) {
 		for (const e of x.effects) {
 			if (e.pte.estimate !== null)
 				items.push({

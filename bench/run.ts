@@ -1,13 +1,15 @@
 // `npm run bench`: measures and prints one table; writes bench/results.json and bench/results.md.
-// Not part of `npm test`. `npm run bench -- analysis enrollment chat bots export` runs only those parts.
+// Not part of `npm test`. `npm run bench -- analysis coverage enrollment chat bots export` runs only those parts.
 import fs from 'node:fs';
 import { benchAnalysis } from './analysis.ts';
+import { benchCoverage } from './coverage.ts';
 import { benchLoad, type LoadResults } from './load.ts';
 
 const parts = process.argv.slice(2);
 const want = (part: string) => parts.length === 0 || parts.includes(part);
 
 const analysis = want('analysis') ? await benchAnalysis() : null;
+const coverage = want('coverage') ? benchCoverage() : null;
 const load: LoadResults | null =
 	want('enrollment') || want('chat') || want('bots') || want('export')
 		? await benchLoad({
@@ -31,6 +33,17 @@ if (analysis) {
 		],
 		['peak memory (RSS) of that run', `${f0(analysis.peak_rss_mb)} MB`, '—', '< 500 MB']
 	);
+}
+if (coverage) {
+	for (const [name, share] of Object.entries(coverage.coverage)) {
+		const cluster = name.endsWith(', cluster');
+		rows.push([
+			`coverage of the 95% interval: ${name} (${coverage.studies} simulated studies, ${coverage.people_per_arm} people per arm × ${coverage.episodes_per_participant} correlated episodes)`,
+			`${(100 * share).toFixed(1)}%`,
+			'—',
+			cluster ? '95 ± 2%' : 'plain: shown for contrast'
+		]);
+	}
 }
 if (load?.enrollment) {
 	const e = load.enrollment;
@@ -128,6 +141,7 @@ const results = {
 	measured_at: new Date().toISOString(),
 	node: process.version,
 	analysis,
+	coverage,
 	load
 };
 fs.writeFileSync(

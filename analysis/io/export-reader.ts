@@ -4,7 +4,28 @@ import Papa from 'papaparse';
 
 // Reads a study export (docs/export-format.md) into typed rows, checking everything the
 // analysis relies on. Every problem names its file, row (as a spreadsheet shows it: the header is
-// row 1) and column; nothing is analysed until the whole export is clean.
+// row 1) and column; nothing is analysed until the whole export is clean. The files come from a
+// source: a folder, a zip's entries, or the app's export held in memory (no temporary folder).
+
+/** Where an export's files are read from: a file's text, or undefined when it is not there. */
+export interface ExportSource {
+	read(file: string): string | undefined;
+}
+
+/** An export folder on disk. */
+export function folderSource(dir: string): ExportSource {
+	return {
+		read: (file) => {
+			const full = path.join(dir, file);
+			return fs.existsSync(full) ? fs.readFileSync(full, 'utf8') : undefined;
+		}
+	};
+}
+
+/** Files already in memory, by name. */
+export function memorySource(files: ReadonlyMap<string, string>): ExportSource {
+	return { read: (file) => files.get(file) };
+}
 
 export interface ExportProblem {
 	file: string;
@@ -50,7 +71,12 @@ export interface StudyInfo {
 		test: 'chisq' | 'chisq_yates' | 'fisher';
 		bootstrap: number;
 		seed: number;
+		population: 'intention_to_treat' | 'per_protocol';
 	};
+	/** The plan fields the export did not give, for which the defaults stand in. */
+	planDefaults: string[];
+	/** People who declined consent (counted, not exported); null when the export does not say. */
+	enrolment: { declined: number | null };
 }
 
 /** The participant statuses of participants.csv (docs/export-format.md). */
@@ -103,12 +129,22 @@ export interface Recommendation {
 	conditionCorrect: 0 | 1 | null;
 }
 
+/** A protocol deviation the platform recorded (deviations.csv). */
+export interface Deviation {
+	kind: string;
+	arm: string;
+	participant: string;
+	episode: number | null;
+}
+
 export interface StudyExport {
 	study: StudyInfo;
 	participants: Participant[];
 	episodes: Episode[];
 	measures: Measure[];
 	recommendations: Recommendation[];
+	/** Null when the export has no deviations.csv (a hand-made export need not). */
+	deviations: Deviation[] | null;
 }
 
 /** The required columns of each CSV file (docs/export-format.md), in the spec's order. */
@@ -152,15 +188,33 @@ export const EXPORT_COLUMNS = {
 } as const satisfies Record<string, readonly string[]>;
 const REQUIRED: Record<string, readonly string[]> = EXPORT_COLUMNS;
 
-const DEFAULT_PLAN = { alpha: 0.05, test: 'chisq' as const, bootstrap: 2000, seed: 20261122 };
+/** Columns of the optional deviations.csv the analysis reads. */
+const DEVIATION_COLUMNS = ['kind', 'arm_id', 'participant_id', 'episode'] as const;
+
+const DEFAULT_PLAN = {
+	alpha: 0.05,
+	test: 'chisq' as const,
+	bootstrap: 2000,
+	seed: 20261122,
+	population: 'intention_to_treat' as const
+};
 
 /** Reads an export folder. Throws ExportError with every problem found. */
 export function readExportDir(dir: string): StudyExport {
+	return readExport(folderSource(dir));
+}
+
+/** Reads an export from a source. Throws ExportError with every problem found. */
+export function readExport(source: ExportSource): StudyExport {
 	const problems: ExportProblem[] = [];
-	const study = readStudyJson(dir, problems);
+	const study = readStudyJson(source, problems);
 	const tables = Object.fromEntries(
-		Object.keys(REQUIRED).map((file) => [file, readCsv(dir, file, problems)])
+		Object.keys(REQUIRED).map((file) => [file, readCsv(source, file, REQUIRED[file]!, problems)])
 	);
+	const deviationRows =
+		source.read('deviations.csv') === undefined
+			? null
+			: readCsv(source, 'deviations.csv', DEVIATION_COLUMNS, problems);
 	if (problems.length > 0 || !study) throw new ExportError(problems);
 	// Each table is handed over once and dropped here, so its raw records can be collected as soon
 	// as they are converted (the peak is one raw table, not all of them).
@@ -213,6 +267,13 @@ export function readExportDir(dir: string): StudyExport {
 			row,
 			'arm_id',
 			`unknown arm id "${r.arm_id}" (study.json has ${[...arms].join(', ')})`
+		);
+		check(
+			study.arms.find((a) => a.id === r.arm_id)?.kind !== 'llm_alone',
+			file,
+			row,
+			'arm_id',
+			`"${r.arm_id}" is the model-alone arm: people are never allocated to it`
 		);
 		const statuses: readonly string[] = PARTICIPANT_STATUSES;
 		check(
@@ -398,24 +459,49 @@ export function readExportDir(dir: string): StudyExport {
 			conditionCorrect: binary(r.condition_correct!, file, row, 'condition_correct')
 		});
 	}
+	const deviations = deviationRows?.map(({ row, r }) => {
+		const file = 'deviations.csv';
+		check(
+			r.participant_id === '' || seen.has(r.participant_id!),
+			file,
+			row,
+			'participant_id',
+			`unknown participant "${r.participant_id}"`
+		);
+		check(r.kind !== '', file, row, 'kind', 'is empty');
+		return {
+			kind: r.kind!,
+			arm: r.arm_id!,
+			participant: r.participant_id!,
+			episode: integer(r.episode!, file, row, 'episode')
+		};
+	});
 	if (problems.length > 0) throw new ExportError(problems);
-	return { study, participants, episodes, measures, recommendations };
+	return {
+		study,
+		participants,
+		episodes,
+		measures,
+		recommendations,
+		deviations: deviations ?? null
+	};
 }
 
 function readCsv(
-	dir: string,
+	source: ExportSource,
 	file: string,
+	required: readonly string[],
 	problems: ExportProblem[]
 ): { row: number; r: Record<string, string> }[] {
-	const full = path.join(dir, file);
-	if (!fs.existsSync(full)) {
+	const raw = source.read(file);
+	if (raw === undefined) {
 		problems.push({ file, message: 'is missing' });
 		return [];
 	}
 	// Papa Parse (RFC 4180) into arrays, then one object per record keyed by the header: its
 	// header mode does the same but checks every field for dynamic typing, a third of the parse
 	// time at 100,000 rows. Row numbers count the header as row 1.
-	const text = fs.readFileSync(full, 'utf8').replace(/^\uFEFF/, '');
+	const text = raw.replace(/^\uFEFF/, '');
 	// Row by row (step), so the parsed arrays are never all held at once.
 	let header: string[] | null = null;
 	let index = 0;
@@ -455,24 +541,24 @@ function readCsv(
 	});
 	if (broken) return [];
 	const columns: string[] = header ?? [];
-	const missing = REQUIRED[file]!.filter((c) => !columns.includes(c));
+	const missing = required.filter((c) => !columns.includes(c));
 	for (const column of missing)
 		problems.push({ file, row: 1, column, message: 'required column is missing' });
 	if (missing.length > 0) return [];
 	return records;
 }
 
-function readStudyJson(dir: string, problems: ExportProblem[]): StudyInfo | undefined {
+function readStudyJson(source: ExportSource, problems: ExportProblem[]): StudyInfo | undefined {
 	const file = 'study.json';
+	const text = source.read(file);
 	let raw: Record<string, unknown>;
 	try {
-		raw = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+		if (text === undefined) throw new Error('missing');
+		raw = JSON.parse(text);
 	} catch (error) {
 		problems.push({
 			file,
-			message: fs.existsSync(path.join(dir, file))
-				? `is not valid JSON: ${(error as Error).message}`
-				: 'is missing'
+			message: text !== undefined ? `is not valid JSON: ${(error as Error).message}` : 'is missing'
 		});
 		return undefined;
 	}
@@ -497,9 +583,21 @@ function readStudyJson(dir: string, problems: ExportProblem[]): StudyInfo | unde
 		if (!scale.includes(x.correct_disposition as string))
 			at(`scenarios[${i}].correct_disposition`, 'must be on the disposition scale');
 	});
-	const plan = { ...DEFAULT_PLAN, ...((raw.analysis_plan ?? {}) as Partial<typeof DEFAULT_PLAN>) };
+	const given = (raw.analysis_plan ?? {}) as Partial<typeof DEFAULT_PLAN>;
+	const plan = { ...DEFAULT_PLAN, ...given };
 	if (!['chisq', 'chisq_yates', 'fisher'].includes(plan.test))
 		at('analysis_plan.test', 'must be chisq, chisq_yates or fisher');
+	if (!['intention_to_treat', 'per_protocol'].includes(plan.population))
+		at('analysis_plan.population', 'must be intention_to_treat or per_protocol');
+	// The population is new (2026-12): a plan written before it means intention to treat, and
+	// saying so is not a departure from that plan.
+	const planDefaults = (['test', 'alpha', 'bootstrap', 'seed'] as const).filter(
+		(k) => given[k] === undefined
+	);
+	const enrolment = (raw.enrolment ?? {}) as { declined?: unknown };
+	const declined = enrolment.declined;
+	if (declined !== undefined && !(Number.isInteger(declined) && (declined as number) >= 0))
+		at('enrolment.declined', 'must be a whole number ≥ 0');
 	return {
 		slug: String(s.slug ?? ''),
 		title: String(s.title ?? ''),
@@ -516,6 +614,8 @@ function readStudyJson(dir: string, problems: ExportProblem[]): StudyInfo | unde
 			correctDisposition: String(x.correct_disposition)
 		})),
 		outcomes: (Array.isArray(raw.outcomes) ? raw.outcomes : []) as StudyInfo['outcomes'],
-		plan
+		plan,
+		planDefaults,
+		enrolment: { declined: typeof declined === 'number' ? declined : null }
 	};
 }

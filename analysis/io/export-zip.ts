@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { unzipSync } from 'fflate';
-import { ExportError, readExportDir, type StudyExport } from './export-reader.ts';
+import { strFromU8, unzipSync } from 'fflate';
+import { ExportError, memorySource, readExport, type StudyExport } from './export-reader.ts';
 
 // A zipped export (as Bedside's download makes it: the files in one folder, or at the top):
-// unpacked into a temporary folder, read like any export folder, and the folder removed.
+// its entries read in memory like any export folder.
 
 export function readExportZip(file: string): StudyExport {
 	let entries: Record<string, Uint8Array>;
@@ -28,14 +27,10 @@ export function readExportZip(file: string): StudyExport {
 			}
 		]);
 	const prefix = studyJson[0]!.slice(0, -'study.json'.length);
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bedside-zip-'));
-	try {
-		for (const name of names) {
-			if (!name.startsWith(prefix) || name.slice(prefix.length).includes('/')) continue;
-			fs.writeFileSync(path.join(dir, name.slice(prefix.length)), entries[name]!);
-		}
-		return readExportDir(dir);
-	} finally {
-		fs.rmSync(dir, { recursive: true, force: true });
+	const files = new Map<string, string>();
+	for (const name of names) {
+		if (!name.startsWith(prefix) || name.slice(prefix.length).includes('/')) continue;
+		files.set(name.slice(prefix.length), strFromU8(entries[name]!));
 	}
+	return readExport(memorySource(files));
 }

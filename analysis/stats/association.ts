@@ -130,3 +130,59 @@ export function welch(
 	const q = qt(1 - (1 - confidence) / 2, df);
 	return { diff, ci: [diff - q * se, diff + q * se], pValue: 2 * pt(-Math.abs(diff / se), df), df };
 }
+
+/**
+ * A numeric score against a binary outcome, as counts: cell 2j + y holds the episodes with the
+ * j-th smallest distinct score and outcome y. The rank statistics below read only these counts, so
+ * a bootstrap resample is a re-count (no re-sorting).
+ */
+export type ScoreCells = Float64Array;
+
+/** Spearman's rho of a score and a 0/1 outcome from their cell counts (average ranks for ties). */
+export function spearmanFromCells(cells: ScoreCells): number {
+	const levels = cells.length / 2;
+	let n0 = 0;
+	let n1 = 0;
+	for (let j = 0; j < levels; j++) {
+		n0 += cells[2 * j]!;
+		n1 += cells[2 * j + 1]!;
+	}
+	const n = n0 + n1;
+	if (n0 === 0 || n1 === 0) return NaN;
+	// Ranks of y: (n0 + 1)/2 for 0s, n0 + (n1 + 1)/2 for 1s; the mean rank is (n + 1)/2.
+	const mean = (n + 1) / 2;
+	const ry0 = (n0 + 1) / 2 - mean;
+	const ry1 = n0 + (n1 + 1) / 2 - mean;
+	let below = 0;
+	let sxy = 0;
+	let sxx = 0;
+	for (let j = 0; j < levels; j++) {
+		const c0 = cells[2 * j]!;
+		const c1 = cells[2 * j + 1]!;
+		const m = c0 + c1;
+		if (m === 0) continue;
+		const rx = below + (m + 1) / 2 - mean;
+		sxy += rx * (c0 * ry0 + c1 * ry1);
+		sxx += m * rx * rx;
+		below += m;
+	}
+	const syy = n0 * ry0 * ry0 + n1 * ry1 * ry1;
+	return sxx > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+}
+
+/** The AUC (Mann–Whitney, ties counted half) of a score for a 0/1 outcome from its cell counts. */
+export function aucFromCells(cells: ScoreCells): number {
+	let zerosBelow = 0;
+	let n0 = 0;
+	let n1 = 0;
+	let wins = 0;
+	for (let j = 0; j < cells.length / 2; j++) {
+		const c0 = cells[2 * j]!;
+		const c1 = cells[2 * j + 1]!;
+		wins += c1 * (zerosBelow + c0 / 2);
+		zerosBelow += c0;
+		n0 += c0;
+		n1 += c1;
+	}
+	return n0 > 0 && n1 > 0 ? wins / (n0 * n1) : NaN;
+}

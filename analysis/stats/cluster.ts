@@ -1,6 +1,6 @@
 import { pnorm } from './distributions.ts';
 import type { LogisticFit } from './logistic.ts';
-import { multinomialResampler, type Uniform } from './resample.ts';
+import { multinomialResampler, percentileInterval, type Uniform } from './resample.ts';
 import type { Interval } from './proportions.ts';
 
 // When a participant decides on several scenarios, their episodes are not independent: the plain
@@ -61,10 +61,83 @@ export interface ClusterCount {
 }
 
 /**
+ * One cluster (participant): the sums of its episodes' contributions to a statistic, as sparse
+ * (index, value) entries of a vector (for a proportion [successes, episodes]; for a rank statistic
+ * the count of each cell).
+ */
+export type ClusterVector = readonly (readonly [number, number])[];
+
+/** One independent sample of clusters (an arm), each summed into a vector of `width`. */
+export interface ClusterSample {
+	width: number;
+	clusters: readonly ClusterVector[];
+}
+
+/**
+ * A percentile cluster bootstrap (Davison & Hinkley 1997, §3.8): each sample's clusters resampled
+ * with replacement, independently; the statistic is read from each sample's summed vector. Clusters
+ * with the same vector are interchangeable, so when they repeat (a Likert proxy, 0/1 outcomes) a
+ * resample is one multinomial draw of pattern counts; when most are distinct, clusters are drawn
+ * one by one. Both give the same distribution; every uniform comes from the caller's generator.
+ */
+export function clusterBootstrap(
+	samples: readonly ClusterSample[],
+	statistic: (totals: readonly Float64Array[]) => number,
+	resamples: number,
+	random: Uniform
+): { ci: Interval | null; estimable: number } {
+	if (resamples < 1 || samples.some((s) => s.clusters.length < 2))
+		return { ci: null, estimable: 0 };
+	const prepared = samples.map((s) => {
+		const index = new Map<string, number>();
+		const patterns: ClusterVector[] = [];
+		const counts: number[] = [];
+		for (const c of s.clusters) {
+			const key = c.map(([i, v]) => `${i}:${v}`).join(',');
+			const at = index.get(key);
+			if (at === undefined) {
+				index.set(key, patterns.length);
+				patterns.push(c);
+				counts.push(1);
+			} else counts[at]!++;
+		}
+		const direct = patterns.length * 8 > s.clusters.length;
+		return {
+			s,
+			patterns,
+			observed: Float64Array.from(counts),
+			drawn: new Float64Array(patterns.length),
+			direct,
+			totals: new Float64Array(s.width)
+		};
+	});
+	const draw = multinomialResampler(random);
+	const draws: number[] = [];
+	for (let b = 0; b < resamples; b++) {
+		for (const p of prepared) {
+			p.totals.fill(0);
+			if (p.direct) {
+				const G = p.s.clusters.length;
+				for (let g = 0; g < G; g++)
+					for (const [i, v] of p.s.clusters[Math.floor(random() * G)]!) p.totals[i]! += v;
+			} else {
+				draw(p.observed, p.drawn);
+				p.patterns.forEach((pattern, k) => {
+					const times = p.drawn[k]!;
+					if (times > 0) for (const [i, v] of pattern) p.totals[i]! += times * v;
+				});
+			}
+		}
+		const value = statistic(prepared.map((p) => p.totals));
+		if (Number.isFinite(value)) draws.push(value);
+	}
+	return { ci: percentileInterval(draws, resamples), estimable: draws.length };
+}
+
+/**
  * Difference of two pooled proportions with a percentile cluster-bootstrap interval: each arm's
  * clusters (participants) resampled with replacement, each resample's proportion the pooled
- * successes over the pooled episodes (Davison & Hinkley 1997, §3.8). Clusters with the same
- * (successes, n) are interchangeable, so a resample is one multinomial draw of pattern counts.
+ * successes over the pooled episodes.
  */
 export function clusterBootstrapDifference(
 	treated: readonly ClusterCount[],
@@ -72,48 +145,25 @@ export function clusterBootstrapDifference(
 	resamples: number,
 	random: Uniform
 ): { diff: number; ci: Interval | null; clusters: [number, number]; method: string } {
-	const patterns = (clusters: readonly ClusterCount[]) => {
-		const index = new Map<string, number>();
-		const kinds: ClusterCount[] = [];
-		const counts: number[] = [];
-		for (const c of clusters) {
-			const key = `${c.successes}/${c.n}`;
-			const at = index.get(key);
-			if (at === undefined) {
-				index.set(key, kinds.length);
-				kinds.push(c);
-				counts.push(1);
-			} else counts[at]!++;
-		}
-		return { kinds, observed: Float64Array.from(counts), drawn: new Float64Array(kinds.length) };
-	};
-	const pooled = (kinds: ClusterCount[], counts: Float64Array) => {
-		let x = 0;
-		let m = 0;
-		kinds.forEach((c, i) => {
-			x += counts[i]! * c.successes;
-			m += counts[i]! * c.n;
-		});
-		return m > 0 ? x / m : NaN;
-	};
-	const t = patterns(treated);
-	const c = patterns(control);
-	const diff = pooled(t.kinds, t.observed) - pooled(c.kinds, c.observed);
-	const method = `cluster-bootstrap-percentile (by participant, ${resamples} resamples)`;
-	if (treated.length < 2 || control.length < 2 || resamples < 1)
-		return { diff, ci: null, clusters: [treated.length, control.length], method };
-	const draw = multinomialResampler(random);
-	const draws = new Float64Array(resamples);
-	for (let b = 0; b < resamples; b++) {
-		draw(t.observed, t.drawn);
-		draw(c.observed, c.drawn);
-		draws[b] = pooled(t.kinds, t.drawn) - pooled(c.kinds, c.drawn);
-	}
-	draws.sort();
+	const vectors = (clusters: readonly ClusterCount[]): ClusterSample => ({
+		width: 2,
+		clusters: clusters.map((c) => [
+			[0, c.successes],
+			[1, c.n]
+		])
+	});
+	const pooled = (xs: readonly ClusterCount[]) =>
+		xs.reduce((s, c) => s + c.successes, 0) / xs.reduce((s, c) => s + c.n, 0);
+	const { ci } = clusterBootstrap(
+		[vectors(treated), vectors(control)],
+		([t, c]) => t![0]! / t![1]! - c![0]! / c![1]!,
+		resamples,
+		random
+	);
 	return {
-		diff,
-		ci: [draws[Math.floor(0.025 * (resamples - 1))]!, draws[Math.ceil(0.975 * (resamples - 1))]!],
+		diff: pooled(treated) - pooled(control),
+		ci,
 		clusters: [treated.length, control.length],
-		method
+		method: `cluster-bootstrap-percentile (by participant, ${resamples} resamples)`
 	};
 }

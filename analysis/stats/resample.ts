@@ -75,3 +75,22 @@ export function multinomialResampler(random: Uniform): MultinomialResampler {
 		}
 	};
 }
+
+/**
+ * The 2.5% and 97.5% points of the sorted draws (type 1-style, outward: floor and ceil of
+ * q·(B − 1)), the one percentile interval of every bootstrap here. Null when fewer than 90% of the
+ * resamples gave an estimate: an interval from a remnant would say more than the data do.
+ */
+export function percentileInterval(
+	draws: Float64Array | number[],
+	attempted: number,
+	confidence = 0.95
+): [number, number] | null {
+	if (draws.length === 0 || draws.length < 0.9 * attempted) return null;
+	const sorted = Float64Array.from(draws).sort();
+	const tail = (1 - confidence) / 2;
+	return [
+		sorted[Math.floor(tail * (sorted.length - 1))]!,
+		sorted[Math.ceil((1 - tail) * (sorted.length - 1))]!
+	];
+}

@@ -1,4 +1,5 @@
 import { analyze } from '../../analysis/analyze.ts';
+import type { AnalysisResult } from '../../analysis/result.ts';
 import { htmlReport, markdownReport } from '../../analysis/report.ts';
 import { CLI_ACTOR } from '../lib/server/actor.ts';
 import { analyzeStudy } from '../lib/server/analysis/study-analysis.service.ts';
@@ -128,12 +129,13 @@ export async function runDecompose(args: string[]): Promise<number> {
 	});
 }
 
-const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip|study-slug> [--format json|md|html] [--seed N] [--out FILE] [--write-evidence]
+const ANALYZE_USAGE = `usage: bedside analyze <export-dir|export.zip|study-slug> [--format json|md|html] [--seed N] [--population intention_to_treat|per_protocol] [--out FILE] [--write-evidence]
 
   Analyses a study export (docs/export-format.md), or with a slug the study in the database
   (exported without free text, then read the same way), and writes the analysis as JSON
   (docs/analysis-estimands.md §7), a Markdown report, or a self-contained HTML report with charts.
-  The seed defaults to the analysis plan's. --write-evidence (with a slug) writes the estimates
+  The seed and the primary population default to the analysis plan's; overriding either is
+  reported as a departure from the plan. --write-evidence (with a slug) writes the estimates
   back as evidence on the card assumptions the study tests.`;
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -143,6 +145,7 @@ export async function runAnalyze(args: string[]): Promise<number> {
 		const { values, positionals } = parseOptions(args, {
 			format: { type: 'string', default: 'json' },
 			seed: { type: 'string' },
+			population: { type: 'string' },
 			out: { type: 'string' },
 			'write-evidence': { type: 'boolean', default: false }
 		});
@@ -153,8 +156,15 @@ export async function runAnalyze(args: string[]): Promise<number> {
 		const seed = values.seed === undefined ? undefined : Number(values.seed);
 		if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0))
 			throw new UsageError('--seed must be a whole number ≥ 0');
+		const population = values.population;
+		if (
+			population !== undefined &&
+			population !== 'intention_to_treat' &&
+			population !== 'per_protocol'
+		)
+			throw new UsageError('--population is intention_to_treat or per_protocol');
 		const source = positionals[0]!;
-		const render = (result: ReturnType<typeof analyze>, title: string) =>
+		const render = (result: AnalysisResult, title: string) =>
 			format === 'md'
 				? markdownReport(result, title)
 				: format === 'html'
@@ -164,7 +174,7 @@ export async function runAnalyze(args: string[]): Promise<number> {
 		if (!exists && SLUG.test(source)) {
 			return withDatabase(async ({ db }) => {
 				try {
-					const { result, title } = await analyzeStudy(db, source, CLI_ACTOR, { seed });
+					const { result, title } = await analyzeStudy(db, source, CLI_ACTOR, { seed, population });
 					writeOut(render(result, title), values.out);
 					if (values['write-evidence']) {
 						const w = await writeStudyEvidence(db, source, result, CLI_ACTOR);
@@ -205,7 +215,10 @@ export async function runAnalyze(args: string[]): Promise<number> {
 			console.error(
 				`bedside analyze: warning: ${source} has no submitted decisions (episodes.csv has no rows to analyse)`
 			);
-		writeOut(render(analyze(data, { seed }), data.study.title || data.study.slug), values.out);
+		writeOut(
+			render(analyze(data, { seed, population }), data.study.title || data.study.slug),
+			values.out
+		);
 		return 0;
 	});
 }

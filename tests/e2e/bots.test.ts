@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { bedside as run } from '../helpers/cli.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
+import { expectConsortAddsUp } from '../helpers/consort.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
 import { runBots, type BotRunSummary } from '../../src/bots/run-bots.ts';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
@@ -111,6 +112,14 @@ async function analyzeLikeAnAnalyst(db: Database) {
 	);
 	const data = readExportDir(dir);
 	const result = analyze(data);
+	// The flow adds up whatever the bots did: dropped out, failed attention checks, switched device.
+	expectConsortAddsUp(result);
+	const failedAttention = summary.results.filter((r) => r.attentionFailed === true).length;
+	const perProtocolOut = result.consort.arms.reduce(
+		(n, a) => n + (a.analysis.per_protocol.excluded.reasons['failed an attention check'] ?? 0),
+		0
+	);
+	expect(perProtocolOut).toBe(failedAttention);
 	const mediation = result.mediation.find((m) => m.outcome === 'disposition_correct')!;
 	// The server's rule coder read the same replies the bots read: the same uptake, exactly.
 	expect(mediation.uptake.p).toBeCloseTo(summary.observedUptake!, 12);

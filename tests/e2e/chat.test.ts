@@ -212,7 +212,7 @@ describe('chatting with the assistant in the browser', () => {
 		await page.getByRole('link', { name: 'The analysis so far (report)' }).click();
 		await page.getByTestId('report').waitFor();
 		await expect(page.getByTestId('report').textContent()).resolves.toMatch(
-			/Participant flow \(CONSORT\).*Consented: 3\./s
+			/Participant flow \(CONSORT 2010\).*consented: 3\./s
 		);
 		const report = await page.request.get(`${server.url}/studies/chat/report.md`);
 		expect(report.headers()['content-type']).toContain('text/markdown');
@@ -223,7 +223,17 @@ describe('chatting with the assistant in the browser', () => {
 		).resolves.toBeGreaterThan(0);
 		const html = await page.request.get(`${server.url}/studies/chat/report.html`);
 		expect(html.headers()['content-type']).toContain('text/html');
-		expect(await html.text()).toContain('<title>CONSORT flow diagram</title>');
+		const htmlText = await html.text();
+		expect(htmlText).toContain('<title>CONSORT 2010 flow diagram</title>');
+		// Opened in the browser, the interim report logs no error (a chart at NaN would).
+		const reader = await page.context().browser()!.newPage();
+		const errors: string[] = [];
+		reader.on('pageerror', (e) => errors.push(e.message));
+		reader.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+		await reader.setContent(htmlText, { waitUntil: 'load' });
+		await expect(reader.locator('figure svg').count()).resolves.toBeGreaterThan(0);
+		await reader.close();
+		expect(errors).toEqual([]);
 		// An interim look: nothing to write to the public cards until the study closes.
 		await expect(page.getByTestId('interim').textContent()).resolves.toMatch(/not closed/);
 		expect(

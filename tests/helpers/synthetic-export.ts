@@ -25,6 +25,39 @@ export interface Truth {
 	covariates?: boolean;
 	/** The preregistration's SHA-256 in study.json (default: none, a study not preregistered). */
 	preregistrationSha256?: string;
+	/** A participant flow with every path CONSORT draws (default: everyone allocated completes). */
+	flow?: Flow;
+}
+
+/** Shares of allocated participants on each path, and the people who never reached allocation. */
+export interface Flow {
+	declined: number;
+	screenedOut: number;
+	/** Consented, not screened out, not yet randomized. */
+	awaiting: number;
+	notReceived: number;
+	withdrewAfterFirst: number;
+	unfinished: number;
+	excludedAfterRandomization: number;
+	failedAttention: number;
+	/** The analysis plan's population (default: none given, intention to treat). */
+	population?: 'intention_to_treat' | 'per_protocol';
+}
+
+type Fate =
+	'not_received' | 'withdrew' | 'unfinished' | 'excluded' | 'failed_attention' | 'completed';
+
+function fateOf(flow: Flow | undefined, u: number): Fate {
+	if (!flow) return 'completed';
+	const paths: [Fate, number][] = [
+		['not_received', flow.notReceived],
+		['withdrew', flow.withdrewAfterFirst],
+		['unfinished', flow.unfinished],
+		['excluded', flow.excludedAfterRandomization],
+		['failed_attention', flow.failedAttention]
+	];
+	for (const [fate, share] of paths) if ((u -= share) < 0) return fate;
+	return 'completed';
 }
 
 export const SCALE = [
@@ -89,7 +122,14 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 				{ name: 'disposition_correct', role: 'primary', kind: 'clinical' },
 				...(t.proxies ? [{ name: 'confidence', role: 'secondary', kind: 'proxy' }] : [])
 			],
-			analysis_plan: { alpha: 0.05, test: 'chisq', bootstrap: 200, seed: 1 }
+			analysis_plan: {
+				alpha: 0.05,
+				test: 'chisq',
+				bootstrap: 200,
+				seed: 1,
+				...(t.flow?.population && { population: t.flow.population })
+			},
+			...(t.flow && { enrolment: { declined: t.flow.declined } })
 		})
 	);
 	const participants: (string | number)[][] = [[...EXPORT_COLUMNS['participants.csv']]];
@@ -100,11 +140,40 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 	const clamp = (x: number) => Math.min(7, Math.max(1, x));
 	const at = '2026-11-22T10:00:00Z';
 	let id = 0;
+	const deviations: (string | number)[][] = [
+		['kind', 'arm_id', 'participant_id', 'episode', 'created_at', 'details']
+	];
+	for (let i = 0; i < (t.flow?.screenedOut ?? 0); i++)
+		participants.push([`p${++id}`, '', '', 'excluded', at, '', '', 'ineligible at screening']);
+	for (let i = 0; i < (t.flow?.awaiting ?? 0); i++)
+		participants.push([`p${++id}`, '', '', 'consented', at, '', '', '']);
 	for (const arm of ['control', 'llm']) {
 		for (let i = 0; i < t.participantsPerArm; i++) {
 			const pid = `p${++id}`;
 			const uses = t.covariates ? (random() < 0.5 ? 'yes' : 'no') : '';
-			participants.push([pid, arm, uses, 'completed', at, at, at, '']);
+			const fate = fateOf(t.flow, random());
+			const status = {
+				not_received: 'allocated',
+				withdrew: 'withdrawn',
+				unfinished: 'in_progress',
+				excluded: 'excluded',
+				failed_attention: 'completed',
+				completed: 'completed'
+			}[fate];
+			participants.push([
+				pid,
+				arm,
+				uses,
+				status,
+				at,
+				at,
+				status === 'completed' ? at : '',
+				fate === 'excluded' ? 'protocol violation' : ''
+			]);
+			if (t.flow && (fate === 'completed' || fate === 'failed_attention'))
+				measures.push([pid, '', 'attention_colour', 'covariate', fate === 'completed' ? 1 : 0, at]);
+			if (fate === 'excluded') deviations.push(['protocol_violation', arm, pid, '', at, '']);
+			if (fate === 'not_received') continue;
 			if (t.covariates) {
 				measures.push([pid, '', 'age', 'covariate', 18 + Math.floor(random() * 60), at]);
 				measures.push([pid, '', 'chatbot_use', 'covariate', uses, at]);
@@ -115,6 +184,9 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 					? Math.min(0.98, Math.max(0.02, t.ownAccuracy + (random() - 0.5) * 0.8))
 					: t.ownAccuracy;
 			for (let episode = 1; episode <= episodes_; episode++) {
+				// Withdrawing after the first decision, or leaving with the last one open.
+				if (fate === 'withdrew' && episode > 1) break;
+				const open = fate === 'unfinished' && episode === episodes_;
 				const scenario = pick(SCENARIOS);
 				let decision: string;
 				if (arm === 'llm') {
@@ -142,6 +214,10 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 					decision = random() < own ? scenario.correct : wrong(scenario.correct);
 				}
 				const y = decision === scenario.correct ? 1 : 0;
+				if (open) {
+					episodes.push([pid, episode, scenario.id, '', '', '', '', '', at, '']);
+					continue;
+				}
 				episodes.push([pid, episode, scenario.id, decision, y, '', '', '', at, at]);
 				if (t.proxies) {
 					measures.push([pid, episode, 'confidence', 'proxy', clamp(3 + 2 * y + noise()), at]);
@@ -179,4 +255,5 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 	fs.writeFileSync(path.join(dir, 'episodes.csv'), csv(episodes));
 	fs.writeFileSync(path.join(dir, 'recommendations.csv'), csv(recommendations));
 	fs.writeFileSync(path.join(dir, 'measures.csv'), csv(measures));
+	if (t.flow) fs.writeFileSync(path.join(dir, 'deviations.csv'), csv(deviations));
 }

@@ -111,7 +111,7 @@ describe('bedside benchmark / code (CLI)', () => {
 			'--write-evidence'
 		);
 		expect(analysed.code).toBe(0);
-		expect(fs.readFileSync(report, 'utf8')).toContain('<title>CONSORT flow diagram</title>');
+		expect(fs.readFileSync(report, 'utf8')).toContain('<title>CONSORT 2010 flow diagram</title>');
 		expect(analysed.stderr).toMatch(
 			/wrote \d+ estimate\(s\) on bean-triage-scenarios\.decision_mediation, bean-triage-scenarios\.interaction_type \(analysis SHA-256 [0-9a-f]{64}\)/
 		);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
+import { expectConsortAddsUp } from '../helpers/consort.ts';
 import { readExportDir } from '../../analysis/io/export-reader.ts';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
 import { analyzeStudy } from '../../src/lib/server/analysis/study-analysis.service.ts';
@@ -134,6 +135,11 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 		expect(data.episodes.every((e) => e.disposition === 'emergency_department')).toBe(true);
 		const result = analyze(data, { seed: 1 });
 		expect(result.consort.consented).toBe(PEOPLE);
+		// The one who declined is counted for CONSORT (assessed = declined + consented).
+		expect(data.study.enrolment.declined).toBe(1);
+		expect(result.consort.enrolment.assessed).toBe(PEOPLE + 1);
+		expectConsortAddsUp(result);
+		expect(result.deviations.recorded).toBe(true);
 		const episodes = fs.readFileSync(path.join(dir, 'episodes.csv'), 'utf8');
 		expect(episodes).toContain('apendicitis;see www.example.org');
 		const messages = fs.readFileSync(path.join(dir, 'messages.csv'), 'utf8');
@@ -170,6 +176,18 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 
 	it('writes the estimates back as evidence on the card assumptions the study tests', async () => {
 		const { result } = await analyzeStudy(t.db, slug, CLI_ACTOR);
+		// Analysing in the app reads the data without handing it out: an analysis in the audit log,
+		// not another export.
+		const actions = await t.db
+			.selectFrom('audit_events')
+			.innerJoin('studies', 'studies.id', 'audit_events.study_id')
+			.select('audit_events.action')
+			.where('audit_events.action', 'in', ['study.export', 'study.analyze'])
+			.where('studies.slug', '=', slug)
+			.orderBy('audit_events.id')
+			.execute();
+		expect(actions.map((a) => a.action)).toEqual(['study.export', 'study.analyze']);
+		expect(result.consort.enrolment.declined).toBe(1);
 		// Not while the study recruits: the cards are public, an interim estimate must not reach them.
 		await expect(writeStudyEvidence(t.db, slug, result, CLI_ACTOR)).rejects.toThrow(
 			/is recruiting: evidence is written to the public cards once the study is closed/

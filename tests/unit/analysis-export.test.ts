@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { analyze, cohenKappa } from '../../analysis/analyze.ts';
+import { analyze } from '../../analysis/analyze.ts';
+import { cohenKappaNominal } from '../../analysis/stats/agreement.ts';
 import { ExportError, readExportDir } from '../../analysis/io/export-reader.ts';
 import { newcombePaired } from '../../analysis/stats/proportions.ts';
 import { tempDir } from '../helpers/server.ts';
@@ -250,13 +251,13 @@ describe('analysis on a simulated study with known truth', () => {
 describe("Cohen's kappa", () => {
 	it('matches a worked table: 20 both yes, 5 and 10 disagreeing, 15 both no gives 0.4', () => {
 		// po = 35/50 = 0.7; pe = 0.5·0.6 + 0.5·0.4 = 0.5; kappa = (0.7 − 0.5)/(1 − 0.5) = 0.4
-		const pairs: [0 | 1, 0 | 1][] = [
-			...Array<[1, 1]>(20).fill([1, 1]),
-			...Array<[1, 0]>(5).fill([1, 0]),
-			...Array<[0, 1]>(10).fill([0, 1]),
-			...Array<[0, 0]>(15).fill([0, 0])
+		const pairs: [string, string][] = [
+			...Array<[string, string]>(20).fill(['1', '1']),
+			...Array<[string, string]>(5).fill(['1', '0']),
+			...Array<[string, string]>(10).fill(['0', '1']),
+			...Array<[string, string]>(15).fill(['0', '0'])
 		];
-		expect(cohenKappa(pairs)).toBeCloseTo(0.4, 12);
+		expect(cohenKappaNominal(pairs)?.kappa).toBeCloseTo(0.4, 12);
 	});
 });
 

@@ -50,7 +50,8 @@ describe('the report (Markdown and HTML)', () => {
 			'Preregistered plan: test chisq',
 			'seed 3',
 			'## Preregistered analyses',
-			'### Participant flow (CONSORT)',
+			'### Participant flow (CONSORT 2010)',
+			'### Protocol deviations',
 			'### Arms',
 			'### Effects against control',
 			'### Decision mediation',
@@ -70,15 +71,10 @@ describe('the report (Markdown and HTML)', () => {
 	});
 
 	it('shows the numbers of the JSON, with n, interval and method', () => {
-		const arm = (
-			result.arms as {
-				arm: string;
-				outcomes: Record<string, { successes: number; n: number; p: number; ci: [number, number] }>;
-			}[]
-		)[0]!;
+		const arm = result.arms[0]!;
 		const o = arm.outcomes.disposition_correct!;
 		expect(md).toContain(
-			`| ${arm.arm} | disposition_correct | ${o.successes} / ${o.n} | ${(100 * o.p).toFixed(1)}% | ${(100 * o.ci[0]).toFixed(1)}% to ${(100 * o.ci[1]).toFixed(1)}% | wilson |`
+			`| ${arm.arm} | disposition_correct | ${o.successes} / ${o.n} | ${(100 * o.p!).toFixed(1)}% | ${(100 * o.ci[0]).toFixed(1)}% to ${(100 * o.ci[1]).toFixed(1)}% | wilson |`
 		);
 		expect(md).toMatch(/newcombe-hybrid-score/);
 		// Every table row has as many cells as its header.
@@ -93,18 +89,19 @@ describe('the report (Markdown and HTML)', () => {
 		expect(html.startsWith('<!doctype html>')).toBe(true);
 		expect(html).not.toMatch(/<script|<link|src=|href=|@import|url\((?!#)/i);
 		for (const title of [
-			'CONSORT flow diagram',
-			'Effects against control (forest plot)',
+			'CONSORT 2010 flow diagram',
+			'Effects against control (forest plot, primary intervals)',
 			'Decision mediation, llm, disposition_correct',
 			'Effects on confidence and on disposition_correct, by arm',
 			'Staged decomposition'
 		])
 			expect(html).toContain(`<title>${title}</title>`);
 		// The CONSORT numbers are drawn, not only tabulated.
-		expect(html).toContain('Consented (n = 800)');
+		expect(html).toContain('Randomized (n = 800)');
 		expect(html).toContain('Allocated: 400');
+		expect(html).toContain('Received allocated condition: 400');
 		// The waterfall shows the derived stages; the markdown points to the charts.
-		expect(md).toContain('*Chart: CONSORT flow diagram (in the HTML report).*');
+		expect(md).toContain('*Chart: CONSORT 2010 flow diagram (in the HTML report).*');
 		const d = result.decomposition!;
 		expect(d.stages.map((s) => s.name)).toEqual([
 			'LLM alone (benchmark runs)',

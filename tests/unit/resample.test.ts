@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { pte, type ProxyRow } from '../../analysis/proxies.ts';
+import { pte, type ProxyRow } from '../../analysis/estimands/proxies.ts';
 import { groupedLogisticRegression, logisticRegression } from '../../analysis/stats/logistic.ts';
 import { binomial, multinomialResampler } from '../../analysis/stats/resample.ts';
 
@@ -99,7 +99,13 @@ describe("Freedman's PTE on simulations with known truth", () => {
 				: 1 + Math.floor(random() * 7);
 			const logit = mediated ? -3 + 0.8 * z : -0.5 + 1.0 * t;
 			const y = random() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
-			return { arm: t ? 'llm' : 'control', scenario: 's', proxy: z, outcome: y as 0 | 1 };
+			return {
+				participant: `p${i}`,
+				arm: t ? 'llm' : 'control',
+				scenario: 's',
+				proxy: z,
+				outcome: y as 0 | 1
+			};
 		});
 	}
 

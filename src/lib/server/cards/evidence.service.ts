@@ -5,7 +5,7 @@ import { inTransaction, type Queryable } from '../db/types.ts';
 import { sha256Hex } from '../protocols/hash.ts';
 import { findStudyBySlug } from '../studies/studies.repository.ts';
 import { assumptionsOfStudy, replaceStudyEvidence } from './cards.repository.ts';
-import type { analyze } from '../../../../analysis/analyze.ts';
+import type { AnalysisResult } from '../../../../analysis/result.ts';
 
 // Writes a study's estimates back as evidence on the card assumptions it is linked to, so the
 // registry answers "was this assumption tested, where, and did it hold?". One transaction: the
@@ -17,7 +17,7 @@ export class EvidenceError extends Error {}
 export async function writeStudyEvidence(
 	db: Queryable,
 	slug: string,
-	analysis: ReturnType<typeof analyze>,
+	analysis: AnalysisResult,
 	actor: Actor
 ): Promise<{ written: number; assumptions: string[]; analysisSha256: string }> {
 	return inTransaction(db, async (trx) => {

@@ -173,3 +173,15 @@ export function messagePages(db: Queryable, studyId: string) {
 		(r) => r.id
 	);
 }
+
+/** People who declined consent (not exported, counted for CONSORT); test participants left out. */
+export async function declinedCount(db: Queryable, studyId: string): Promise<number> {
+	const row = await db
+		.selectFrom('participants')
+		.select((eb) => eb.fn.countAll<string>().as('n'))
+		.where('study_id', '=', studyId)
+		.where('is_test', '=', false)
+		.where('status', '=', 'declined')
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}

@@ -8,6 +8,7 @@ import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { codebookFor } from './codebook.ts';
 import { bool, csvLine, formulaCells, iso, list, type Cell } from './csv.ts';
 import {
+	declinedCount,
 	episodePages,
 	measurePages,
 	messagePages,
@@ -64,7 +65,8 @@ const STATUS: Record<string, string> = {
 
 function studyJson(
 	protocol: StudyProtocol,
-	sha: { protocol: string; preregistration: string }
+	sha: { protocol: string; preregistration: string },
+	enrolment: { declined: number }
 ): string {
 	const proxyScales = new Map(
 		[...protocol.questionnaires.per_episode, ...protocol.questionnaires.end_of_study].map((i) => [
@@ -100,19 +102,26 @@ function studyJson(
 				kind: o.kind,
 				...(proxyScales.has(o.name) && { scale: proxyScales.get(o.name) })
 			})),
-			analysis_plan: protocol.analysis_plan
+			analysis_plan: protocol.analysis_plan,
+			// Declining people are not exported, but CONSORT counts them among those assessed.
+			enrolment
 		},
 		null,
 		2
 	)}\n`;
 }
 
-/** The export of a preregistered study; nothing is read until a file's content is iterated. */
+/**
+ * The export of a preregistered study; nothing is read until a file's content is iterated. The
+ * audit log records what it is for: a download or folder (`study.export`) or the data read by an
+ * analysis in the app (`study.analyze`), which hands nothing out.
+ */
 export async function studyExport(
 	db: Queryable,
 	slug: string,
 	options: ExportOptions,
-	actor: Actor
+	actor: Actor,
+	purpose: 'export' | 'analysis' = 'export'
 ): Promise<StudyExportHandle> {
 	const { study, preregistration, protocol } = await verifyRunningConfig(db, slug);
 	await recordAuditEvent(db, {
@@ -120,7 +129,7 @@ export async function studyExport(
 		actorId: actor.id,
 		studyId: study.id,
 		protocolVersionId: preregistration.protocolVersionId,
-		action: 'study.export',
+		action: purpose === 'export' ? 'study.export' : 'study.analyze',
 		target: slug,
 		details: { free_text: options.freeText, scrub: options.scrub, raw: options.raw === true }
 	});
@@ -162,10 +171,11 @@ export async function studyExport(
 		{
 			name: 'study.json',
 			content: async function* () {
-				yield studyJson(protocol, {
-					protocol: preregistration.protocolSha256,
-					preregistration: preregistration.sha256
-				});
+				yield studyJson(
+					protocol,
+					{ protocol: preregistration.protocolSha256, preregistration: preregistration.sha256 },
+					{ declined: await declinedCount(db, study.id) }
+				);
 			}
 		},
 		csv(

@@ -167,6 +167,14 @@ export function preregistrationMarkdown(
 	);
 	out.push(`- Bootstrap resamples: ${a.bootstrap}; analysis seed ${a.seed}`);
 	out.push(
+		a.population === 'per_protocol'
+			? '- Primary population: per protocol (randomized participants with an outcome, not excluded after randomization, who passed every attention check); intention to treat as a sensitivity analysis'
+			: '- Primary population: intention to treat (every randomized participant with an outcome); per protocol (attention-check passers) as a sensitivity analysis'
+	);
+	out.push(
+		'- Multiplicity: Holm across every arm-against-control comparison on the primary outcome(s) together; within each secondary outcome across arms'
+	);
+	out.push(
 		'- Estimands and methods: Bedside analysis v1 (arm accuracies with Wilson intervals, Newcombe differences, decision-mediation gap, proxy-vs-clinical relationships); anything else is reported as exploratory.',
 		''
 	);

@@ -210,6 +210,13 @@ export const analysisPlan = z.strictObject({
 	test: z.enum(['chisq', 'chisq_yates', 'fisher']).default('chisq'),
 	alpha: z.number().gt(0).lt(1).default(0.05),
 	bootstrap: z.number().int().min(100).max(100_000).default(2000),
+	/**
+	 * Whom the primary analysis counts: every randomized participant with an outcome (intention to
+	 * treat, the default when absent) or those who followed the protocol (per protocol); the other
+	 * is reported as a sensitivity analysis. No default written in: a plan locked before this field
+	 * existed keeps its hash and means intention to treat.
+	 */
+	population: z.enum(['intention_to_treat', 'per_protocol']).optional(),
 	seed: z
 		.number()
 		.int()

@@ -1,4 +1,4 @@
-import type { Measure, Participant } from './io/export-reader.ts';
+import type { Measure, Participant } from '../io/export-reader.ts';
 
 // Balance of baseline covariates by arm (docs/analysis-estimands.md §5; CONSORT item 15): each
 // covariate described per arm, with the standardized difference of each arm from control. No

@@ -1,0 +1,217 @@
+import seedrandom from 'seedrandom';
+import type { Episode, Recommendation } from '../io/export-reader.ts';
+import { cohenKappaNominal } from '../stats/agreement.ts';
+import { clusterBootstrap, type ClusterSample } from '../stats/cluster.ts';
+import { mcnemar, newcombePaired } from '../stats/proportions.ts';
+import { moverDifference, standardizedAccuracy } from '../stats/standardized.ts';
+import type { Interval, Mediation } from '../result.ts';
+import {
+	outcomeOf,
+	proportion,
+	type AnalysisContext,
+	type Binary,
+	type BinaryOutcome
+} from './context.ts';
+
+// Decision mediation per LLM arm and outcome (docs/analysis-estimands.md §2): the model alone, the
+// model in the conversations, the people it advised, the paired gap between the last two, the gap
+// from the benchmark to the users, uptake, and where the gap comes from. With several episodes per
+// participant, the gap and the benchmark-to-user gap carry participant-cluster intervals too.
+
+/** Coder precedence when several coded one conversation: a person, then a model, then the rule. */
+function coderRank(coder: string): number {
+	return coder.startsWith('person:') ? 0 : coder.startsWith('model:') ? 1 : 2;
+}
+
+interface Pair {
+	participant: string;
+	L: Binary;
+	Y: Binary;
+	U: Binary | null;
+}
+
+/** Each analysed conversation of the arm with what the assistant recommended (first coder). */
+function codedConversations(
+	ctx: AnalysisContext,
+	arm: string,
+	outcome: BinaryOutcome,
+	armEpisodes: readonly Episode[]
+) {
+	const byConversation = new Map<string, Recommendation[]>();
+	for (const r of ctx.data.recommendations) {
+		if (r.source !== 'conversation' || r.arm !== arm) continue;
+		const key = `${r.participant}\u0000${r.episode}`;
+		let list = byConversation.get(key);
+		if (!list) byConversation.set(key, (list = []));
+		list.push(r);
+	}
+	const pairs: Pair[] = [];
+	const kappaPairs: [string, string][] = [];
+	for (const e of armEpisodes) {
+		const codings = (byConversation.get(`${e.participant}\u0000${e.episode}`) ?? [])
+			.slice()
+			.sort((x, y) => coderRank(x.coder) - coderRank(y.coder) || x.coder.localeCompare(y.coder));
+		const chosen = codings.find((c) => outcomeOf(c, outcome) !== null);
+		const Y = outcomeOf(e, outcome);
+		if (!chosen || Y === null) continue;
+		const coded = codings.map((c) => outcomeOf(c, outcome)).filter((v) => v !== null);
+		if (coded.length >= 2) kappaPairs.push([String(coded[0]), String(coded[1])]);
+		const U =
+			chosen.disposition !== null && e.disposition !== null
+				? ((chosen.disposition === e.disposition ? 1 : 0) as Binary)
+				: null;
+		pairs.push({ participant: e.participant, L: outcomeOf(chosen, outcome)!, Y, U });
+	}
+	return { pairs, kappa: cohenKappaNominal(kappaPairs)?.kappa ?? null };
+}
+
+/** The model alone (benchmark runs), standardized to the arm's scenario mix. */
+function llmAlone(
+	ctx: AnalysisContext,
+	arm: string,
+	outcome: BinaryOutcome,
+	armEpisodes: readonly Episode[]
+) {
+	const mix = new Map<string, number>();
+	for (const e of armEpisodes) mix.set(e.scenario, (mix.get(e.scenario) ?? 0) + 1);
+	const runs = new Map<string, Binary[]>();
+	for (const r of ctx.data.recommendations) {
+		if (r.source !== 'benchmark' || r.arm !== arm) continue;
+		const value = outcomeOf(r, outcome);
+		if (value === null) continue;
+		const list = runs.get(r.scenario);
+		if (list) list.push(value);
+		else runs.set(r.scenario, [value]);
+	}
+	const standardized = standardizedAccuracy(mix, runs);
+	return standardized
+		? {
+				...standardized,
+				method: 'standardized-to-arm-scenario-mix, mover of wilson intervals',
+				scenarios_without_runs: [...mix.keys()].filter((s) => !runs.has(s))
+			}
+		: null;
+}
+
+/** Per participant, the sums a cluster bootstrap of the pairs needs: [b, c, n, ΣY, ΣL]. */
+function pairClusters(pairs: readonly Pair[]): ClusterSample {
+	const by = new Map<string, number[]>();
+	for (const p of pairs) {
+		const v = by.get(p.participant) ?? [0, 0, 0, 0, 0];
+		if (p.L === 1 && p.Y === 0) v[0]!++;
+		if (p.L === 0 && p.Y === 1) v[1]!++;
+		v[2]!++;
+		v[3]! += p.Y;
+		v[4]! += p.L;
+		by.set(p.participant, v);
+	}
+	return {
+		width: 5,
+		clusters: [...by.values()].map((v) =>
+			v.map((x, i) => [i, x] as const).filter(([, x]) => x !== 0)
+		)
+	};
+}
+
+export function mediationBlock(
+	ctx: AnalysisContext,
+	arm: string,
+	outcome: BinaryOutcome
+): Mediation {
+	const armEpisodes = ctx.episodesOfArm(arm);
+	const { pairs, kappa } = codedConversations(ctx, arm, outcome, armEpisodes);
+	const alone = llmAlone(ctx, arm, outcome, armEpisodes);
+	const n = pairs.length;
+	const a = pairs.filter((p) => p.L === 1 && p.Y === 1).length;
+	const b = pairs.filter((p) => p.L === 1 && p.Y === 0).length;
+	const c = pairs.filter((p) => p.L === 0 && p.Y === 1).length;
+	const d = n - a - b - c;
+	const L = proportion(pairs.map((p) => p.L));
+	const Y = proportion(pairs.map((p) => p.Y));
+	const gap = n > 0 ? newcombePaired(a, b, c, d) : null;
+	const pL = n ? (a + b) / n : null;
+	const yGivenL1 = a + b ? a / (a + b) : null;
+	const yGivenL0 = c + d ? c / (c + d) : null;
+	// Its interval is built for the standardized estimate (MOVER from the standardized interval and
+	// the users' interval; the two samples are independent), not from the raw counts of runs.
+	const benchToUser = alone && Y.p !== null ? moverDifference(alone, { p: Y.p, ci: Y.ci }) : null;
+
+	// Cluster variants: participants resampled; the gap is Σ(b − c)/Σn, the users' accuracy ΣY/Σn,
+	// whose cluster interval MOVER combines with the standardized model-alone interval.
+	const clusters = ctx.clustered && n > 0 ? pairClusters(pairs) : null;
+	const resamples = ctx.bootstrap;
+	const method = `cluster-bootstrap-percentile (by participant, ${resamples} resamples)`;
+	const gapCluster = clusters
+		? clusterBootstrap(
+				[clusters],
+				([t]) => (t![0]! - t![1]!) / t![2]!,
+				resamples,
+				seedrandom(`${ctx.seed}:mediation-gap:${arm}:${outcome}`)
+			).ci
+		: null;
+	const usersCluster = clusters
+		? clusterBootstrap(
+				[clusters],
+				([t]) => t![3]! / t![2]!,
+				resamples,
+				seedrandom(`${ctx.seed}:mediation-users:${arm}:${outcome}`)
+			).ci
+		: null;
+	const conversationsCluster = clusters
+		? clusterBootstrap(
+				[clusters],
+				([t]) => t![4]! / t![2]!,
+				resamples,
+				seedrandom(`${ctx.seed}:mediation-llm:${arm}:${outcome}`)
+			).ci
+		: null;
+	const clusterOf = (ci: Interval | null) =>
+		clusters ? { ci, clusters: clusters.clusters.length, method } : null;
+	const benchCluster =
+		alone && Y.p !== null && usersCluster
+			? moverDifference(alone, { p: Y.p, ci: usersCluster })
+			: null;
+	const uptake = pairs.map((p) => p.U).filter((u): u is Binary => u !== null);
+	return {
+		arm,
+		outcome,
+		llm_alone: alone,
+		llm_in_conversation: {
+			p: L.p,
+			ci: L.ci,
+			n,
+			cluster_bootstrap: clusterOf(conversationsCluster)
+		},
+		users: { p: Y.p, ci: Y.ci, n, cluster_bootstrap: clusterOf(usersCluster) },
+		gap: gap
+			? {
+					diff: gap.diff,
+					ci: gap.ci,
+					p_value: mcnemar(b, c),
+					method: 'newcombe-paired-score',
+					table: { a, b, c, d },
+					cluster_bootstrap: clusterOf(gapCluster)
+				}
+			: null,
+		benchmark_to_user_gap: benchToUser
+			? {
+					diff: benchToUser.diff,
+					ci: benchToUser.ci,
+					method: 'mover (standardized llm-alone, users wilson)',
+					cluster_bootstrap: clusters
+						? {
+								ci: benchCluster?.ci ?? null,
+								clusters: clusters.clusters.length,
+								method: `mover (standardized llm-alone, users ${method})`
+							}
+						: null
+				}
+			: null,
+		uptake: proportion(uptake),
+		p_correct_given_llm_correct: yGivenL1,
+		p_correct_given_llm_wrong: yGivenL0,
+		advice_not_taken_up: pL !== null && yGivenL1 !== null ? pL * (1 - yGivenL1) : null,
+		right_despite_wrong_advice: pL !== null && yGivenL0 !== null ? (1 - pL) * yGivenL0 : null,
+		coder_agreement_kappa: kappa
+	};
+}

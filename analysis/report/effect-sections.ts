@@ -1,0 +1,107 @@
+import { forestPlot } from '../charts.ts';
+import type { AnalysisResult, ArmSummary, Effect, Interval } from '../result.ts';
+import type { Blocks } from './blocks.ts';
+import { ci, num, numci, pct, pp, ppci, pv, words } from './format.ts';
+
+// Accuracy per arm and each arm against control; the same for the sensitivity population.
+
+/** The interval the report calls primary: the participant-cluster one where there is one. */
+export function primaryInterval(
+	plain: Interval | null,
+	cluster: { ci: Interval | null } | null | undefined
+): Interval | null {
+	return cluster ? cluster.ci : plain;
+}
+
+export function armTable(b: Blocks, arms: readonly ArmSummary[], outcomes: readonly string[]) {
+	b.table(
+		['arm', 'outcome', 'correct / n', 'p', '95% CI', 'method'],
+		arms.flatMap((x) =>
+			outcomes.map((o) => {
+				const v = x.outcomes[o];
+				return [x.arm, o, v ? `${v.successes} / ${v.n}` : '—', pct(v?.p), ci(v?.ci), v?.method];
+			})
+		)
+	);
+}
+
+export function effectTable(b: Blocks, rows: readonly Effect[]) {
+	const clustered = rows.some((e) => e.cluster_bootstrap);
+	b.table(
+		[
+			'outcome',
+			'arm',
+			'vs',
+			'family',
+			'difference',
+			clustered ? '95% CI, cluster bootstrap (primary)' : '95% CI',
+			...(clustered ? ['95% CI, plain'] : []),
+			'p',
+			'p (Holm)',
+			'test',
+			'method',
+			clustered ? 'adjusted OR (95% CI, cluster-robust)' : 'adjusted OR (95% CI)',
+			...(clustered ? ['adjusted OR 95% CI, plain'] : [])
+		],
+		rows.map((e) => [
+			e.outcome,
+			e.arm,
+			e.vs,
+			e.family,
+			pp(e.diff),
+			ppci(primaryInterval(e.ci, e.cluster_bootstrap)),
+			...(clustered ? [ppci(e.ci)] : []),
+			pv(e.p_value),
+			pv(e.p_holm),
+			e.test,
+			e.method,
+			e.adjusted
+				? `${num(e.adjusted.odds_ratio)} (${numci(e.adjusted.cluster_robust?.ci ?? e.adjusted.ci)})`
+				: '—',
+			...(clustered ? [numci(e.adjusted?.ci)] : [])
+		])
+	);
+}
+
+function forest(b: Blocks, rows: readonly Effect[], label: string) {
+	b.chart(
+		label,
+		forestPlot(
+			rows.map((e) => ({
+				label: `${e.arm}: ${e.outcome}`,
+				diff: e.diff,
+				ci: primaryInterval(e.ci, e.cluster_bootstrap)
+			})),
+			label
+		)
+	);
+}
+
+export function effectsSection(b: Blocks, a: AnalysisResult, declared: ReadonlySet<string>) {
+	const rows = a.effects.filter((e) => declared.has(e.outcome));
+	if (rows.length === 0) return;
+	b.heading(3, 'Effects against control');
+	b.paragraph(
+		`Difference in proportions (arm − control) with Newcombe’s hybrid score interval; p from the plan’s test (${a.plan.test}; Fisher’s exact test where an expected count is below 5). Holm’s adjustment runs over the primary family (every arm against control on the primary outcome) together, and over the arms within each secondary outcome. Adjusted: logistic regression with scenario fixed effects, Wald interval. A difference whose interval includes 0 is inconclusive, not evidence of no difference.`
+	);
+	effectTable(b, rows);
+	forest(b, rows, 'Effects against control (forest plot, primary intervals)');
+}
+
+export function sensitivitySection(b: Blocks, a: AnalysisResult, declared: ReadonlySet<string>) {
+	const s = a.sensitivity;
+	if (!s) return;
+	b.heading(3, `Sensitivity analysis: ${words(s.population)} population`);
+	b.paragraph(
+		s.population === 'per_protocol'
+			? 'The same analyses over the per-protocol population: participants excluded after randomization and those who failed an attention check are left out. Not the primary analysis.'
+			: 'The same analyses over every randomized participant with an outcome (intention to treat). Not the primary analysis.'
+	);
+	armTable(
+		b,
+		s.arms,
+		[...new Set(s.arms.flatMap((x) => Object.keys(x.outcomes)))].filter((o) => declared.has(o))
+	);
+	const rows = s.effects.filter((e) => declared.has(e.outcome));
+	if (rows.length > 0) effectTable(b, rows);
+}

@@ -1,0 +1,126 @@
+import { mediationChart, waterfallChart } from '../charts.ts';
+import type { AnalysisResult, Mediation } from '../result.ts';
+import type { Blocks } from './blocks.ts';
+import { ci, drop, num, pct, pp, ppci, pv } from './format.ts';
+import { primaryInterval } from './effect-sections.ts';
+
+// What the model decides alone, what it recommended, what people decided with it, and where the
+// benchmark's accuracy goes on the way.
+
+const withInterval = (p: number | null, c: ReturnType<typeof primaryInterval>, n?: number) =>
+	`${pct(p)} (${ci(c)})${n === undefined ? '' : `, n ${n}`}`;
+
+function mediationTables(b: Blocks, rows: readonly Mediation[], clustered: boolean) {
+	b.table(
+		[
+			'arm',
+			'outcome',
+			'LLM alone',
+			'LLM in conversation',
+			'users',
+			'gap (LLM − users)',
+			...(clustered ? ['gap 95% CI, plain'] : []),
+			'p',
+			'benchmark-to-user gap',
+			'uptake (disposition)'
+		],
+		rows.map((m) => [
+			m.arm,
+			m.outcome,
+			m.llm_alone ? withInterval(m.llm_alone.p, m.llm_alone.ci) : '—',
+			withInterval(
+				m.llm_in_conversation.p,
+				primaryInterval(m.llm_in_conversation.ci, m.llm_in_conversation.cluster_bootstrap),
+				m.llm_in_conversation.n
+			),
+			withInterval(m.users.p, primaryInterval(m.users.ci, m.users.cluster_bootstrap), m.users.n),
+			m.gap
+				? `${pp(m.gap.diff)} (${ppci(primaryInterval(m.gap.ci, m.gap.cluster_bootstrap))})`
+				: '—',
+			...(clustered ? [ppci(m.gap?.ci)] : []),
+			pv(m.gap?.p_value),
+			m.benchmark_to_user_gap
+				? `${pp(m.benchmark_to_user_gap.diff)} (${ppci(primaryInterval(m.benchmark_to_user_gap.ci, m.benchmark_to_user_gap.cluster_bootstrap))})`
+				: '—',
+			// Uptake compares dispositions (did they do what it recommended?): it is the same
+			// whatever the outcome, so it is shown once, on the disposition's row.
+			m.outcome === 'disposition_correct' && m.uptake.n > 0
+				? `${pct(m.uptake.p)} (${ci(m.uptake.ci)}), n ${m.uptake.n}`
+				: '—'
+		])
+	);
+	b.table(
+		[
+			'arm',
+			'outcome',
+			'correct advice not taken up',
+			'right despite wrong advice',
+			"coders' kappa"
+		],
+		rows.map((m) => [
+			m.arm,
+			m.outcome,
+			pp(m.advice_not_taken_up),
+			pp(m.right_despite_wrong_advice),
+			num(m.coder_agreement_kappa)
+		])
+	);
+}
+
+export function mediationSection(b: Blocks, a: AnalysisResult, declared: ReadonlySet<string>) {
+	const rows = a.mediation.filter((m) => declared.has(m.outcome));
+	if (rows.length === 0) return;
+	b.heading(3, 'Decision mediation');
+	b.paragraph(
+		'What the model decides alone (benchmark runs, standardized to the arm’s scenario mix), what it recommended in the conversations, and what the same participants decided. The gap is paired: Newcombe’s paired score interval (continuity-corrected phi), McNemar’s test. The benchmark-to-user gap combines the standardized model-alone interval with the users’ interval (MOVER).'
+	);
+	mediationTables(b, rows, a.clustered_by_participant);
+	for (const m of rows) {
+		const title = `Decision mediation, ${m.arm}, ${m.outcome}`;
+		b.chart(
+			title,
+			mediationChart(
+				[
+					{ label: 'LLM alone', p: m.llm_alone?.p ?? null, ci: m.llm_alone?.ci, n: m.llm_alone?.n },
+					{
+						label: 'LLM in conversation',
+						p: m.llm_in_conversation.p,
+						ci: primaryInterval(m.llm_in_conversation.ci, m.llm_in_conversation.cluster_bootstrap),
+						n: m.llm_in_conversation.n
+					},
+					{
+						label: 'users',
+						p: m.users.p,
+						ci: primaryInterval(m.users.ci, m.users.cluster_bootstrap),
+						n: m.users.n
+					}
+				],
+				title
+			)
+		);
+	}
+}
+
+export function decompositionSection(b: Blocks, a: AnalysisResult) {
+	const d = a.decomposition;
+	if (!d) return;
+	b.heading(3, 'Where the benchmark’s accuracy goes');
+	b.paragraph(
+		`For ${d.arm} on ${d.outcome}: ${d.method}. Each drop is charged to the assumption relaxed at that step: task assumptions account for ${drop(d.task_total)}, outcome assumptions for ${drop(d.outcome_total)}.`
+	);
+	b.table(
+		['stage', 'accuracy', 'assumption relaxed', 'type', 'drop', 'drop 95% CI'],
+		d.stages.map((s, i) => {
+			const step = i === 0 ? null : d.steps[i - 1]!;
+			return [
+				s.name,
+				pct(s.p),
+				s.relaxes ?? '—',
+				s.type ?? '—',
+				step ? drop(step.drop) : '—',
+				step ? ppci(step.ci) : '—'
+			];
+		})
+	);
+	b.chart('Staged decomposition (waterfall)', waterfallChart(d, 'Staged decomposition'));
+}

@@ -1,0 +1,264 @@
+import type { BalanceRow } from './estimands/balance.ts';
+
+// The analysis result, declared once: the JSON object of docs/analysis-estimands.md §7 and the
+// keys added since. Every block is computed by one module of estimands/ and read by one section of
+// report/; nothing casts it. Proportions and differences are fractions; every interval is [lo, hi]
+// or null when it cannot be computed.
+
+export type Interval = [number, number];
+
+/** Which participants the primary analysis counts (docs/analysis-estimands.md, "Populations"). */
+export type Population = 'intention_to_treat' | 'per_protocol';
+
+export interface Proportion {
+	successes: number;
+	n: number;
+	p: number | null;
+	ci: Interval;
+	method: 'wilson';
+}
+
+/** A difference with an interval from a participant-cluster bootstrap (several episodes each). */
+export interface ClusterInterval {
+	ci: Interval | null;
+	clusters: number | [number, number];
+	method: string;
+}
+
+export interface Counted {
+	total: number;
+	reasons: Record<string, number>;
+}
+
+/** One arm of the CONSORT 2010 flow. */
+export interface ConsortArm {
+	arm: string;
+	allocated: number;
+	/** Reached their first scenario. */
+	received: number;
+	not_received: number;
+	/** Where each allocated participant ended: the four add up to allocated. */
+	follow_up: { completed: number; withdrawn: number; excluded: number; did_not_finish: number };
+	/** Per population: people analysed and those not, with reasons (the two add up to allocated). */
+	analysis: Record<
+		Population,
+		{ people: number; episodes: number; excluded: Counted; missing_outcome_episodes: number }
+	>;
+}
+
+export interface Consort {
+	// §7's keys, with the meaning they always had.
+	consented: number;
+	/** Everyone with status excluded, before or after randomization. */
+	excluded: Counted;
+	allocated: Record<string, number>;
+	completed: Record<string, number>;
+	withdrawn: Record<string, number>;
+	/** People analysed per arm in the primary population. */
+	analysed: Record<string, number>;
+	// CONSORT 2010.
+	enrolment: {
+		/** Answered the consent page: declined + consented (null when the export lacks declines). */
+		assessed: number | null;
+		declined: number | null;
+		consented: number;
+		screened_out: Counted;
+		/** Consented, not screened out, not yet randomized (an interim look). */
+		awaiting_allocation: number;
+		randomized: number;
+	};
+	arms: ConsortArm[];
+	population: Population;
+}
+
+export interface ArmSummary {
+	arm: string;
+	n: number;
+	outcomes: Record<string, Proportion>;
+}
+
+export interface AdjustedOddsRatio {
+	odds_ratio: number;
+	ci: Interval;
+	p_value: number;
+	method: string;
+	cluster_robust?: { ci: Interval; p_value: number; clusters: number; method: string };
+}
+
+export interface Effect {
+	outcome: string;
+	arm: string;
+	vs: string;
+	/** The primary family (Holm-adjusted together) or a secondary outcome (Holm across arms). */
+	family: 'primary' | 'secondary';
+	n: number;
+	n_control: number;
+	diff: number;
+	ci: Interval;
+	p_value: number;
+	p_holm: number;
+	test: 'chisq' | 'chisq_yates' | 'fisher';
+	method: string;
+	odds_ratio: { estimate: number; ci: Interval; method: string };
+	adjusted: AdjustedOddsRatio | null;
+	cluster_bootstrap: {
+		diff: number;
+		ci: Interval | null;
+		clusters: [number, number];
+		method: string;
+	} | null;
+}
+
+export interface TriageRow {
+	arm: string;
+	n: number;
+	under: { p: number | null; ci: Interval };
+	correct: { p: number | null };
+	over: { p: number | null; ci: Interval };
+}
+
+export interface Mediation {
+	arm: string;
+	outcome: string;
+	llm_alone: {
+		p: number;
+		ci: Interval;
+		n: number;
+		method: string;
+		scenarios_without_runs: string[];
+	} | null;
+	llm_in_conversation: {
+		p: number | null;
+		ci: Interval;
+		n: number;
+		cluster_bootstrap: ClusterInterval | null;
+	};
+	users: { p: number | null; ci: Interval; n: number; cluster_bootstrap: ClusterInterval | null };
+	gap: {
+		diff: number;
+		ci: Interval;
+		p_value: number | null;
+		method: string;
+		table: { a: number; b: number; c: number; d: number };
+		cluster_bootstrap: ClusterInterval | null;
+	} | null;
+	benchmark_to_user_gap: {
+		diff: number;
+		ci: Interval;
+		method: string;
+		cluster_bootstrap: ClusterInterval | null;
+	} | null;
+	uptake: Proportion;
+	p_correct_given_llm_correct: number | null;
+	p_correct_given_llm_wrong: number | null;
+	advice_not_taken_up: number | null;
+	right_despite_wrong_advice: number | null;
+	coder_agreement_kappa: number | null;
+}
+
+export interface ProxyEffect {
+	arm: string;
+	n: number;
+	proxy_diff: {
+		diff: number;
+		ci: Interval;
+		p_value: number;
+		method: string;
+		cluster_bootstrap: ClusterInterval | null;
+	};
+	outcome_diff: { diff: number; ci: Interval; method: string };
+	discordant: boolean;
+	pte: { estimate: number | null; ci: Interval | null; method: string };
+	prentice: {
+		treatment_affects_proxy: { p_value: number };
+		treatment_affects_outcome: { p_value: number };
+		proxy_predicts_outcome: { p_value: number | null };
+		outcome_independent_given_proxy: { p_value: number | null };
+	};
+}
+
+export interface ProxyAssociation {
+	proxy: string;
+	outcome: string;
+	spearman: {
+		rho: number;
+		ci: Interval;
+		n: number;
+		method: string;
+		cluster_bootstrap: ClusterInterval | null;
+	};
+	auc: {
+		estimate: number;
+		ci: Interval;
+		method: string;
+		cluster_bootstrap: ClusterInterval | null;
+	} | null;
+	effects: ProxyEffect[];
+	trial_level_r2: number | null;
+}
+
+export interface DecompositionStage {
+	name: string;
+	p: number;
+	relaxes?: string;
+	type?: 'task' | 'outcome';
+}
+
+export interface Decomposition {
+	arm: string;
+	outcome: string;
+	stages: DecompositionStage[];
+	steps: { assumption: string; type: 'task' | 'outcome'; drop: number; ci: Interval | null }[];
+	task_total: number;
+	outcome_total: number;
+	shapley: null;
+	method: string;
+}
+
+export interface PowerBlock {
+	alpha: number;
+	power: number;
+	outcome: string | null;
+	p_control: number | null;
+	p_arm: number | null;
+	n_per_arm: number | null;
+	method: string;
+}
+
+export interface Deviations {
+	/** Whether the export carried deviations.csv at all. */
+	recorded: boolean;
+	total: number;
+	by_kind: { kind: string; arm: string; count: number }[];
+}
+
+export interface AnalysisResult {
+	format: 'bedside-analysis/1';
+	seed: number;
+	study: { slug: string; preregistration_sha256: string | null };
+	plan: {
+		alpha: number;
+		test: 'chisq' | 'chisq_yates' | 'fisher';
+		bootstrap: number;
+		seed: number;
+		population: Population;
+	};
+	/** The primary population and, when it differs, the sensitivity analysis in the other one. */
+	population: Population;
+	declared_outcomes: { name: string; role: string; kind: string }[];
+	consort: Consort;
+	arms: ArmSummary[];
+	effects: Effect[];
+	/** The other population's arms and effects, labelled as a sensitivity analysis. */
+	sensitivity: { population: Population; arms: ArmSummary[]; effects: Effect[] } | null;
+	triage: TriageRow[];
+	mediation: Mediation[];
+	proxies: ProxyAssociation[];
+	decomposition: Decomposition | null;
+	power: PowerBlock | null;
+	clustered_by_participant: boolean;
+	balance: BalanceRow[];
+	deviations: Deviations;
+	/** Every way this analysis departs from the plan it was given, in words. */
+	departures: string[];
+}
