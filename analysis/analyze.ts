@@ -1,7 +1,12 @@
 import type { StudyExport } from './io/export-reader.ts';
 import { covariateBalance } from './estimands/balance.ts';
 import { consortFlow } from './estimands/consort.ts';
-import { analysisContext, type AnalysisContext } from './estimands/context.ts';
+import {
+	analysisContext,
+	participantFacts,
+	populationsCoincide,
+	type AnalysisContext
+} from './estimands/context.ts';
 import { studyDecomposition } from './estimands/decomposition.ts';
 import { deviationsBlock } from './estimands/deviations.ts';
 import { armEffects, armSummaries } from './estimands/effects.ts';
@@ -55,13 +60,17 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 	const { study } = data;
 	const seed = options.seed ?? study.plan.seed;
 	const population = options.population ?? study.plan.population;
-	const ctx = analysisContext(data, population, seed);
-	const other = analysisContext(data, OTHER[population], seed);
+	const facts = participantFacts(data);
+	const ctx = analysisContext(data, population, seed, facts);
+	// The other population, only when it holds other people (with no attention check failed and
+	// nobody excluded after randomization, both are the same analysis).
+	const other = populationsCoincide(data, facts)
+		? null
+		: analysisContext(data, OTHER[population], seed, facts);
 	const arms = armSummaries(ctx);
 	const mediation = study.arms
 		.filter((a) => a.kind === 'llm_assisted')
 		.flatMap((a) => ctx.outcomes.map((o) => mediationBlock(ctx, a.id, o)));
-	const sensitivityDiffers = other.analysed.length !== ctx.analysed.length;
 	return {
 		format: 'bedside-analysis/1',
 		seed,
@@ -78,13 +87,12 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 		consort: consortFlow(
 			data,
 			population,
-			ctx.peopleArms.map((a) => a.id)
+			ctx.peopleArms.map((a) => a.id),
+			facts
 		),
 		arms,
 		effects: armEffects(ctx),
-		// The other population, only when it holds other episodes (with no attention check failed
-		// and nobody excluded after randomization, both are the same analysis).
-		sensitivity: sensitivityDiffers
+		sensitivity: other
 			? { population: other.population, arms: armSummaries(other), effects: armEffects(other) }
 			: null,
 		triage: triageBlock(ctx),

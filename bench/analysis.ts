@@ -28,6 +28,7 @@ export async function benchAnalysis(episodes = 100_000, bootstrap = 2000) {
 		['--import', 'tsx', fileURLToPath(new URL('./analysis-child.ts', import.meta.url)), dir],
 		{ encoding: 'utf8' }
 	);
+	const r = rBaseline(dir, bootstrap);
 	fs.rmSync(dir, { recursive: true, force: true });
 	const measured = JSON.parse(out.trim().split('\n').at(-1)!) as {
 		episodes: number;
@@ -37,5 +38,28 @@ export async function benchAnalysis(episodes = 100_000, bootstrap = 2000) {
 		peak_rss_mb: number;
 		proxies: number;
 	};
-	return { ...measured, bootstrap };
+	return { ...measured, bootstrap, r };
+}
+
+/**
+ * The same export analysed by R (bench/analysis.R: data.table::fread and the same estimands), when
+ * Rscript is on this machine; null otherwise. The baseline the issue sets: Bedside at least as
+ * fast as R doing the same on the same machine.
+ */
+function rBaseline(dir: string, bootstrap: number) {
+	try {
+		execFileSync('Rscript', ['--version'], { stdio: 'ignore' });
+	} catch {
+		return null;
+	}
+	const out = execFileSync(
+		'Rscript',
+		[fileURLToPath(new URL('./analysis.R', import.meta.url)), dir, String(bootstrap)],
+		{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }
+	);
+	return JSON.parse(out.trim().split('\n').at(-1)!) as {
+		read_seconds: number;
+		analyze_seconds: number;
+		total_seconds: number;
+	};
 }

@@ -28,8 +28,10 @@ if (analysis) {
 		[
 			`analyse ${analysis.episodes.toLocaleString('en')} episodes, ${analysis.bootstrap} bootstrap resamples`,
 			`${analysis.total_seconds.toFixed(2)} s (read ${analysis.read_seconds.toFixed(2)} s, analyse ${analysis.analyze_seconds.toFixed(2)} s)`,
-			'—',
-			'< 5 s'
+			analysis.r
+				? `R, data.table::fread and the same estimands (bench/analysis.R): ${analysis.r.total_seconds.toFixed(2)} s (read ${analysis.r.read_seconds.toFixed(2)} s, analyse ${analysis.r.analyze_seconds.toFixed(2)} s)`
+				: 'R: Rscript not on this machine',
+			'< 5 s, and no slower than R'
 		],
 		['peak memory (RSS) of that run', `${f0(analysis.peak_rss_mb)} MB`, '—', '< 500 MB']
 	);

@@ -1,6 +1,6 @@
 import type { Participant, StudyExport } from '../io/export-reader.ts';
 import type { Consort, ConsortArm, Counted, Population } from '../result.ts';
-import { participantFacts, reasonOutside } from './context.ts';
+import { participantFacts, reasonOutside, type ParticipantFacts } from './context.ts';
 
 // The participant flow as CONSORT 2010 draws it (Schulz, Altman & Moher 2010, Figure 1):
 // enrolment (assessed, excluded before randomization with reasons), allocation per arm (allocated,
@@ -29,8 +29,12 @@ function followUp(people: readonly Participant[]): ConsortArm['follow_up'] {
 	};
 }
 
-export function consortFlow(data: StudyExport, primary: Population, arms: string[]): Consort {
-	const facts = participantFacts(data);
+export function consortFlow(
+	data: StudyExport,
+	primary: Population,
+	arms: string[],
+	facts: ParticipantFacts = participantFacts(data)
+): Consort {
 	const started = new Set(data.episodes.map((e) => e.participant));
 	const episodesOf = new Map<string, { submitted: number; open: number }>();
 	for (const e of data.episodes) {

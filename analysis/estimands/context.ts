@@ -80,12 +80,25 @@ export function participantFacts(data: StudyExport) {
 	return { submitted, failedAttention };
 }
 
+export type ParticipantFacts = ReturnType<typeof participantFacts>;
+
+/** Whether the two populations hold the same people (nobody excluded or failing a check after randomization). */
+export function populationsCoincide(data: StudyExport, facts: ParticipantFacts): boolean {
+	return !data.participants.some(
+		(p) =>
+			p.arm !== '' &&
+			facts.submitted.has(p.id) &&
+			reasonOutside(p, 'per_protocol', facts.submitted, facts.failedAttention) !== null
+	);
+}
+
 export function analysisContext(
 	data: StudyExport,
 	population: Population,
-	seed: number
+	seed: number,
+	facts: ParticipantFacts = participantFacts(data)
 ): AnalysisContext {
-	const { submitted, failedAttention } = participantFacts(data);
+	const { submitted, failedAttention } = facts;
 	const inside = new Set(
 		data.participants
 			.filter(

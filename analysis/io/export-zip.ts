@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import { ExportError, memorySource, readExport, type StudyExport } from './export-reader.ts';
+import { readExport } from './export-reader.ts';
+import { ExportError, memorySource, type StudyExport } from './export-types.ts';
 
 // A zipped export (as Bedside's download makes it: the files in one folder, or at the top):
 // its entries read in memory like any export folder.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
-import { EXPORT_COLUMNS } from '../../analysis/io/export-reader.ts';
+import { requiredColumns } from '../../analysis/io/columns.ts';
 
 // A study export with known truth, for the analysis tests. The assistant recommends the correct
 // disposition with probability llmAccuracy; a participant takes the advice with probability
@@ -132,17 +132,15 @@ export function writeSyntheticExport(dir: string, t: Truth): void {
 			...(t.flow && { enrolment: { declined: t.flow.declined } })
 		})
 	);
-	const participants: (string | number)[][] = [[...EXPORT_COLUMNS['participants.csv']]];
-	const episodes: (string | number)[][] = [[...EXPORT_COLUMNS['episodes.csv']]];
-	const recommendations: (string | number)[][] = [[...EXPORT_COLUMNS['recommendations.csv']]];
-	const measures: (string | number)[][] = [[...EXPORT_COLUMNS['measures.csv']]];
+	const participants: (string | number)[][] = [requiredColumns('participants.csv')];
+	const episodes: (string | number)[][] = [requiredColumns('episodes.csv')];
+	const recommendations: (string | number)[][] = [requiredColumns('recommendations.csv')];
+	const measures: (string | number)[][] = [requiredColumns('measures.csv')];
 	const noise = () => Math.round((random() + random() + random() - 1.5) * 2);
 	const clamp = (x: number) => Math.min(7, Math.max(1, x));
 	const at = '2026-11-22T10:00:00Z';
 	let id = 0;
-	const deviations: (string | number)[][] = [
-		['kind', 'arm_id', 'participant_id', 'episode', 'created_at', 'details']
-	];
+	const deviations: (string | number)[][] = [requiredColumns('deviations.csv')];
 	for (let i = 0; i < (t.flow?.screenedOut ?? 0); i++)
 		participants.push([`p${++id}`, '', '', 'excluded', at, '', '', 'ineligible at screening']);
 	for (let i = 0; i < (t.flow?.awaiting ?? 0); i++)

@@ -2,6 +2,7 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { pte, type ProxyRow } from '../../analysis/estimands/proxies.ts';
 import { groupedLogisticRegression, logisticRegression } from '../../analysis/stats/logistic.ts';
+import { pchisqUpper } from '../../analysis/stats/distributions.ts';
 import { binomial, multinomialResampler } from '../../analysis/stats/resample.ts';
 
 describe('the binomial sampler', () => {
@@ -29,6 +30,45 @@ describe('the binomial sampler', () => {
 		expect(variance / (sd * sd)).toBeGreaterThan(0.95);
 		expect(variance / (sd * sd)).toBeLessThan(1.05);
 	});
+
+	it.each([
+		[100_000, 0.3],
+		[1000, 0.5],
+		[200, 0.2],
+		[5000, 0.97],
+		[1000, 0.01],
+		[60, 0.9]
+	])(
+		'Binomial(%i, %d) has the exact distribution: chi-square goodness of fit over 100,000 draws',
+		(n, p) => {
+			// The exact probabilities in log space (no underflow at n = 100,000), binned so that
+			// every bin expects at least 20 draws.
+			const logPmf = new Float64Array(n + 1);
+			logPmf[0] = n * Math.log1p(-p);
+			for (let k = 1; k <= n; k++)
+				logPmf[k] = logPmf[k - 1]! + Math.log((n - k + 1) / k) + Math.log(p / (1 - p));
+			const draws = 100_000;
+			const counts = new Float64Array(n + 1);
+			const random = seedrandom(`gof-${n}-${p}`);
+			for (let i = 0; i < draws; i++) counts[binomial(n, p, random)]!++;
+			let statistic = 0;
+			let bins = 0;
+			let expected = 0;
+			let observed = 0;
+			for (let k = 0; k <= n; k++) {
+				expected += draws * Math.exp(logPmf[k]!);
+				observed += counts[k]!;
+				if (expected >= 20 || k === n) {
+					statistic += (observed - expected) ** 2 / expected;
+					bins++;
+					expected = 0;
+					observed = 0;
+				}
+			}
+			expect(bins).toBeGreaterThan(5);
+			expect(pchisqUpper(statistic, bins - 1)).toBeGreaterThan(0.001);
+		}
+	);
 
 	it('is exact at the edges', () => {
 		const random = seedrandom('edges');

@@ -1,4 +1,4 @@
-import { EXPORT_COLUMNS } from '../../../../analysis/io/export-reader.ts';
+import { columnNames } from '../../../../analysis/io/columns.ts';
 import type { Actor } from '../actor.ts';
 import { deviationsOf } from '../assistant/assistant.repository.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
@@ -180,7 +180,7 @@ export async function studyExport(
 		},
 		csv(
 			'participants.csv',
-			[...EXPORT_COLUMNS['participants.csv']],
+			columnNames('participants.csv'),
 			() => participantPages(db, study.id),
 			(p) => [
 				p.id,
@@ -195,7 +195,7 @@ export async function studyExport(
 		),
 		csv(
 			'episodes.csv',
-			[...EXPORT_COLUMNS['episodes.csv']],
+			columnNames('episodes.csv'),
 			() => episodePages(db, study.id),
 			(e) => {
 				const submitted = e.disposition !== null;
@@ -215,7 +215,7 @@ export async function studyExport(
 		),
 		csv(
 			'measures.csv',
-			[...EXPORT_COLUMNS['measures.csv']],
+			columnNames('measures.csv'),
 			() => measurePages(db, study.id),
 			(m) => [
 				m.participant_id,
@@ -228,7 +228,7 @@ export async function studyExport(
 		),
 		csv(
 			'recommendations.csv',
-			[...EXPORT_COLUMNS['recommendations.csv'], 'mode', 'repeat'],
+			columnNames('recommendations.csv'),
 			() => recommendationPages(db, study.id),
 			(r) => [
 				r.source,
@@ -248,18 +248,7 @@ export async function studyExport(
 		),
 		csv(
 			'messages.csv',
-			[
-				'participant_id',
-				'episode',
-				'turn',
-				'role',
-				'content',
-				'created_at',
-				'model',
-				'latency_ms',
-				'tokens_in',
-				'tokens_out'
-			],
+			columnNames('messages.csv'),
 			() => messagePages(db, study.id),
 			(m) => [
 				m.participant_id,
@@ -279,7 +268,7 @@ export async function studyExport(
 			content: async function* () {
 				const deviations = await deviationsOf(db, study.id);
 				report.rows['deviations.csv'] = deviations.length;
-				yield csvLine(['kind', 'arm_id', 'participant_id', 'episode', 'created_at', 'details']);
+				yield csvLine(columnNames('deviations.csv'));
 				for (const d of deviations)
 					yield line([
 						d.kind,
