@@ -14,6 +14,8 @@ const quote = (text: string) =>
 		.map((line) => `> ${line}`)
 		.join('\n');
 
+type Protocol = PreregistrationDocument['protocol'];
+
 /**
  * `concealAnswerKey`: for public pages of a study that has not closed: the correct dispositions,
  * relevant conditions, red flags and attention-check answers are replaced by their commitment.
@@ -24,9 +26,21 @@ export function preregistrationMarkdown(
 ): string {
 	const p = doc.protocol;
 	const conceal = options.concealAnswerKey;
-	const current = doc.registrations[doc.registrations.length - 1]!;
-	const scale = new Map(p.disposition_scale.map((d) => [d.id, d.label]));
+	return [
+		...identity(doc, conceal),
+		...registrations(doc),
+		...participantFacing(p),
+		...arms(p),
+		...scenarios(p, conceal),
+		...questionnaires(p, conceal),
+		...outcomesAndPlan(p)
+	].join('\n');
+}
+
+function identity(doc: PreregistrationDocument, conceal: boolean): string[] {
 	const out: string[] = [];
+	const p = doc.protocol;
+	const current = doc.registrations[doc.registrations.length - 1]!;
 	out.push(`# Preregistration: ${p.title}`, '');
 	out.push(`- Study: \`${doc.study.slug}\` (status: ${doc.study.status})`);
 	out.push(
@@ -43,7 +57,11 @@ export function preregistrationMarkdown(
 				: `- Answer key: SHA-256 \`${current.answer_key_sha256}\`${doc.answer_key_salt ? ` with salt \`${doc.answer_key_salt}\` (HMAC-SHA256 of "bedside answer key" keyed by the seed)` : ''}`
 		);
 	out.push(`- Clinically validated scenarios: ${p.clinically_validated ? 'yes' : '**no**'}`, '');
+	return out;
+}
 
+function registrations(doc: PreregistrationDocument): string[] {
+	const out: string[] = [];
 	out.push(
 		'## Registrations',
 		'',
@@ -60,7 +78,11 @@ export function preregistrationMarkdown(
 		'Each SHA-256 is over RFC 8785 canonical JSON; the JSON export holds the full values and the protocol.',
 		''
 	);
+	return out;
+}
 
+function participantFacing(p: Protocol): string[] {
+	const out: string[] = [];
 	out.push('## Description', '', p.description.trim(), '');
 	out.push('## Consent text', '', quote(p.consent.text), '');
 	if (p.screening.length > 0) {
@@ -76,7 +98,11 @@ export function preregistrationMarkdown(
 		}
 		out.push('');
 	}
+	return out;
+}
 
+function arms(p: Protocol): string[] {
+	const out: string[] = [];
 	out.push('## Arms', '', '| id | kind | label | weight | assistant |', '|---|---|---|---|---|');
 	for (const a of p.arms) {
 		const assistant = !a.assistant
@@ -91,7 +117,12 @@ export function preregistrationMarkdown(
 			out.push('', `System prompt of \`${a.id}\`:`, '', quote(a.assistant.system_prompt));
 	}
 	out.push('');
+	return out;
+}
 
+function scenarios(p: Protocol, conceal: boolean): string[] {
+	const out: string[] = [];
+	const scale = new Map(p.disposition_scale.map((d) => [d.id, d.label]));
 	out.push('## Disposition scale (least to most urgent)', '');
 	p.disposition_scale.forEach((d, i) => out.push(`${i + 1}. \`${d.id}\` — ${d.label}`));
 	out.push('');
@@ -114,7 +145,11 @@ export function preregistrationMarkdown(
 		if (s.red_flags.length) out.push(`- Red flags: ${s.red_flags.join('; ')}`);
 		out.push('');
 	}
+	return out;
+}
 
+function questionnaires(p: Protocol, conceal: boolean): string[] {
+	const out: string[] = [];
 	const items = [
 		...p.questionnaires.per_episode.map((q) => ({ ...q, when: 'per episode' })),
 		...p.questionnaires.end_of_study.map((q) => ({ ...q, when: 'end of study' }))
@@ -142,7 +177,11 @@ export function preregistrationMarkdown(
 			out.push(`- **${c.id}**: ${c.text}${conceal ? '' : ` (correct: ${c.correct})`}`);
 		out.push('');
 	}
+	return out;
+}
 
+function outcomesAndPlan(p: Protocol): string[] {
+	const out: string[] = [];
 	out.push('## Outcomes', '', '| name | role | kind |', '|---|---|---|');
 	for (const o of p.outcomes)
 		out.push(`| ${o.name} | ${o.role} | ${o.kind}${o.source ? ` (${o.source})` : ''} |`);
@@ -193,5 +232,5 @@ export function preregistrationMarkdown(
 			out.push(`- \`${t.assumption}\` of BenchmarkCard \`${t.card}\``);
 		out.push('');
 	}
-	return out.join('\n');
+	return out;
 }

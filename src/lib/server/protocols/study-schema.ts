@@ -318,9 +318,36 @@ function unique<T>(
 	return seen;
 }
 
+/** One problem at a path of the protocol. */
+const issue = (ctx: Ctx, path: (string | number)[], message: string) =>
+	ctx.addIssue({ code: 'custom', path, message });
+
 /** The rules that span fields: ids unique and every reference pointing at something that exists. */
 function checkCrossReferences(p: z.output<z.ZodObject>, ctx: Ctx): void {
 	const s = p as unknown as StudyProtocol;
+	const { levels, screening, itemIds } = checkUniqueIds(s, ctx);
+	checkScenarios(s, levels, ctx);
+	checkArms(s, ctx);
+	checkScreening(s, ctx);
+	s.attention_checks.forEach((c, i) => {
+		if (!c.options.includes(c.correct))
+			issue(ctx, ['attention_checks', i, 'correct'], 'must be one of the options');
+	});
+	checkOutcomes(s, itemIds, ctx);
+	checkRandomization(s, screening, ctx);
+	if (
+		s.recruitment.panel === 'prolific' &&
+		!s.recruitment.completion_url &&
+		!s.recruitment.completion_code
+	)
+		issue(ctx, ['recruitment'], 'a Prolific study needs completion_url or completion_code');
+	const power = s.sample_size.power;
+	if (power && power.p_control === power.p_treatment)
+		issue(ctx, ['sample_size', 'power', 'p_treatment'], 'must differ from p_control');
+}
+
+/** Every list's ids unique; the ids other fields refer to. */
+function checkUniqueIds(s: StudyProtocol, ctx: Ctx) {
 	const levels = unique(
 		s.disposition_scale,
 		(d) => d.id,
@@ -332,25 +359,21 @@ function checkCrossReferences(p: z.output<z.ZodObject>, ctx: Ctx): void {
 	unique(s.scenarios, (x) => x.id, ['scenarios'], 'scenario id', ctx);
 	unique(s.outcomes, (o) => o.name, ['outcomes'], 'outcome', ctx);
 	const screening = unique(s.screening, (q) => q.id, ['screening'], 'screening question', ctx);
-	const items = [...s.questionnaires.per_episode, ...s.questionnaires.end_of_study];
-	const itemIds = new Set(items.map((i) => i.id));
-	unique(s.questionnaires.per_episode, (q) => q.id, ['questionnaires', 'per_episode'], 'item', ctx);
-	unique(
-		s.questionnaires.end_of_study,
-		(q) => q.id,
-		['questionnaires', 'end_of_study'],
-		'item',
-		ctx
-	);
+	const { per_episode, end_of_study } = s.questionnaires;
+	unique(per_episode, (q) => q.id, ['questionnaires', 'per_episode'], 'item', ctx);
+	unique(end_of_study, (q) => q.id, ['questionnaires', 'end_of_study'], 'item', ctx);
+	const itemIds = new Set([...per_episode, ...end_of_study].map((i) => i.id));
+	return { levels, screening, itemIds };
+}
 
+function checkScenarios(s: StudyProtocol, levels: Set<string>, ctx: Ctx) {
 	s.scenarios.forEach((sc, i) => {
-		if (!levels.has(sc.correct_disposition)) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['scenarios', i, 'correct_disposition'],
-				message: `must be one of the disposition_scale ids (${[...levels].join(', ')})`
-			});
-		}
+		if (!levels.has(sc.correct_disposition))
+			issue(
+				ctx,
+				['scenarios', i, 'correct_disposition'],
+				`must be one of the disposition_scale ids (${[...levels].join(', ')})`
+			);
 		unique(
 			sc.relevant_conditions,
 			(c) => c.id,
@@ -359,148 +382,85 @@ function checkCrossReferences(p: z.output<z.ZodObject>, ctx: Ctx): void {
 			ctx
 		);
 	});
+	if (s.episodes_per_participant > s.scenarios.length)
+		issue(
+			ctx,
+			['episodes_per_participant'],
+			`must be ≤ the number of scenarios (${s.scenarios.length})`
+		);
+}
 
-	const controls = s.arms.filter((a) => a.kind === 'control').length;
-	if (controls > 1)
-		ctx.addIssue({
-			code: 'custom',
-			path: ['arms'],
-			message: 'at most one arm may be of kind control'
-		});
+function checkArms(s: StudyProtocol, ctx: Ctx) {
+	if (s.arms.filter((a) => a.kind === 'control').length > 1)
+		issue(ctx, ['arms'], 'at most one arm may be of kind control');
 	s.arms.forEach((a, i) => {
 		const needsAssistant = a.kind === 'llm_assisted' || a.kind === 'llm_alone';
-		if (needsAssistant && !a.assistant) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['arms', i, 'assistant'],
-				message: `is required for a ${a.kind} arm`
-			});
-		}
-		if (!needsAssistant && a.assistant) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['arms', i, 'assistant'],
-				message: `must be absent for a ${a.kind} arm`
-			});
-		}
+		if (needsAssistant && !a.assistant)
+			issue(ctx, ['arms', i, 'assistant'], `is required for a ${a.kind} arm`);
+		if (!needsAssistant && a.assistant)
+			issue(ctx, ['arms', i, 'assistant'], `must be absent for a ${a.kind} arm`);
 	});
+}
 
-	if (s.episodes_per_participant > s.scenarios.length) {
-		ctx.addIssue({
-			code: 'custom',
-			path: ['episodes_per_participant'],
-			message: `must be ≤ the number of scenarios (${s.scenarios.length})`
-		});
-	}
-
+function checkScreening(s: StudyProtocol, ctx: Ctx) {
 	s.screening.forEach((q, i) => {
-		if (q.type === 'choice' && !q.options) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['screening', i, 'options'],
-				message: 'is required for a choice question'
-			});
-		}
-		if (q.type === 'yes_no' && q.options) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['screening', i, 'options'],
-				message: 'must be absent for a yes_no question'
-			});
-		}
+		if (q.type === 'choice' && !q.options)
+			issue(ctx, ['screening', i, 'options'], 'is required for a choice question');
+		if (q.type === 'yes_no' && q.options)
+			issue(ctx, ['screening', i, 'options'], 'must be absent for a yes_no question');
 		const answers = q.type === 'yes_no' ? ['yes', 'no'] : (q.options ?? []).map((o) => o.value);
 		q.ineligible_if.forEach((answer, j) => {
-			if (!answers.includes(answer)) {
-				ctx.addIssue({
-					code: 'custom',
-					path: ['screening', i, 'ineligible_if', j],
-					message: `must be one of the question's answers (${answers.join(', ')})`
-				});
-			}
+			if (!answers.includes(answer))
+				issue(
+					ctx,
+					['screening', i, 'ineligible_if', j],
+					`must be one of the question's answers (${answers.join(', ')})`
+				);
 		});
 	});
+}
 
-	s.attention_checks.forEach((c, i) => {
-		if (!c.options.includes(c.correct)) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['attention_checks', i, 'correct'],
-				message: 'must be one of the options'
-			});
-		}
-	});
-
+function checkOutcomes(s: StudyProtocol, itemIds: Set<string>, ctx: Ctx) {
 	s.outcomes.forEach((o, i) => {
 		const path = ['outcomes', i, 'name'];
-		if (o.kind === 'proxy' && o.source !== 'import' && !itemIds.has(o.name)) {
-			ctx.addIssue({
-				code: 'custom',
-				path,
-				message: 'a proxy outcome must be a questionnaire item id, or have source: import'
-			});
-		}
+		if (o.kind === 'proxy' && o.source !== 'import' && !itemIds.has(o.name))
+			issue(ctx, path, 'a proxy outcome must be a questionnaire item id, or have source: import');
 		if (
 			o.kind === 'clinical' &&
 			!(DECISION_OUTCOMES as readonly string[]).includes(o.name) &&
 			o.source !== 'import'
-		) {
-			ctx.addIssue({
-				code: 'custom',
+		)
+			issue(
+				ctx,
 				path,
-				message: `a clinical outcome is ${DECISION_OUTCOMES.join(' or ')}, or has source: import`
-			});
-		}
+				`a clinical outcome is ${DECISION_OUTCOMES.join(' or ')}, or has source: import`
+			);
 	});
-	if (!s.outcomes.some((o) => o.role === 'primary')) {
-		ctx.addIssue({
-			code: 'custom',
-			path: ['outcomes'],
-			message: 'name at least one primary outcome'
-		});
-	}
+	if (!s.outcomes.some((o) => o.role === 'primary'))
+		issue(ctx, ['outcomes'], 'name at least one primary outcome');
+}
 
+function checkRandomization(s: StudyProtocol, screening: Set<string>, ctx: Ctx) {
 	const r = s.randomization;
 	if (r.method === 'permuted_blocks' || r.method === 'stratified_blocks') {
 		const total = s.arms.reduce((sum, a) => sum + a.weight, 0);
 		r.block_sizes.forEach((size, i) => {
-			if (size % total !== 0) {
-				ctx.addIssue({
-					code: 'custom',
-					path: ['randomization', 'block_sizes', i],
-					message: `must be a multiple of the sum of arm weights (${total})`
-				});
-			}
+			if (size % total !== 0)
+				issue(
+					ctx,
+					['randomization', 'block_sizes', i],
+					`must be a multiple of the sum of arm weights (${total})`
+				);
 		});
 	}
 	const factors =
 		r.method === 'stratified_blocks' ? r.strata : r.method === 'minimization' ? r.factors : [];
 	factors.forEach((f, i) => {
-		if (!screening.has(f)) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['randomization', r.method === 'stratified_blocks' ? 'strata' : 'factors', i],
-				message: 'must be a screening question id'
-			});
-		}
+		if (!screening.has(f))
+			issue(
+				ctx,
+				['randomization', r.method === 'stratified_blocks' ? 'strata' : 'factors', i],
+				'must be a screening question id'
+			);
 	});
-
-	if (
-		s.recruitment.panel === 'prolific' &&
-		!s.recruitment.completion_url &&
-		!s.recruitment.completion_code
-	) {
-		ctx.addIssue({
-			code: 'custom',
-			path: ['recruitment'],
-			message: 'a Prolific study needs completion_url or completion_code'
-		});
-	}
-	const power = s.sample_size.power;
-	if (power && power.p_control === power.p_treatment) {
-		ctx.addIssue({
-			code: 'custom',
-			path: ['sample_size', 'power', 'p_treatment'],
-			message: 'must differ from p_control'
-		});
-	}
 }
