@@ -37,18 +37,17 @@ if (analysis) {
 	);
 }
 if (coverage) {
-	const design = (name: string) =>
-		`${coverage.studies} simulated studies, ${coverage.people_per_arm} people per arm`;
+	const design = `${coverage.studies} simulated studies, ${coverage.people_per_arm} people per arm`;
 	for (const [name, share] of Object.entries(coverage.independent))
 		rows.push([
-			`coverage of the 95% interval: ${name.replace(', plain', '')}, one episode per participant (${design(name)})`,
+			`coverage of the 95% interval: ${name.replace(', plain', '')}, one episode per participant (${design})`,
 			`${(100 * share).toFixed(1)}%`,
 			'—',
 			'95 ± 2%'
 		]);
 	for (const [name, share] of Object.entries(coverage.correlated))
 		rows.push([
-			`coverage of the 95% interval: ${name}, three correlated episodes per participant (${design(name)})`,
+			`coverage of the 95% interval: ${name}, three correlated episodes per participant (${design})`,
 			`${(100 * share).toFixed(1)}%`,
 			'—',
 			name.endsWith(', cluster') ? '95 ± 2%' : 'plain, shown for contrast'
