@@ -225,6 +225,87 @@ async function conversations(
 	return all.flat();
 }
 
+/** n participants at the assistant step (prepared through the service layer), with open pages. */
+async function peopleAtTheAssistant(database: Database, serverUrl: string, n: number) {
+	const prepared = await consentMany(database, n);
+	await pool(n, CLIENTS, async (i) => {
+		await submitScreening(database.db, 'bench', prepared[i]!.id, {
+			...ELIGIBLE,
+			chatbot_use: i % 2 ? 'often' : 'rarely'
+		});
+		await finishReading(database.db, prepared[i]!.id, 1);
+	});
+	const people = prepared.map(({ token }) => {
+		const p = new HttpParticipant(serverUrl, 'bench');
+		p.useSession(token);
+		return p;
+	});
+	await pool(n, CLIENTS, async (i) => void (await people[i]!.openPage()));
+	return people;
+}
+
+/** One load level: the conversations with the model directly, then through Bedside. */
+async function chatLevel(people: HttpParticipant[], modelUrl: string, serverPid: number) {
+	const n = people.length;
+	// Baseline: the same conversations with the model directly.
+	const direct = await conversations(n, () => callModelDirectly(modelUrl));
+	// Through Bedside, while the participants also reload their page and its data after each reply
+	// (the page latency under this load).
+	let peakRss = rssMb(serverPid);
+	const sampler = setInterval(() => {
+		peakRss = Math.max(peakRss, rssMb(serverPid));
+	}, 100);
+	const failures: string[] = [];
+	const platform = await conversations(n, async (person, m) => {
+		const p = people[person]!;
+		const reply = await p.chat(1, `Message ${m + 1}: what should I do?`);
+		if (reply.reply === null) failures.push(reply.failed ?? `status ${reply.status}`);
+		await p.openPage();
+		await p.view();
+		return { firstTokenMs: reply.firstTokenMs ?? NaN, totalMs: reply.totalMs };
+	});
+	clearInterval(sampler);
+	const timings = people.flatMap((p) => p.timings);
+	const platformFirst = summary(platform.map((r) => r.firstTokenMs));
+	const platformTotal = summary(platform.map((r) => r.totalMs));
+	const directFirst = summary(direct.map((d) => d.firstTokenMs));
+	const directTotal = summary(direct.map((d) => d.totalMs));
+	return {
+		participants: n,
+		messages: platform.length,
+		failed: failures.length,
+		direct: { first_token_ms: directFirst, message_ms: directTotal },
+		platform: { first_token_ms: platformFirst, message_ms: platformTotal },
+		overhead_ms: {
+			first_token: {
+				p50: platformFirst.p50 - directFirst.p50,
+				p99: platformFirst.p99 - directFirst.p99
+			},
+			message: {
+				p50: platformTotal.p50 - directTotal.p50,
+				p99: platformTotal.p99 - directTotal.p99
+			}
+		},
+		pages_ms: summary(timings.filter((t) => t.kind === 'page').map((t) => t.ms)),
+		page_data_ms: summary(timings.filter((t) => t.kind === 'data').map((t) => t.ms)),
+		server_peak_rss_mb: peakRss
+	};
+}
+
+/** A burst: everyone sends a message in the same instant (worst case, not a pace people keep). */
+async function chatBurst(people: HttpParticipant[], modelUrl: string) {
+	const burstDirect = await Promise.all(people.map(() => callModelDirectly(modelUrl)));
+	const burstPlatform = await Promise.all(people.map((p) => p.chat(1, 'One more thing?')));
+	const first = summary(burstPlatform.map((r) => r.firstTokenMs ?? NaN));
+	const directFirst = summary(burstDirect.map((d) => d.firstTokenMs));
+	return {
+		participants: people.length,
+		platform_first_token_ms: first,
+		direct_first_token_ms: directFirst,
+		overhead_first_token_ms: { p50: first.p50 - directFirst.p50, p99: first.p99 - directFirst.p99 }
+	};
+}
+
 async function chatUnderLoad() {
 	const model = await startFakeModel(20);
 	const { url, database } = await migratedStudy('chat', (p) => {
@@ -245,82 +326,9 @@ async function chatUnderLoad() {
 	let burst = null;
 	try {
 		for (const n of [100, 300, 500]) {
-			// n participants at the assistant step, prepared through the service layer.
-			const prepared = await consentMany(database, n);
-			await pool(n, CLIENTS, async (i) => {
-				await submitScreening(database.db, 'bench', prepared[i]!.id, {
-					...ELIGIBLE,
-					chatbot_use: i % 2 ? 'often' : 'rarely'
-				});
-				await finishReading(database.db, prepared[i]!.id, 1);
-			});
-			const people = prepared.map(({ token }) => {
-				const p = new HttpParticipant(server.url, 'bench');
-				p.useSession(token);
-				return p;
-			});
-			await pool(n, CLIENTS, async (i) => void (await people[i]!.openPage()));
-
-			// Baseline: the same conversations with the model directly.
-			const direct = await conversations(n, () => callModelDirectly(model.url));
-			// Through Bedside, while the participants also reload their page and its data after
-			// each reply (the page latency under this load).
-			let peakRss = rssMb(server.process.pid!);
-			const sampler = setInterval(() => {
-				peakRss = Math.max(peakRss, rssMb(server.process.pid!));
-			}, 100);
-			const failures: string[] = [];
-			const platform = await conversations(n, async (person, m) => {
-				const p = people[person]!;
-				const reply = await p.chat(1, `Message ${m + 1}: what should I do?`);
-				if (reply.reply === null) failures.push(reply.failed ?? `status ${reply.status}`);
-				await p.openPage();
-				await p.view();
-				return { firstTokenMs: reply.firstTokenMs ?? NaN, totalMs: reply.totalMs };
-			});
-			clearInterval(sampler);
-			const timings = people.flatMap((p) => p.timings);
-			const platformFirst = summary(platform.map((r) => r.firstTokenMs));
-			const platformTotal = summary(platform.map((r) => r.totalMs));
-			const directFirst = summary(direct.map((d) => d.firstTokenMs));
-			const directTotal = summary(direct.map((d) => d.totalMs));
-			levels.push({
-				participants: n,
-				messages: platform.length,
-				failed: failures.length,
-				direct: { first_token_ms: directFirst, message_ms: directTotal },
-				platform: { first_token_ms: platformFirst, message_ms: platformTotal },
-				overhead_ms: {
-					first_token: {
-						p50: platformFirst.p50 - directFirst.p50,
-						p99: platformFirst.p99 - directFirst.p99
-					},
-					message: {
-						p50: platformTotal.p50 - directTotal.p50,
-						p99: platformTotal.p99 - directTotal.p99
-					}
-				},
-				pages_ms: summary(timings.filter((t) => t.kind === 'page').map((t) => t.ms)),
-				page_data_ms: summary(timings.filter((t) => t.kind === 'data').map((t) => t.ms)),
-				server_peak_rss_mb: peakRss
-			});
-
-			if (n === 500) {
-				// A burst: all 500 send a message in the same instant (worst case, not a pace people keep).
-				const burstDirect = await Promise.all(people.map(() => callModelDirectly(model.url)));
-				const burstPlatform = await Promise.all(people.map((p) => p.chat(1, 'One more thing?')));
-				const first = summary(burstPlatform.map((r) => r.firstTokenMs ?? NaN));
-				const directFirst = summary(burstDirect.map((d) => d.firstTokenMs));
-				burst = {
-					participants: n,
-					platform_first_token_ms: first,
-					direct_first_token_ms: directFirst,
-					overhead_first_token_ms: {
-						p50: first.p50 - directFirst.p50,
-						p99: first.p99 - directFirst.p99
-					}
-				};
-			}
+			const people = await peopleAtTheAssistant(database, server.url, n);
+			levels.push(await chatLevel(people, model.url, server.process.pid!));
+			if (n === 500) burst = await chatBurst(people, model.url);
 		}
 	} finally {
 		await server.stop();

@@ -37,32 +37,19 @@ export function mediationBlock(
 	// Cluster variants: participants resampled; the gap is Σ(b − c)/Σn, the users' accuracy ΣY/Σn,
 	// whose cluster interval MOVER combines with the standardized model-alone interval.
 	const clusters = ctx.clustered && n > 0 ? pairClusters(pairs) : null;
-	const resamples = ctx.bootstrap;
-	const method = `cluster-bootstrap-percentile (by participant, ${resamples} resamples)`;
-	const gapCluster = clusters
-		? clusterBootstrap(
-				[clusters],
-				([t]) => (t![0]! - t![1]!) / t![2]!,
-				resamples,
-				seedrandom(`${ctx.seed}:mediation-gap:${arm}:${outcome}`)
-			).ci
-		: null;
-	const usersCluster = clusters
-		? clusterBootstrap(
-				[clusters],
-				([t]) => t![3]! / t![2]!,
-				resamples,
-				seedrandom(`${ctx.seed}:mediation-users:${arm}:${outcome}`)
-			).ci
-		: null;
-	const conversationsCluster = clusters
-		? clusterBootstrap(
-				[clusters],
-				([t]) => t![4]! / t![2]!,
-				resamples,
-				seedrandom(`${ctx.seed}:mediation-llm:${arm}:${outcome}`)
-			).ci
-		: null;
+	const method = `cluster-bootstrap-percentile (by participant, ${ctx.bootstrap} resamples)`;
+	const cluster = (name: string, statistic: (t: Float64Array) => number) =>
+		clusters
+			? clusterBootstrap(
+					[clusters],
+					([t]) => statistic(t!),
+					ctx.bootstrap,
+					seedrandom(`${ctx.seed}:mediation-${name}:${arm}:${outcome}`)
+				).ci
+			: null;
+	const gapCluster = cluster('gap', (t) => (t[0]! - t[1]!) / t[2]!);
+	const usersCluster = cluster('users', (t) => t[3]! / t[2]!);
+	const conversationsCluster = cluster('llm', (t) => t[4]! / t[2]!);
 	const clusterOf = (ci: Interval | null) =>
 		clusters ? { ci, clusters: clusters.clusters.length, method } : null;
 	const benchCluster =

@@ -133,113 +133,194 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runBot(
 	o: BotOptions
 ): Promise<BotResult & { timings: HttpParticipant['timings'] }> {
-	const random = seedrandom(`${o.seed}:${o.index}`);
-	const chance = (p: number) => random() < p;
-	const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
-	const devices = [new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs)];
-	let http = devices[0]!;
-	const externalId = `bot-${o.seed}-${o.index}`;
-	const result: BotResult = {
-		index: o.index,
-		externalId,
-		outcome: 'error',
-		completionCode: null,
-		steps: 0,
-		decisions: [],
-		attentionFailed: null,
-		deviceSwitches: 0,
-		previousPerson: null,
-		doubleSubmits: 0,
-		reloads: 0,
-		backs: 0,
-		chatFailures: 0,
-		retries: 0,
-		error: null
-	};
-	const dropAt = chance(o.behaviour.dropout) ? 1 + Math.floor(random() * 8) : Infinity;
-	// Drawn whatever the behaviour, so adding a behaviour never changes what the others do.
-	const switchDraw = random();
-	const switchAt = 2 + Math.floor(random() * 6);
-	const switchBackAt = switchAt + 1 + Math.floor(random() * 4);
-	const sharedDraw = random();
-	const switches = switchDraw < o.behaviour.switchDevice;
-	const phrases = new Map(o.protocol?.disposition_scale.map((d) => [d.id, d.phrases ?? []]));
-	const entry = `?PROLIFIC_PID=${externalId}`;
-	const recommended = new Map<number, string | null>();
+	return new Bot(o).run();
+}
 
-	let previous: { action: string; fields: Record<string, string | string[]> } | null = null;
+type View<K extends ParticipantView['kind']> = Extract<ParticipantView, { kind: K }>;
+
+/**
+ * One simulated participant: its seeded choices, its devices, and what it has done so far. Every
+ * random draw comes from one stream seeded by (seed, index), in a fixed order, so a behaviour
+ * added later never changes what the others do.
+ */
+class Bot {
+	private readonly random: () => number;
+	private readonly devices: HttpParticipant[];
+	private http: HttpParticipant;
+	private readonly externalId: string;
+	private readonly entry: string;
+	readonly result: BotResult;
+	private readonly dropAt: number;
+	private readonly switchAt: number;
+	private readonly switchBackAt: number;
+	private readonly sharedDraw: number;
+	private readonly switches: boolean;
+	private readonly phrases: Map<string, string[]>;
+	private readonly recommended = new Map<number, string | null>();
+	private readonly patience: number;
+	private previous: { action: string; fields: Record<string, string | string[]> } | null = null;
+	private sentDecision: BotResult['decisions'][number] | null = null;
+
+	constructor(private readonly o: BotOptions) {
+		this.random = seedrandom(`${o.seed}:${o.index}`);
+		this.devices = [new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs)];
+		this.http = this.devices[0]!;
+		this.externalId = `bot-${o.seed}-${o.index}`;
+		this.entry = `?PROLIFIC_PID=${this.externalId}`;
+		this.result = {
+			index: o.index,
+			externalId: this.externalId,
+			outcome: 'error',
+			completionCode: null,
+			steps: 0,
+			decisions: [],
+			attentionFailed: null,
+			deviceSwitches: 0,
+			previousPerson: null,
+			doubleSubmits: 0,
+			reloads: 0,
+			backs: 0,
+			chatFailures: 0,
+			retries: 0,
+			error: null
+		};
+		this.dropAt = this.chance(o.behaviour.dropout) ? 1 + Math.floor(this.random() * 8) : Infinity;
+		// Drawn whatever the behaviour, so adding a behaviour never changes what the others do.
+		const switchDraw = this.random();
+		this.switchAt = 2 + Math.floor(this.random() * 6);
+		this.switchBackAt = this.switchAt + 1 + Math.floor(this.random() * 4);
+		this.sharedDraw = this.random();
+		this.switches = switchDraw < o.behaviour.switchDevice;
+		this.phrases = new Map(o.protocol?.disposition_scale.map((d) => [d.id, d.phrases ?? []]));
+		this.patience = o.patienceMs ?? 60_000;
+	}
+
+	private chance(p: number) {
+		return this.random() < p;
+	}
+
+	private pick<T>(xs: T[]): T {
+		return xs[Math.floor(this.random() * xs.length)]!;
+	}
+
+	private timings() {
+		return this.devices.flatMap((d) => d.timings);
+	}
+
+	async run(): Promise<BotResult & { timings: HttpParticipant['timings'] }> {
+		const { result, o } = this;
+		try {
+			if (this.sharedDraw < o.behaviour.sharedBrowser) await this.someoneElseFirst();
+			if ((await this.withPatience(() => this.http.openPage(this.entry))) >= 400) {
+				result.outcome = 'closed';
+				return { ...result, timings: this.timings() };
+			}
+			for (; result.steps < MAX_STEPS; result.steps++) {
+				if (result.steps >= this.dropAt) {
+					result.outcome = 'dropped_out';
+					break;
+				}
+				if (await this.withPatience(() => this.step())) break;
+			}
+			if (result.outcome === 'error' && result.steps >= MAX_STEPS)
+				result.error = `no end after ${MAX_STEPS} steps`;
+		} catch (e) {
+			result.outcome = 'error';
+			result.error = e instanceof Error ? e.message : String(e);
+		}
+		return { ...result, timings: this.timings() };
+	}
+
+	/** Someone else used this browser first, and declined: their session cookie stays behind. */
+	private async someoneElseFirst() {
+		const previous = `${this.externalId}-before`;
+		await this.withPatience(() => this.http.openPage(`?PROLIFIC_PID=${previous}`));
+		await this.http.view(`?PROLIFIC_PID=${previous}`);
+		await this.http.act('consent', {
+			entry: `?PROLIFIC_PID=${previous}`,
+			agree: 'no',
+			nonce: this.http.nonce
+		});
+		this.result.previousPerson = previous;
+	}
+
 	/** Posts a step's form; sometimes twice at once, as a double click does. */
-	const act = async (action: string, fields: Record<string, string | string[]>) => {
+	private async act(action: string, fields: Record<string, string | string[]>) {
 		let status: number;
-		if (chance(o.behaviour.doubleSubmit)) {
-			result.doubleSubmits++;
-			const statuses = await Promise.all([http.act(action, fields), http.act(action, fields)]);
+		if (this.chance(this.o.behaviour.doubleSubmit)) {
+			this.result.doubleSubmits++;
+			const statuses = await Promise.all([
+				this.http.act(action, fields),
+				this.http.act(action, fields)
+			]);
 			status = statuses.includes(303) ? 303 : statuses[0]!;
-		} else status = await http.act(action, fields);
-		if (status === 303) previous = { action, fields };
+		} else status = await this.http.act(action, fields);
+		if (status === 303) this.previous = { action, fields };
 		return status;
-	};
+	}
 
-	const answerScreening = (view: Extract<ParticipantView, { kind: 'screening' }>) =>
-		Object.fromEntries(
+	private answerScreening(view: View<'screening'>) {
+		const { protocol } = this.o;
+		return Object.fromEntries(
 			view.questions.map((q) => {
-				const rule = o.protocol?.screening.find((s) => s.id === q.id);
+				const rule = protocol?.screening.find((s) => s.id === q.id);
 				const eligible = q.options.filter((x) => !rule?.ineligible_if?.includes(x.value));
-				if (!o.protocol && q.options.some((x) => x.value === 'yes')) return [q.id, 'yes'];
-				return [q.id, pick(eligible.length ? eligible : q.options).value];
+				if (!protocol && q.options.some((x) => x.value === 'yes')) return [q.id, 'yes'];
+				return [q.id, this.pick(eligible.length ? eligible : q.options).value];
 			})
 		);
+	}
 
-	const answerAttention = (view: Extract<ParticipantView, { kind: 'attention' }>) => {
-		const fail = chance(o.behaviour.attentionFailure);
-		result.attentionFailed = fail;
+	private answerAttention(view: View<'attention'>) {
+		const fail = this.chance(this.o.behaviour.attentionFailure);
+		this.result.attentionFailed = fail;
 		return Object.fromEntries(
 			view.checks.map((c) => {
 				// The key from the study file, or the option the instruction names ("please choose 'X'").
 				const right =
-					o.protocol?.attention_checks.find((a) => a.id === c.id)?.correct ??
+					this.o.protocol?.attention_checks.find((a) => a.id === c.id)?.correct ??
 					c.options.find((x) => c.text.toLowerCase().includes(`'${x.toLowerCase()}'`)) ??
 					c.options[0]!;
-				return [c.id, fail ? pick(c.options.filter((x) => x !== right)) : right];
+				return [c.id, fail ? this.pick(c.options.filter((x) => x !== right)) : right];
 			})
 		);
-	};
+	}
 
-	const scaleAnswers = (items: { id: string; min: number; max: number }[]) =>
-		Object.fromEntries(
-			items.map((i) => [i.id, String(i.min + Math.floor(random() * (i.max - i.min + 1)))])
+	private scaleAnswers(items: { id: string; min: number; max: number }[]) {
+		return Object.fromEntries(
+			items.map((i) => [i.id, String(i.min + Math.floor(this.random() * (i.max - i.min + 1)))])
 		);
+	}
 
-	const patience = o.patienceMs ?? 60_000;
 	/** Runs one step, waiting out transient failures (a restart, a 503) for up to `patience`. */
-	const withPatience = async <T>(work: () => Promise<T>): Promise<T> => {
-		const deadline = Date.now() + patience;
+	private async withPatience<T>(work: () => Promise<T>): Promise<T> {
+		const deadline = Date.now() + this.patience;
 		for (let pause = 200; ; pause = Math.min(pause * 2, 2_000)) {
 			try {
 				return await work();
 			} catch (e) {
 				if (!isTransient(e) || Date.now() + pause > deadline) throw e;
-				result.retries++;
+				this.result.retries++;
 				await sleep(pause);
 			}
 		}
-	};
+	}
 
 	/** The assistant step: the bot's messages (a failed reply is sent again), then "ready". */
-	const converse = async (view: Extract<ParticipantView, { kind: 'episode' }>) => {
+	private async converse(view: View<'episode'>) {
 		const conversation = view.conversation!;
 		let last = conversation.messages.filter((x) => x.role === 'assistant').at(-1)?.content ?? null;
 		// Messages already stored; the last may be unanswered (a reply that failed before a reload).
 		let stored = conversation.messages.filter((m) => m.role === 'user').length;
 		const unanswered = conversation.messages.at(-1)?.role === 'user';
-		const deadline = Date.now() + patience;
-		for (let m = unanswered ? stored - 1 : stored; m < o.behaviour.messages;) {
+		const deadline = Date.now() + this.patience;
+		for (let m = unanswered ? stored - 1 : stored; m < this.o.behaviour.messages;) {
 			const resend = m < stored;
-			const reply = await http.chat(
+			const reply = await this.http.chat(
 				view.episode,
 				resend
 					? undefined
-					: pick([
+					: this.pick([
 							'What should I do about this?',
 							'How urgent is this, and where should I go?',
 							'Is this serious? What do you recommend?'
@@ -251,105 +332,103 @@ export async function runBot(
 				continue;
 			}
 			// The model failed (the message is kept): wait, then "Send it again", as a person would.
-			result.chatFailures++;
+			this.result.chatFailures++;
 			if (Date.now() > deadline) throw new Error(`the assistant kept failing: ${reply.failed}`);
 			await sleep(500);
 			if (!resend) stored = m + 1; // the message is stored: from now on it is the one to resend
 			if (reply.status === 409) break; // e.g. the turn cap: nothing more to send
 		}
-		recommended.set(view.episode, last ? recommendedLevel(last, view.scale, phrases) : null);
-	};
+		this.recommended.set(
+			view.episode,
+			last ? recommendedLevel(last, view.scale, this.phrases) : null
+		);
+	}
 
-	let sentDecision: BotResult['decisions'][number] | null = null;
 	/** The decision last sent is stored: the server said so, or has moved past the decision step. */
-	const recordDecision = () => {
-		const d = sentDecision;
-		if (d && !result.decisions.some((x) => x.episode === d.episode)) result.decisions.push(d);
-		sentDecision = null;
-	};
+	private recordDecision() {
+		const d = this.sentDecision;
+		if (d && !this.result.decisions.some((x) => x.episode === d.episode))
+			this.result.decisions.push(d);
+		this.sentDecision = null;
+	}
 
 	/** Moves to another device: the first visit there needs the resume code, as it would a person. */
-	const moveTo = async (next: HttpParticipant, withEntry: boolean) => {
-		const code = http.resumeCode;
+	private async moveTo(next: HttpParticipant, withEntry: boolean) {
+		const code = this.http.resumeCode;
 		if (!code) return; // not consented yet: nothing to resume
-		http = next;
-		if (withEntry) await http.openPage(entry);
-		const view = await http.view(withEntry ? entry : '');
+		this.http = next;
+		if (withEntry) await this.http.openPage(this.entry);
+		const view = await this.http.view(withEntry ? this.entry : '');
 		if (view.kind !== 'resume' && view.kind !== 'moved')
 			throw new Error(`a new device was shown "${view.kind}" instead of the resume page`);
-		const status = await http.act('resume', { entry: withEntry ? entry : '', code });
+		const status = await this.http.act('resume', { entry: withEntry ? this.entry : '', code });
 		if (status !== 303) throw new Error(`the resume code was refused (${status})`);
-		http.resumeCode = code;
-		result.deviceSwitches++;
-	};
+		this.http.resumeCode = code;
+		this.result.deviceSwitches++;
+	}
 
-	/** One step of the journey; true when the bot has reached an end. */
-	const step = async (): Promise<boolean> => {
-		if (switches && result.steps === switchAt && devices.length === 1) {
-			devices.push(new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs));
-			await moveTo(devices[1]!, true);
-		} else if (switches && result.steps === switchBackAt && http !== devices[0]) {
-			await moveTo(devices[0]!, false);
+	/** What a careless person does between pages: switch device, reload, go back and resubmit. */
+	private async wander() {
+		const { result, o } = this;
+		if (this.switches && result.steps === this.switchAt && this.devices.length === 1) {
+			this.devices.push(new HttpParticipant(o.baseUrl, o.slug, o.timeoutMs));
+			await this.moveTo(this.devices[1]!, true);
+		} else if (
+			this.switches &&
+			result.steps === this.switchBackAt &&
+			this.http !== this.devices[0]
+		) {
+			await this.moveTo(this.devices[0]!, false);
 		}
-		if (result.steps > 0 && chance(o.behaviour.reload)) {
+		if (result.steps > 0 && this.chance(o.behaviour.reload)) {
 			result.reloads++;
-			await http.openPage();
+			await this.http.openPage();
 		}
-		if (previous && chance(o.behaviour.back)) {
+		if (this.previous && this.chance(o.behaviour.back)) {
 			// Back to the previous page, and its form sent again: refused or a no-op, never a change.
 			result.backs++;
-			await http.act(previous.action, previous.fields);
+			await this.http.act(this.previous.action, this.previous.fields);
 		}
-		const view = await http.view();
+	}
+
+	/** One step of the journey; true when the bot has reached an end. */
+	private async step(): Promise<boolean> {
+		await this.wander();
+		const view = await this.http.view();
 		const stillDeciding =
-			view.kind === 'episode' && view.step === 'decision' && view.episode === sentDecision?.episode;
-		if (sentDecision && !stillDeciding) recordDecision();
+			view.kind === 'episode' &&
+			view.step === 'decision' &&
+			view.episode === this.sentDecision?.episode;
+		if (this.sentDecision && !stillDeciding) this.recordDecision();
 		let status = 303;
 		switch (view.kind) {
 			case 'consent':
-				status = await act('consent', { entry, agree: 'yes', nonce: http.nonce });
+				status = await this.act('consent', {
+					entry: this.entry,
+					agree: 'yes',
+					nonce: this.http.nonce
+				});
 				break;
 			case 'screening':
-				status = await act('screening', answerScreening(view));
+				status = await this.act('screening', this.answerScreening(view));
 				break;
-			case 'episode': {
-				const episode = String(view.episode);
-				if (view.step === 'scenario') status = await act('read', { episode });
-				else if (view.step === 'assist') {
-					if (view.assistant && view.conversation && view.conversation.turnsLeft > 0)
-						await converse(view);
-					status = await act('ready', { episode });
-				} else if (view.step === 'decision') {
-					const advice = recommended.get(view.episode) ?? null;
-					const take = advice !== null && chance(o.behaviour.uptake);
-					const disposition = take ? advice! : pick(view.scale.filter((d) => d.id !== advice)).id;
-					// Sent but not yet confirmed: if the answer is lost (the server killed after its
-					// commit), the next page shows whether it was stored.
-					sentDecision = {
-						episode: view.episode,
-						disposition,
-						recommended: advice,
-						tookAdvice: take
-					};
-					status = await act('decide', { episode, disposition, conditions: ['not sure'] });
-					if (status === 303) recordDecision();
-				} else status = await act('questionnaire', { episode, ...scaleAnswers(view.items) });
+			case 'episode':
+				status = await this.episodeStep(view);
 				break;
-			}
 			case 'attention':
-				status = await act('attention', answerAttention(view));
+				status = await this.act('attention', this.answerAttention(view));
 				break;
 			case 'end_questionnaire':
-				status = await act('end', scaleAnswers(view.items));
+				status = await this.act('end', this.scaleAnswers(view.items));
 				break;
 			case 'complete':
-				result.outcome = 'completed';
-				result.completionCode = view.code;
+				this.result.outcome = 'completed';
+				this.result.completionCode = view.code;
 				return true;
 			case 'declined':
 			case 'ineligible':
 			case 'withdrawn':
-				result.outcome = view.kind;
+				this.result.outcome = view.kind;
 				return true;
 			case 'resume':
 			case 'moved':
@@ -361,38 +440,33 @@ export async function runBot(
 				`step ${view.kind}${'step' in view ? `/${view.step}` : ''} answered ${status}`
 			);
 		return false;
-	};
-
-	const timings = () => devices.flatMap((d) => d.timings);
-	try {
-		if (sharedDraw < o.behaviour.sharedBrowser) {
-			// Someone else used this browser first, and declined: their session cookie stays behind.
-			const previous = `${externalId}-before`;
-			await withPatience(() => http.openPage(`?PROLIFIC_PID=${previous}`));
-			await http.view(`?PROLIFIC_PID=${previous}`);
-			await http.act('consent', {
-				entry: `?PROLIFIC_PID=${previous}`,
-				agree: 'no',
-				nonce: http.nonce
-			});
-			result.previousPerson = previous;
-		}
-		if ((await withPatience(() => http.openPage(entry))) >= 400) {
-			result.outcome = 'closed';
-			return { ...result, timings: timings() };
-		}
-		for (; result.steps < MAX_STEPS; result.steps++) {
-			if (result.steps >= dropAt) {
-				result.outcome = 'dropped_out';
-				break;
-			}
-			if (await withPatience(step)) break;
-		}
-		if (result.outcome === 'error' && result.steps >= MAX_STEPS)
-			result.error = `no end after ${MAX_STEPS} steps`;
-	} catch (e) {
-		result.outcome = 'error';
-		result.error = e instanceof Error ? e.message : String(e);
 	}
-	return { ...result, timings: timings() };
+
+	/** An episode's current step: read, converse, decide (taking the advice or not), rate. */
+	private async episodeStep(view: View<'episode'>): Promise<number> {
+		const episode = String(view.episode);
+		if (view.step === 'scenario') return this.act('read', { episode });
+		if (view.step === 'assist') {
+			if (view.assistant && view.conversation && view.conversation.turnsLeft > 0)
+				await this.converse(view);
+			return this.act('ready', { episode });
+		}
+		if (view.step === 'decision') {
+			const advice = this.recommended.get(view.episode) ?? null;
+			const take = advice !== null && this.chance(this.o.behaviour.uptake);
+			const disposition = take ? advice! : this.pick(view.scale.filter((d) => d.id !== advice)).id;
+			// Sent but not yet confirmed: if the answer is lost (the server killed after its
+			// commit), the next page shows whether it was stored.
+			this.sentDecision = {
+				episode: view.episode,
+				disposition,
+				recommended: advice,
+				tookAdvice: take
+			};
+			const status = await this.act('decide', { episode, disposition, conditions: ['not sure'] });
+			if (status === 303) this.recordDecision();
+			return status;
+		}
+		return this.act('questionnaire', { episode, ...this.scaleAnswers(view.items) });
+	}
 }

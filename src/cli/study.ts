@@ -39,135 +39,155 @@ function loadOrThrow(file: string) {
 export async function runStudy(args: string[]): Promise<number> {
 	const [command, ...rest] = args;
 	return runSubcommand(`bedside study ${command ?? ''}`.trim(), USAGE, async () => {
-		switch (command) {
-			case 'validate': {
-				const { positionals } = parseOptions(rest, {});
-				if (positionals.length !== 1) throw new UsageError('give one study file');
-				const file = positionals[0]!;
-				const result = loadStudyFile(file);
-				if (!result.ok) {
-					console.error(
-						`${file}: ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`
-					);
-					return 1;
-				}
-				const p = result.protocol;
-				console.log(
-					`${file}: valid — "${p.title}": ${p.arms.length} arms, ${p.scenarios.length} scenarios, ` +
-						`${p.outcomes.length} outcomes; protocol SHA-256 ${sha256OfJson(p)}`
-				);
-				return 0;
-			}
-			case 'import': {
-				const { positionals } = parseOptions(rest, {});
-				if (positionals.length !== 1) throw new UsageError('give one study file');
-				const protocol = loadOrThrow(positionals[0]!);
-				return withDatabase(async ({ db }) => {
-					const saved = await saveProtocolDraft(db, protocol, CLI_ACTOR);
-					const v = saved.version;
-					if (saved.outcome === 'unchanged') {
-						console.log(`${protocol.slug}: unchanged (version ${v.version}, SHA-256 ${v.sha256})`);
-					} else if (saved.outcome === 'created') {
-						console.log(`${protocol.slug}: created as a draft, version 1 (SHA-256 ${v.sha256})`);
-					} else {
-						console.log(
-							`${protocol.slug}: new draft version ${v.version} (SHA-256 ${v.sha256}); ${saved.changes.length} change(s):`
-						);
-						for (const line of describeChanges(saved.changes)) console.log(`  ${line}`);
-					}
-					return 0;
-				});
-			}
-			case 'export': {
-				const { positionals, values } = parseOptions(rest, {
-					version: { type: 'string' },
-					out: { type: 'string' }
-				});
-				if (positionals.length !== 1) throw new UsageError('give one study slug');
-				const version = values.version === undefined ? undefined : Number(values.version);
-				if (version !== undefined && !(Number.isInteger(version) && version >= 1)) {
-					throw new UsageError('--version must be a whole number ≥ 1');
-				}
-				return withDatabase(async ({ db }) => {
-					const { protocol } = await getProtocol(db, positionals[0]!, version);
-					writeOut(protocolToYaml(protocol), values.out);
-					return 0;
-				});
-			}
-			case 'preregister': {
-				const { positionals, values } = parseOptions(rest, { seed: { type: 'string' } });
-				if (positionals.length !== 1) throw new UsageError('give one study slug');
-				return withDatabase(async ({ db }) => {
-					const p = await preregister(db, positionals[0]!, CLI_ACTOR, { seed: values.seed });
-					console.log(`${positionals[0]}: preregistered protocol version ${p.protocolVersion}`);
-					console.log(`  preregistration SHA-256  ${p.sha256}`);
-					console.log(`  protocol SHA-256         ${p.protocolSha256}`);
-					console.log(
-						`  seed commitment SHA-256  ${p.seedSha256} (the seed is revealed when the study closes)`
-					);
-					return 0;
-				});
-			}
-			case 'amend': {
-				const { positionals, values } = parseOptions(rest, { reason: { type: 'string' } });
-				if (positionals.length !== 2)
-					throw new UsageError('give the study slug and the amended study file');
-				if (!values.reason?.trim())
-					throw new UsageError('an amendment needs --reason "why it changes"');
-				const protocol = loadOrThrow(positionals[1]!);
-				return withDatabase(async ({ db }) => {
-					const p = await amend(db, positionals[0]!, protocol, values.reason!, CLI_ACTOR);
-					console.log(
-						`${positionals[0]}: amendment registered as protocol version ${p.protocolVersion}`
-					);
-					console.log(`  preregistration SHA-256  ${p.sha256}`);
-					console.log(`  chained to               ${p.previousSha256}`);
-					return 0;
-				});
-			}
-			case 'launch':
-			case 'pause':
-			case 'close': {
-				const { positionals } = parseOptions(rest, {});
-				if (positionals.length !== 1) throw new UsageError('give one study slug');
-				return withDatabase(async ({ db }) => {
-					const status = await changeStatus(db, positionals[0]!, command, CLI_ACTOR);
-					console.log(`${positionals[0]}: ${status}`);
-					return 0;
-				});
-			}
-			case 'preregistration': {
-				const { positionals, values } = parseOptions(rest, {
-					format: { type: 'string', default: 'md' },
-					out: { type: 'string' },
-					public: { type: 'boolean', default: false }
-				});
-				if (positionals.length !== 1) throw new UsageError('give one study slug');
-				if (values.format !== 'md' && values.format !== 'json')
-					throw new UsageError('--format is md or json');
-				if (values.public && values.format === 'json')
-					throw new UsageError('--public goes with --format md (the JSON is the full record)');
-				return withDatabase(async ({ db }) => {
-					const doc = await preregistrationDocument(db, positionals[0]!);
-					writeOut(
-						values.format === 'json'
-							? JSON.stringify(doc, null, 2)
-							: preregistrationMarkdown(doc, {
-									concealAnswerKey: values.public && doc.study.status !== 'closed'
-								}),
-						values.out
-					);
-					return 0;
-				});
-			}
-			case 'schema': {
-				const { values, positionals } = parseOptions(rest, { out: { type: 'string' } });
-				if (positionals.length > 0) throw new UsageError('takes no arguments');
-				writeOut(studyJsonSchema(), values.out);
-				return 0;
-			}
-			default:
-				throw new UsageError(command ? `unknown command "${command}"` : 'which command?');
-		}
+		const handler =
+			command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+		if (!handler) throw new UsageError(command ? `unknown command "${command}"` : 'which command?');
+		return handler(rest);
 	});
 }
+
+async function validateFile(rest: string[]): Promise<number> {
+	const { positionals } = parseOptions(rest, {});
+	if (positionals.length !== 1) throw new UsageError('give one study file');
+	const file = positionals[0]!;
+	const result = loadStudyFile(file);
+	if (!result.ok) {
+		console.error(
+			`${file}: ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`
+		);
+		return 1;
+	}
+	const p = result.protocol;
+	console.log(
+		`${file}: valid — "${p.title}": ${p.arms.length} arms, ${p.scenarios.length} scenarios, ` +
+			`${p.outcomes.length} outcomes; protocol SHA-256 ${sha256OfJson(p)}`
+	);
+	return 0;
+}
+
+async function importFile(rest: string[]): Promise<number> {
+	const { positionals } = parseOptions(rest, {});
+	if (positionals.length !== 1) throw new UsageError('give one study file');
+	const protocol = loadOrThrow(positionals[0]!);
+	return withDatabase(async ({ db }) => {
+		const saved = await saveProtocolDraft(db, protocol, CLI_ACTOR);
+		const v = saved.version;
+		if (saved.outcome === 'unchanged') {
+			console.log(`${protocol.slug}: unchanged (version ${v.version}, SHA-256 ${v.sha256})`);
+		} else if (saved.outcome === 'created') {
+			console.log(`${protocol.slug}: created as a draft, version 1 (SHA-256 ${v.sha256})`);
+		} else {
+			console.log(
+				`${protocol.slug}: new draft version ${v.version} (SHA-256 ${v.sha256}); ${saved.changes.length} change(s):`
+			);
+			for (const line of describeChanges(saved.changes)) console.log(`  ${line}`);
+		}
+		return 0;
+	});
+}
+
+async function exportProtocol(rest: string[]): Promise<number> {
+	const { positionals, values } = parseOptions(rest, {
+		version: { type: 'string' },
+		out: { type: 'string' }
+	});
+	if (positionals.length !== 1) throw new UsageError('give one study slug');
+	const version = values.version === undefined ? undefined : Number(values.version);
+	if (version !== undefined && !(Number.isInteger(version) && version >= 1)) {
+		throw new UsageError('--version must be a whole number ≥ 1');
+	}
+	return withDatabase(async ({ db }) => {
+		const { protocol } = await getProtocol(db, positionals[0]!, version);
+		writeOut(protocolToYaml(protocol), values.out);
+		return 0;
+	});
+}
+
+async function preregisterStudy(rest: string[]): Promise<number> {
+	const { positionals, values } = parseOptions(rest, { seed: { type: 'string' } });
+	if (positionals.length !== 1) throw new UsageError('give one study slug');
+	return withDatabase(async ({ db }) => {
+		const p = await preregister(db, positionals[0]!, CLI_ACTOR, { seed: values.seed });
+		console.log(`${positionals[0]}: preregistered protocol version ${p.protocolVersion}`);
+		console.log(`  preregistration SHA-256  ${p.sha256}`);
+		console.log(`  protocol SHA-256         ${p.protocolSha256}`);
+		console.log(
+			`  seed commitment SHA-256  ${p.seedSha256} (the seed is revealed when the study closes)`
+		);
+		return 0;
+	});
+}
+
+async function amendStudy(rest: string[]): Promise<number> {
+	const { positionals, values } = parseOptions(rest, { reason: { type: 'string' } });
+	if (positionals.length !== 2)
+		throw new UsageError('give the study slug and the amended study file');
+	if (!values.reason?.trim()) throw new UsageError('an amendment needs --reason "why it changes"');
+	const protocol = loadOrThrow(positionals[1]!);
+	return withDatabase(async ({ db }) => {
+		const p = await amend(db, positionals[0]!, protocol, values.reason!, CLI_ACTOR);
+		console.log(`${positionals[0]}: amendment registered as protocol version ${p.protocolVersion}`);
+		console.log(`  preregistration SHA-256  ${p.sha256}`);
+		console.log(`  chained to               ${p.previousSha256}`);
+		return 0;
+	});
+}
+
+async function changeStudyStatus(
+	rest: string[],
+	command: 'launch' | 'pause' | 'close'
+): Promise<number> {
+	const { positionals } = parseOptions(rest, {});
+	if (positionals.length !== 1) throw new UsageError('give one study slug');
+	return withDatabase(async ({ db }) => {
+		const status = await changeStatus(db, positionals[0]!, command, CLI_ACTOR);
+		console.log(`${positionals[0]}: ${status}`);
+		return 0;
+	});
+}
+
+async function writePreregistration(rest: string[]): Promise<number> {
+	const { positionals, values } = parseOptions(rest, {
+		format: { type: 'string', default: 'md' },
+		out: { type: 'string' },
+		public: { type: 'boolean', default: false }
+	});
+	if (positionals.length !== 1) throw new UsageError('give one study slug');
+	if (values.format !== 'md' && values.format !== 'json')
+		throw new UsageError('--format is md or json');
+	if (values.public && values.format === 'json')
+		throw new UsageError('--public goes with --format md (the JSON is the full record)');
+	return withDatabase(async ({ db }) => {
+		const doc = await preregistrationDocument(db, positionals[0]!);
+		writeOut(
+			values.format === 'json'
+				? JSON.stringify(doc, null, 2)
+				: preregistrationMarkdown(doc, {
+						concealAnswerKey: values.public && doc.study.status !== 'closed'
+					}),
+			values.out
+		);
+		return 0;
+	});
+}
+
+async function writeSchema(rest: string[]): Promise<number> {
+	const { values, positionals } = parseOptions(rest, { out: { type: 'string' } });
+	if (positionals.length > 0) throw new UsageError('takes no arguments');
+	writeOut(studyJsonSchema(), values.out);
+	return 0;
+}
+
+/** Each subcommand of `bedside study` and what runs it. */
+const COMMANDS: Record<string, (rest: string[]) => Promise<number>> = {
+	validate: validateFile,
+	import: importFile,
+	export: exportProtocol,
+	preregister: preregisterStudy,
+	amend: amendStudy,
+	launch: (rest) => changeStudyStatus(rest, 'launch'),
+	pause: (rest) => changeStudyStatus(rest, 'pause'),
+	close: (rest) => changeStudyStatus(rest, 'close'),
+	preregistration: writePreregistration,
+	schema: writeSchema
+};

@@ -87,9 +87,8 @@ function newRunId(armKey: string, mode: BenchmarkMode, now: Date): string {
 	return `${armKey.slice(0, 30)}-${mode}-${stamp}-${suffix}`.toLowerCase();
 }
 
-/** Runs (or resumes) a benchmark run; failures are reported and left to a later resume. */
-export async function runBenchmark(db: Queryable, o: BenchmarkOptions): Promise<BenchmarkReport> {
-	const { study, preregistration, protocol } = await verifyRunningConfig(db, o.slug);
+/** The arm the run is for, checked: it exists, has an assistant, and the repeats are sane. */
+function armToRun(protocol: StudyProtocol, o: BenchmarkOptions) {
 	const arm = protocol.arms.find((a) => a.id === o.armKey);
 	if (!arm?.assistant)
 		throw new ValidationError([
@@ -105,59 +104,98 @@ export async function runBenchmark(db: Queryable, o: BenchmarkOptions): Promise<
 		throw new ValidationError([
 			{ path: 'repeats', message: 'must be a whole number from 1 to 1000' }
 		]);
-	const config = arm.assistant;
-	const armId = (await armIds(db, study.id)).get(arm.id)!;
-	const assistant = providerFor(config, o.llm);
-	const patient = o.mode === 'simulated' ? patientOf(config, o) : null;
-	const maxTurns = o.maxTurns ?? 6;
+	return { arm, config: arm.assistant };
+}
 
-	const runId = o.runId ?? newRunId(arm.id, o.mode, new Date());
-	const existing = await findRun(db, runId);
+/** The run's record: found (and its settings checked against the resume) or created. */
+async function startOrResume(
+	db: Queryable,
+	o: BenchmarkOptions,
+	run: {
+		runId: string;
+		armKey: string;
+		studyId: string;
+		armId: string;
+		preregistration: { protocolVersionId: string; protocolSha256: string };
+		patient: ReturnType<typeof patientOf> | null;
+		maxTurns: number;
+	}
+) {
+	const existing = await findRun(db, run.runId);
 	if (
 		existing &&
-		(existing.armKey !== arm.id || existing.mode !== o.mode || existing.repeats !== o.repeats)
+		(existing.armKey !== run.armKey || existing.mode !== o.mode || existing.repeats !== o.repeats)
 	)
 		throw new ValidationError([
 			{
 				path: 'run',
-				message: `run "${runId}" is arm ${existing.armKey}, mode ${existing.mode}, ${existing.repeats} repeats: resume it with the same settings`
+				message: `run "${run.runId}" is arm ${existing.armKey}, mode ${existing.mode}, ${existing.repeats} repeats: resume it with the same settings`
 			}
 		]);
 	if (!existing)
 		await insertRun(db, {
-			id: runId,
-			studyId: study.id,
-			armId,
-			protocolVersionId: preregistration.protocolVersionId,
+			id: run.runId,
+			studyId: run.studyId,
+			armId: run.armId,
+			protocolVersionId: run.preregistration.protocolVersionId,
 			mode: o.mode,
 			repeats: o.repeats,
 			settings: {
-				protocol_sha256: preregistration.protocolSha256,
+				protocol_sha256: run.preregistration.protocolSha256,
 				rate_per_minute: o.ratePerMinute ?? null,
-				...(patient && {
-					patient: { model: patient.model, endpoint: patient.provider.endpoint },
-					max_turns: maxTurns
+				...(run.patient && {
+					patient: { model: run.patient.model, endpoint: run.patient.provider.endpoint },
+					max_turns: run.maxTurns
 				})
 			}
 		});
+	return existing;
+}
 
-	const scenarioIds = await scenarioIdsByKey(db, study.id);
-	const firstTurns =
-		o.mode === 'patient-first-turn' ? await firstTurnsByScenario(db, study.id) : null;
+/** What the model is asked, per scenario: the physician prompt, the participants' first turns, or the simulated patient's case. */
+async function itemsOf(
+	db: Queryable,
+	studyId: string,
+	protocol: StudyProtocol,
+	mode: BenchmarkOptions['mode']
+) {
+	const scenarioIds = await scenarioIdsByKey(db, studyId);
+	const firstTurns = mode === 'patient-first-turn' ? await firstTurnsByScenario(db, studyId) : null;
 	const items: Item[] = [];
 	const empty: string[] = [];
 	for (const scenario of protocol.scenarios) {
 		const scenarioId = scenarioIds.get(scenario.id)!;
 		const texts =
-			o.mode === 'physician'
+			mode === 'physician'
 				? [{ key: 'physician', text: scenario.benchmark_prompt }]
-				: o.mode === 'simulated'
+				: mode === 'simulated'
 					? [{ key: 'simulated', text: scenario.participant_text }]
 					: (firstTurns!.get(scenario.id) ?? []);
 		if (texts.length === 0) empty.push(scenario.id);
 		for (const t of texts) items.push({ scenario, scenarioId, key: t.key, text: t.text });
 	}
+	return { items, empty };
+}
 
+/** Runs (or resumes) a benchmark run; failures are reported and left to a later resume. */
+export async function runBenchmark(db: Queryable, o: BenchmarkOptions): Promise<BenchmarkReport> {
+	const { study, preregistration, protocol } = await verifyRunningConfig(db, o.slug);
+	const { arm, config } = armToRun(protocol, o);
+	const armId = (await armIds(db, study.id)).get(arm.id)!;
+	const assistant = providerFor(config, o.llm);
+	const patient = o.mode === 'simulated' ? patientOf(config, o) : null;
+	const maxTurns = o.maxTurns ?? 6;
+	const runId = o.runId ?? newRunId(arm.id, o.mode, new Date());
+	const existing = await startOrResume(db, o, {
+		runId,
+		armKey: arm.id,
+		studyId: study.id,
+		armId,
+		preregistration,
+		patient,
+		maxTurns
+	});
+	const { items, empty } = await itemsOf(db, study.id, protocol, o.mode);
 	const done = await doneBenchmarkItems(db, runId);
 	const report: BenchmarkReport = {
 		runId,
@@ -178,6 +216,40 @@ export async function runBenchmark(db: Queryable, o: BenchmarkOptions): Promise<
 	const pace = pacer(o.ratePerMinute);
 	const ctx = { studyId: study.id, armId, runId };
 
+	/** One item, one repeat: asked, its reply coded by the rule coder and stored. */
+	const runItem = async (item: Item, repeat: number) => {
+		const result =
+			o.mode === 'simulated'
+				? await simulate(db, {
+						assistant,
+						patient: patient!,
+						config,
+						item,
+						repeat,
+						maxTurns,
+						policy,
+						pace,
+						ctx,
+						protocol
+					})
+				: await singleTurn(db, { assistant, config, item, repeat, policy, pace, ctx });
+		const coded = ruleCodeMessages(result.assistantMessages, protocol, item.scenario);
+		await insertRecommendation(db, {
+			studyId: study.id,
+			source: 'benchmark',
+			runId,
+			mode: o.mode,
+			itemKey: item.key,
+			repeat,
+			armId,
+			scenarioId: item.scenarioId,
+			coder: 'rule',
+			disposition: coded.disposition,
+			conditionsCoded: coded.conditions,
+			details: { ...result.details, coding: coded.details }
+		});
+	};
+
 	for (const item of items)
 		for (let repeat = 1; repeat <= o.repeats; repeat++) {
 			if (done.has(`${item.scenarioId}|${item.key}|${repeat}`)) {
@@ -186,36 +258,7 @@ export async function runBenchmark(db: Queryable, o: BenchmarkOptions): Promise<
 				continue;
 			}
 			try {
-				const result =
-					o.mode === 'simulated'
-						? await simulate(db, {
-								assistant,
-								patient: patient!,
-								config,
-								item,
-								repeat,
-								maxTurns,
-								policy,
-								pace,
-								ctx,
-								protocol
-							})
-						: await singleTurn(db, { assistant, config, item, repeat, policy, pace, ctx });
-				const coded = ruleCodeMessages(result.assistantMessages, protocol, item.scenario);
-				await insertRecommendation(db, {
-					studyId: study.id,
-					source: 'benchmark',
-					runId,
-					mode: o.mode,
-					itemKey: item.key,
-					repeat,
-					armId,
-					scenarioId: item.scenarioId,
-					coder: 'rule',
-					disposition: coded.disposition,
-					conditionsCoded: coded.conditions,
-					details: { ...result.details, coding: coded.details }
-				});
+				await runItem(item, repeat);
 				report.done++;
 			} catch (e) {
 				if (!(e instanceof BenchmarkItemError)) throw e;

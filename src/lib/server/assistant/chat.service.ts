@@ -5,6 +5,7 @@ import type { LlmConfig } from '../config.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { whenDatabaseAnswers } from '../db/when-back.ts';
 import { protocolOf } from '../participants/participant-view.ts';
+import type { StudyProtocol } from '../protocols/study-schema.ts';
 import {
 	episodesOf,
 	insertEvents,
@@ -86,6 +87,61 @@ function inFlightWindowMs(deps: ChatDeps, limits: AssistantLimits): number {
 }
 
 /**
+ * A new message: checked (not empty, not too long, within the turn and token caps), stored, and
+ * matched against the study's emergency patterns (a match is recorded and its notice returned).
+ */
+async function storeMessage(
+	trx: Queryable,
+	m: {
+		participantId: string;
+		episodeId: string;
+		protocol: StudyProtocol;
+		limits: AssistantLimits;
+		history: Prepared['history'];
+		text: string;
+		now: Date;
+	}
+): Promise<{ turn: number; safetyNotice: string | null }> {
+	let safetyNotice: string | null = null;
+	const text = m.text.trim();
+	if (text.length === 0)
+		throw new ValidationError([{ path: 'text', message: 'please write a message' }]);
+	if (text.length > MAX_MESSAGE_CHARS)
+		throw new ValidationError([
+			{ path: 'text', message: `a message can be at most ${MAX_MESSAGE_CHARS} characters` }
+		]);
+	const used = m.history.filter((x) => x.role === 'user').length;
+	if (used >= m.limits.maxTurns)
+		throw new ChatRefusedError(
+			'turn_cap',
+			`You have sent the ${m.limits.maxTurns} messages this conversation allows. Please go on to your decision.`
+		);
+	if ((await tokensUsedByParticipant(trx, m.participantId)) >= m.limits.maxParticipantTokens)
+		throw new ChatRefusedError(
+			'token_cap',
+			'You have reached the length limit for conversations in this study. Please go on to your decision.'
+		);
+	const turn = (m.history.at(-1)?.turn ?? 0) + 1;
+	await insertMessage(trx, { episodeId: m.episodeId, turn, role: 'user', content: text });
+	m.history.push({ id: 0, turn, role: 'user', content: text, createdAt: m.now });
+	const matched = emergencyMatches(m.protocol.safety, text);
+	if (matched.length > 0 && m.protocol.safety) {
+		await insertEvents(trx, [
+			{
+				participantId: m.participantId,
+				episodeId: m.episodeId,
+				kind: 'safety_notice',
+				payload: { turn, patterns: matched },
+				clientTime: null,
+				at: m.now
+			}
+		]);
+		safetyNotice = m.protocol.safety.notice;
+	}
+	return { turn, safetyNotice };
+}
+
+/**
  * Stores the participant's message (or picks up the unanswered one, to resend) and claims the
  * reply, all under the participant's row lock: two tabs cannot both send.
  */
@@ -128,41 +184,15 @@ async function prepare(
 					'busy',
 					'Your last message has no reply yet: send it again before writing a new one.'
 				);
-			const text = input.text.trim();
-			if (text.length === 0)
-				throw new ValidationError([{ path: 'text', message: 'please write a message' }]);
-			if (text.length > MAX_MESSAGE_CHARS)
-				throw new ValidationError([
-					{ path: 'text', message: `a message can be at most ${MAX_MESSAGE_CHARS} characters` }
-				]);
-			const used = history.filter((m) => m.role === 'user').length;
-			if (used >= limits.maxTurns)
-				throw new ChatRefusedError(
-					'turn_cap',
-					`You have sent the ${limits.maxTurns} messages this conversation allows. Please go on to your decision.`
-				);
-			if ((await tokensUsedByParticipant(trx, p.id)) >= limits.maxParticipantTokens)
-				throw new ChatRefusedError(
-					'token_cap',
-					'You have reached the length limit for conversations in this study. Please go on to your decision.'
-				);
-			turn = (history.at(-1)?.turn ?? 0) + 1;
-			await insertMessage(trx, { episodeId: episode.id, turn, role: 'user', content: text });
-			history.push({ id: 0, turn, role: 'user', content: text, createdAt: now });
-			const matched = emergencyMatches(protocol.safety, text);
-			if (matched.length > 0 && protocol.safety) {
-				await insertEvents(trx, [
-					{
-						participantId: p.id,
-						episodeId: episode.id,
-						kind: 'safety_notice',
-						payload: { turn, patterns: matched },
-						clientTime: null,
-						at: now
-					}
-				]);
-				safetyNotice = protocol.safety.notice;
-			}
+			({ turn, safetyNotice } = await storeMessage(trx, {
+				participantId: p.id,
+				episodeId: episode.id,
+				protocol,
+				limits,
+				history,
+				text: input.text,
+				now
+			}));
 		}
 		const armId = (await armIds(trx, p.studyId)).get(arm.id)!;
 		const request = chatRequest(arm.assistant, history);

@@ -34,23 +34,8 @@ export interface ImportResult {
 	sha256: string;
 }
 
-export async function importOutcomes(
-	db: Queryable,
-	slug: string,
-	csvText: string,
-	actor: Actor,
-	now: Date = new Date()
-): Promise<ImportResult> {
-	if (Buffer.byteLength(csvText) > MAX_IMPORT_BYTES)
-		throw new ValidationError([
-			{ path: 'file', message: `is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB` }
-		]);
-	const { study, preregistration, protocol } = await verifyRunningConfig(db, slug);
-	const outcomes = new Map(importableOutcomes(protocol).map((o) => [o.name, o]));
-	const parsed = Papa.parse<Record<string, string>>(csvText.replace(/^\uFEFF/, ''), {
-		header: true,
-		skipEmptyLines: true
-	});
+/** Problems with the file as a whole: not CSV, a required column missing, too many rows. */
+function structuralProblems(parsed: Papa.ParseResult<Record<string, string>>): Problem[] {
 	const header = parsed.meta.fields ?? [];
 	const problems: Problem[] = parsed.errors
 		.slice(0, 20)
@@ -67,13 +52,24 @@ export async function importOutcomes(
 			path: 'file',
 			message: `has ${parsed.data.length} rows; at most ${MAX_IMPORT_ROWS}`
 		});
-	if (problems.length > 0) throw new ValidationError(problems);
+	return problems;
+}
 
-	const episodes = await participantEpisodes(db, study.id);
-	const existing = await existingMeasures(db, study.id, [...outcomes.keys()]);
+/** Each row checked (participant, episode, measure, value, duplicates, write-once); the good ones. */
+function checkedRows(
+	data: Record<string, string>[],
+	known: {
+		episodes: Awaited<ReturnType<typeof participantEpisodes>>;
+		existing: Awaited<ReturnType<typeof existingMeasures>>;
+		outcomes: Map<string, ReturnType<typeof importableOutcomes>[number]>;
+		now: Date;
+	},
+	problems: Problem[]
+): ImportedMeasure[] {
+	const { episodes, existing, outcomes, now } = known;
 	const seen = new Map<string, number>();
 	const rows: ImportedMeasure[] = [];
-	parsed.data.forEach((r, i) => {
+	data.forEach((r, i) => {
 		const row = i + 2;
 		const before = problems.length;
 		const at = (column: string, message: string) =>
@@ -124,6 +120,32 @@ export async function importOutcomes(
 				at: now
 			});
 	});
+	return rows;
+}
+
+export async function importOutcomes(
+	db: Queryable,
+	slug: string,
+	csvText: string,
+	actor: Actor,
+	now: Date = new Date()
+): Promise<ImportResult> {
+	if (Buffer.byteLength(csvText) > MAX_IMPORT_BYTES)
+		throw new ValidationError([
+			{ path: 'file', message: `is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB` }
+		]);
+	const { study, preregistration, protocol } = await verifyRunningConfig(db, slug);
+	const outcomes = new Map(importableOutcomes(protocol).map((o) => [o.name, o]));
+	const parsed = Papa.parse<Record<string, string>>(csvText.replace(/^\uFEFF/, ''), {
+		header: true,
+		skipEmptyLines: true
+	});
+	const problems = structuralProblems(parsed);
+	if (problems.length > 0) throw new ValidationError(problems);
+
+	const episodes = await participantEpisodes(db, study.id);
+	const existing = await existingMeasures(db, study.id, [...outcomes.keys()]);
+	const rows = checkedRows(parsed.data, { episodes, existing, outcomes, now }, problems);
 	if (problems.length > 0) throw new ValidationError(problems.slice(0, 200));
 	const sha256 = createHash('sha256').update(csvText).digest('hex');
 	const measures: Record<string, number> = {};
