@@ -123,8 +123,14 @@ async function analyzeLikeAnAnalyst(db: Database) {
 	const mediation = result.mediation.find((m) => m.outcome === 'disposition_correct')!;
 	// The server's rule coder read the same replies the bots read: the same uptake, exactly.
 	expect(mediation.uptake.p).toBeCloseTo(summary.observedUptake!, 12);
-	expect(mediation.uptake.ci[0]).toBeLessThan(0.7);
-	expect(mediation.uptake.ci[1]).toBeGreaterThan(0.7);
+	// The bots took advice with probability 0.7: the observed share is Binomial(n, 0.7)/n. Its 95%
+	// interval misses 0.7 in one run of twenty by design, so the check is at four standard errors
+	// (a false alarm once in 15,000 runs), not at the interval.
+	const n = mediation.uptake.n;
+	expect(n).toBeGreaterThan(30);
+	expect(Math.abs(mediation.uptake.p! - 0.7)).toBeLessThan(4 * Math.sqrt((0.7 * 0.3) / n));
+	expect(mediation.uptake.ci[0]).toBeLessThan(mediation.uptake.p!);
+	expect(mediation.uptake.ci[1]).toBeGreaterThan(mediation.uptake.p!);
 	// Attention checks: the export's measure is the bots' record.
 	const attention = data.measures.filter((m) => m.measure === 'attention_reading');
 	const failedByBots = summary.results.filter((r) => r.attentionFailed === true).length;
