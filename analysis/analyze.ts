@@ -11,6 +11,8 @@ import { studyDecomposition } from './estimands/decomposition.ts';
 import { deviationsBlock } from './estimands/deviations.ts';
 import { armEffects, armSummaries } from './estimands/effects.ts';
 import { mediationBlock } from './estimands/mediation.ts';
+import { mixedBlock } from './estimands/mixed.ts';
+import { ordinalBlock } from './estimands/ordinal.ts';
 import { powerBlock } from './estimands/power.ts';
 import { proxyBlocks } from './estimands/proxies.ts';
 import { triageBlock } from './estimands/triage.ts';
@@ -24,6 +26,11 @@ export interface AnalyzeOptions {
 	seed?: number;
 	/** Overrides the plan's population (a departure from the plan, and listed as one). */
 	population?: Population;
+	/**
+	 * Fit the mixed-effects model (default true). It is the costliest estimand; simulations that
+	 * study the others (tests/helpers/coverage.ts) leave it out.
+	 */
+	mixedModel?: boolean;
 }
 
 const OTHER: Record<Population, Population> = {
@@ -80,7 +87,8 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 			test: study.plan.test,
 			bootstrap: study.plan.bootstrap,
 			seed: study.plan.seed,
-			population: study.plan.population
+			population: study.plan.population,
+			primary_model: study.plan.primary_model
 		},
 		population,
 		declared_outcomes: study.outcomes,
@@ -96,6 +104,11 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 			? { population: other.population, arms: armSummaries(other), effects: armEffects(other) }
 			: null,
 		triage: triageBlock(ctx),
+		ordinal: ordinalBlock(ctx),
+		mixed:
+			options.mixedModel === false
+				? []
+				: ctx.outcomes.map((o) => mixedBlock(ctx, o)).filter((m) => m !== null),
 		mediation,
 		proxies: proxyBlocks(ctx),
 		decomposition: studyDecomposition(

@@ -5,6 +5,7 @@ import {
 	armTable,
 	effectTable,
 	effectsSection,
+	mixedSection,
 	sensitivitySection
 } from './report/effect-sections.ts';
 import {
@@ -52,6 +53,7 @@ export function reportBlocks(a: AnalysisResult, title = a.study.slug): Block[] {
 		outcomes.filter((o) => declared.has(o))
 	);
 	effectsSection(b, a, declared);
+	if (a.plan.primary_model === 'mixed_logistic') mixedSection(b, a, declared);
 	sensitivitySection(b, a, declared);
 	mediationSection(b, a, declared);
 	proxiesSection(b, a, declared);
@@ -70,6 +72,8 @@ export function reportBlocks(a: AnalysisResult, title = a.study.slug): Block[] {
 		b.heading(3, 'Other measures against the clinical outcome');
 		proxyTable(b, undeclaredProxies);
 	}
+	if (a.plan.primary_model !== 'mixed_logistic')
+		mixedSection(b, a, new Set(a.mixed.map((m) => m.outcome)));
 	triageSection(b, a);
 	balanceSection(b, a);
 	decompositionSection(b, a);

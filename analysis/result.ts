@@ -117,6 +117,39 @@ export interface TriageRow {
 	over: { p: number | null; ci: Interval };
 }
 
+/** The common odds ratio of a more urgent decision, from the proportional-odds model. */
+export interface OrdinalModel {
+	n: number;
+	/** The levels chosen, least to most urgent (the scale's levels nobody chose are left out). */
+	levels: string[];
+	thresholds: number[];
+	effects: {
+		arm: string;
+		vs: string;
+		odds_ratio: number;
+		ci: Interval;
+		p_value: number;
+		cluster_robust: { ci: Interval; p_value: number; clusters: number; method: string } | null;
+	}[];
+	method: string;
+}
+
+/** Y ~ arm + (1 | participant) + (1 | scenario), per binary outcome (§8.4). */
+export interface MixedModel {
+	outcome: string;
+	n: number;
+	participants: number;
+	scenarios: number;
+	effects: { arm: string; vs: string; odds_ratio: number; ci: Interval; p_value: number }[];
+	sd_participant: number;
+	sd_scenario: number;
+	/** σ²/(σ² + π²/3) on the latent scale, per random effect. */
+	icc_participant: number;
+	icc_scenario: number;
+	log_likelihood: number;
+	method: string;
+}
+
 export interface Mediation {
 	arm: string;
 	outcome: string;
@@ -242,6 +275,8 @@ export interface AnalysisResult {
 		bootstrap: number;
 		seed: number;
 		population: Population;
+		/** The model the plan names as primary: the difference in proportions, or the mixed model. */
+		primary_model: 'difference' | 'mixed_logistic';
 	};
 	/** The primary population and, when it differs, the sensitivity analysis in the other one. */
 	population: Population;
@@ -252,6 +287,10 @@ export interface AnalysisResult {
 	/** The other population's arms and effects, labelled as a sensitivity analysis. */
 	sensitivity: { population: Population; arms: ArmSummary[]; effects: Effect[] } | null;
 	triage: TriageRow[];
+	/** The chosen disposition on its ordered scale (§8.5); null without control or variation. */
+	ordinal: OrdinalModel | null;
+	/** One per binary outcome, when participants have several episodes (§8.4). */
+	mixed: MixedModel[];
 	mediation: Mediation[];
 	proxies: ProxyAssociation[];
 	decomposition: Decomposition | null;

@@ -1,12 +1,13 @@
 # The R baseline of `npm run bench -- analysis`: the same export read with data.table::fread and
 # the same estimands computed the way an analyst in R would (prop.test, glm, mcnemar.test,
-# cor.test, t.test, a DeLong AUC, and Freedman's PTE with the same number of bootstrap resamples,
+# cor.test, t.test, ordinal::clm, a DeLong AUC, and Freedman's PTE with the same number of bootstrap resamples,
 # drawn as multinomial re-counts of the (T, Z, Y) patterns with weighted glm fits, which is also
 # how Bedside does it). Prints one JSON line with the timings.
 # Usage: Rscript bench/analysis.R EXPORT_DIR BOOTSTRAP
 suppressPackageStartupMessages({
   library(data.table)
   library(jsonlite)
+  library(ordinal)
 })
 args <- commandArgs(trailingOnly = TRUE)
 dir <- args[[1]]
@@ -49,6 +50,8 @@ level <- setNames(seq_along(study$disposition_scale), study$disposition_scale)
 correct_level <- setNames(level[study$scenarios$correct_disposition], study$scenarios$id)
 ep[, rel := sign(level[disposition] - correct_level[scenario_id])]
 triage <- ep[, .(under = mean(rel < 0), over = mean(rel > 0)), by = arm_id]
+# The ordered decision: proportional odds on arm + scenario (ordinal::clm).
+ordered_fit <- clm(factor(disposition, levels = study$disposition_scale[study$disposition_scale %in% disposition]) ~ factor(arm_id, levels = c(control, llm)) + scenario_id, data = ep)
 
 # 2. Decision mediation: the paired gap, McNemar, the model alone standardized.
 conv <- recommendations[source == "conversation", .(participant_id, episode, L = disposition_correct,

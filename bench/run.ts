@@ -1,16 +1,28 @@
 // `npm run bench`: measures and prints one table; writes bench/results.json and bench/results.md.
-// Not part of `npm test`. `npm run bench -- analysis coverage enrollment chat bots export` runs only those parts.
+// Not part of `npm test`. `npm run bench -- analysis coverage mixed enrollment chat bots export` runs only those parts.
 import fs from 'node:fs';
 import { benchAnalysis } from './analysis.ts';
 import { benchCoverage } from './coverage.ts';
+import { benchMixed } from './mixed.ts';
 import { benchLoad, type LoadResults } from './load.ts';
 
 const parts = process.argv.slice(2);
 const want = (part: string) => parts.length === 0 || parts.includes(part);
 
-const analysis = want('analysis') ? await benchAnalysis() : null;
-const coverage = want('coverage') ? benchCoverage() : null;
-const load: LoadResults | null =
+// A partial run replaces only its own figures: the others are kept from the last results.json.
+const resultsFile = new URL('./results.json', import.meta.url);
+const previous = (
+	fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {}
+) as {
+	analysis?: Awaited<ReturnType<typeof benchAnalysis>> | null;
+	coverage?: ReturnType<typeof benchCoverage> | null;
+	mixed?: ReturnType<typeof benchMixed> | null;
+	load?: LoadResults | null;
+};
+const analysis = want('analysis') ? await benchAnalysis() : (previous.analysis ?? null);
+const coverage = want('coverage') ? benchCoverage() : (previous.coverage ?? null);
+const mixed = want('mixed') ? benchMixed() : (previous.mixed ?? null);
+const measuredLoad: LoadResults | null =
 	want('enrollment') || want('chat') || want('bots') || want('export')
 		? await benchLoad({
 				enrollment: want('enrollment'),
@@ -19,6 +31,16 @@ const load: LoadResults | null =
 				export: want('export')
 			})
 		: null;
+const load = (
+	measuredLoad || previous.load
+		? {
+				...previous.load,
+				...Object.fromEntries(
+					Object.entries(measuredLoad ?? {}).filter(([, v]) => v !== null && v !== undefined)
+				)
+			}
+		: null
+) as LoadResults | null;
 
 const f0 = (x: number) => x.toFixed(0);
 const f1 = (x: number) => x.toFixed(1);
@@ -35,6 +57,14 @@ if (analysis) {
 		],
 		['peak memory (RSS) of that run', `${f0(analysis.peak_rss_mb)} MB`, '—', '< 500 MB']
 	);
+}
+if (mixed) {
+	rows.push([
+		`mixed-effects logistic (Laplace, as glmer nAGQ = 1), ${mixed.participants.toLocaleString('en')} participants × 2 episodes, ${mixed.scenarios} scenarios`,
+		`${mixed.seconds.toFixed(2)} s (${mixed.evaluations} deviance evaluations${mixed.converged ? '' : ', not converged'})`,
+		'—',
+		'< 10 s'
+	]);
 }
 if (coverage) {
 	const design = `${coverage.studies} simulated studies, ${coverage.people_per_arm} people per arm`;
@@ -150,11 +180,9 @@ const results = {
 	node: process.version,
 	analysis,
 	coverage,
+	mixed,
 	load
 };
-fs.writeFileSync(
-	new URL('./results.json', import.meta.url),
-	`${JSON.stringify(results, null, 2)}\n`
-);
+fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 fs.writeFileSync(new URL('./results.md', import.meta.url), `${table}\n`);
 console.log(table);

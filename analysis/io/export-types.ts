@@ -70,6 +70,7 @@ export interface StudyInfo {
 		bootstrap: number;
 		seed: number;
 		population: 'intention_to_treat' | 'per_protocol';
+		primary_model: 'difference' | 'mixed_logistic';
 	};
 	/** The plan fields the export did not give, for which the defaults stand in. */
 	planDefaults: string[];

@@ -7,7 +7,8 @@ const DEFAULT_PLAN = {
 	test: 'chisq' as const,
 	bootstrap: 2000,
 	seed: 20261122,
-	population: 'intention_to_treat' as const
+	population: 'intention_to_treat' as const,
+	primary_model: 'difference' as const
 };
 
 export function readStudyJson(
@@ -54,6 +55,8 @@ export function readStudyJson(
 		at('analysis_plan.test', 'must be chisq, chisq_yates or fisher');
 	if (!['intention_to_treat', 'per_protocol'].includes(plan.population))
 		at('analysis_plan.population', 'must be intention_to_treat or per_protocol');
+	if (!['difference', 'mixed_logistic'].includes(plan.primary_model))
+		at('analysis_plan.primary_model', 'must be difference or mixed_logistic');
 	// The population is new (2026-12): a plan written before it means intention to treat, and
 	// saying so is not a departure from that plan.
 	const planDefaults = (['test', 'alpha', 'bootstrap', 'seed'] as const).filter(

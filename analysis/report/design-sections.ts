@@ -1,6 +1,6 @@
 import type { AnalysisResult } from '../result.ts';
 import type { Blocks } from './blocks.ts';
-import { ci, num, pct } from './format.ts';
+import { ci, num, numci, pct, pv } from './format.ts';
 
 // Triage errors, baseline balance and the sample size a follow-up study would need.
 
@@ -19,6 +19,31 @@ export function triageSection(b: Blocks, a: AnalysisResult) {
 			`${pct(t.over.p)} (${ci(t.over.ci)})`
 		])
 	);
+	const o = a.ordinal;
+	if (o) {
+		b.paragraph(
+			`The same decisions as an ordered response: ${o.method}, n ${o.n}. An odds ratio above 1 means the arm's participants chose more urgent dispositions than control's, whatever the cut-off on the scale (${o.levels.join(' < ')}).`
+		);
+		const clustered = o.effects.some((e) => e.cluster_robust);
+		b.table(
+			[
+				'arm',
+				'vs',
+				'odds ratio of a more urgent decision',
+				clustered ? '95% CI, cluster-robust (primary)' : '95% CI',
+				...(clustered ? ['95% CI, model'] : []),
+				'p'
+			],
+			o.effects.map((e) => [
+				e.arm,
+				e.vs,
+				num(e.odds_ratio),
+				numci(e.cluster_robust?.ci ?? e.ci),
+				...(clustered ? [numci(e.ci)] : []),
+				pv(e.cluster_robust?.p_value ?? e.p_value)
+			])
+		);
+	}
 }
 
 export function balanceSection(b: Blocks, a: AnalysisResult) {

@@ -105,3 +105,38 @@ export function sensitivitySection(b: Blocks, a: AnalysisResult, declared: Reado
 	const rows = s.effects.filter((e) => declared.has(e.outcome));
 	if (rows.length > 0) effectTable(b, rows);
 }
+
+/** The mixed-effects logistic model per outcome (§8.4), primary when the plan names it. */
+export function mixedSection(b: Blocks, a: AnalysisResult, outcomes: ReadonlySet<string>) {
+	const rows = a.mixed.filter((m) => outcomes.has(m.outcome));
+	if (rows.length === 0) return;
+	const primary = a.plan.primary_model === 'mixed_logistic';
+	b.heading(3, `Mixed-effects logistic model${primary ? ' (the plan’s primary model)' : ''}`);
+	b.paragraph(
+		`${rows[0]!.method}. Participants and scenarios differ: the model lets each have its own level, so the arm's odds ratio is conditional on them. The intraclass correlations are on the latent scale, σ²/(σ² + π²/3).`
+	);
+	b.table(
+		[
+			'outcome',
+			'arm',
+			'vs',
+			'odds ratio (95% CI)',
+			'p',
+			'SD participant (ICC)',
+			'SD scenario (ICC)',
+			'n (participants, scenarios)'
+		],
+		rows.flatMap((m) =>
+			m.effects.map((e) => [
+				m.outcome,
+				e.arm,
+				e.vs,
+				`${num(e.odds_ratio)} (${numci(e.ci)})`,
+				pv(e.p_value),
+				`${num(m.sd_participant)} (${num(m.icc_participant)})`,
+				`${num(m.sd_scenario)} (${num(m.icc_scenario)})`,
+				`${m.n} (${m.participants}, ${m.scenarios})`
+			])
+		)
+	);
+}

@@ -153,7 +153,8 @@ export function simulateStudy(
 				test: 'chisq',
 				bootstrap: d.resamples,
 				seed: 1,
-				population: 'intention_to_treat'
+				population: 'intention_to_treat',
+				primary_model: 'difference'
 			},
 			planDefaults: [],
 			enrolment: { declined: null }
@@ -217,7 +218,7 @@ export function coverage(d: Design, studies: number, seed: string): CoverageCoun
 		(covered[name] = (covered[name] ?? 0) + (ok ? 1 : 0));
 	for (let k = 0; k < studies; k++) {
 		const { data, mix } = simulateStudy(d, random);
-		const a: AnalysisResult = analyze(data, { seed: k });
+		const a: AnalysisResult = analyze(data, { seed: k, mixedModel: false });
 		const effect = a.effects[0]!;
 		count('arm − control, plain', covers(effect.ci, truth.effect));
 		count('arm − control, cluster', covers(effect.cluster_bootstrap?.ci, truth.effect));

@@ -213,6 +213,10 @@ function outcomesAndPlan(p: Protocol): string[] {
 	out.push(
 		'- Multiplicity: Holm across every arm-against-control comparison on the primary outcome(s) together; within each secondary outcome across arms'
 	);
+	if (a.primary_model === 'mixed_logistic')
+		out.push(
+			'- Primary model: mixed-effects logistic regression with participant and scenario random intercepts (Laplace, as lme4::glmer); the difference in proportions is secondary'
+		);
 	out.push(
 		'- Estimands and methods: Bedside analysis v1 (arm accuracies with Wilson intervals, Newcombe differences, decision-mediation gap, proxy-vs-clinical relationships); anything else is reported as exploratory.',
 		''

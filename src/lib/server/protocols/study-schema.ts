@@ -217,6 +217,12 @@ export const analysisPlan = z.strictObject({
 	 * existed keeps its hash and means intention to treat.
 	 */
 	population: z.enum(['intention_to_treat', 'per_protocol']).optional(),
+	/**
+	 * The primary model of each arm against control: the difference in proportions (the default)
+	 * or the mixed-effects logistic model with participant and scenario random intercepts, for
+	 * designs with several scenarios per participant. The other is reported too, as secondary.
+	 */
+	primary_model: z.enum(['difference', 'mixed_logistic']).optional(),
 	seed: z
 		.number()
 		.int()
