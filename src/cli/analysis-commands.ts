@@ -18,14 +18,19 @@ import {
 	powerTwoProportions,
 	sampleSizeTwoProportions
 } from '../../analysis/stats/power.ts';
+import { designPower } from '../../analysis/stats/design-power.ts';
 import { problemsFromZod, ValidationError } from '../lib/server/validation/problems.ts';
 import { parseOptions, runSubcommand, UsageError, withDatabase, writeOut } from './shared.ts';
 
 const POWER_USAGE = `usage: bedside power --p1 P1 [--p2 P2] [--power 0.8 | --n N] [--alpha 0.05] [--ratio 1]
+                    [--episodes M --icc RHO [--simulations 2000] [--seed 1]]
 
   --p1 and --p2 with --power: participants per group (group 2 has ratio times as many).
   --p1 and --p2 with --n:     the power with n in group 1.
-  --p1 with --n and --power:  the smallest detectable p2 (and the difference).`;
+  --p1 with --n and --power:  the smallest detectable p2 (and the difference).
+  --p1, --p2 and --n with --episodes and --icc: the power of the actual design, where each
+      participant decides on M scenarios whose outcomes correlate by RHO within a participant:
+      by the design effect 1 + (M − 1)·RHO, and by seeded simulation of the study.`;
 
 function probability(name: string, value: string | undefined, open = true): number | undefined {
 	if (value === undefined) return undefined;
@@ -43,9 +48,15 @@ export async function runPower(args: string[]): Promise<number> {
 			power: { type: 'string' },
 			n: { type: 'string' },
 			alpha: { type: 'string', default: '0.05' },
-			ratio: { type: 'string', default: '1' }
+			ratio: { type: 'string', default: '1' },
+			episodes: { type: 'string' },
+			icc: { type: 'string' },
+			simulations: { type: 'string', default: '2000' },
+			seed: { type: 'string', default: '1' }
 		});
 		if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
+		if (values.episodes !== undefined || values.icc !== undefined)
+			return designPowerCommand(values);
 		const p1 = probability('p1', values.p1);
 		if (p1 === undefined) throw new UsageError('give --p1');
 		const p2 = probability('p2', values.p2);
@@ -79,6 +90,53 @@ export async function runPower(args: string[]): Promise<number> {
 		}
 		return 0;
 	});
+}
+
+/** `bedside power … --episodes M --icc RHO`: the design's power, analytic and simulated. */
+function designPowerCommand(values: Record<string, string | boolean | undefined>): number {
+	const text = (name: string) => values[name] as string | undefined;
+	const p1 = probability('p1', text('p1'));
+	const p2 = probability('p2', text('p2'));
+	const n = Number(text('n'));
+	if (p1 === undefined || p2 === undefined || text('n') === undefined)
+		throw new UsageError('the design power needs --p1, --p2 and --n (participants in group 1)');
+	if (!(Number.isInteger(n) && n >= 2)) throw new UsageError('--n must be a whole number ≥ 2');
+	const m = Number(text('episodes') ?? '1');
+	if (!(Number.isInteger(m) && m >= 1))
+		throw new UsageError('--episodes must be a whole number ≥ 1');
+	const icc = probability('icc', text('icc') ?? '0', false)!;
+	const ratio = Number(text('ratio'));
+	if (!(ratio > 0)) throw new UsageError('--ratio must be a positive number');
+	const simulations = Number(text('simulations'));
+	if (!(Number.isInteger(simulations) && simulations >= 0 && simulations <= 100_000))
+		throw new UsageError('--simulations must be a whole number from 0 to 100000');
+	const seed = Number(text('seed'));
+	if (!(Number.isInteger(seed) && seed >= 0))
+		throw new UsageError('--seed must be a whole number ≥ 0');
+	const alpha = probability('alpha', text('alpha'))!;
+	const result = designPower(
+		{
+			participantsControl: n,
+			ratio,
+			episodesPerParticipant: m,
+			icc,
+			scenarios: [{ weight: 1, control: p1, treatment: p2 }],
+			alpha
+		},
+		simulations,
+		seed
+	);
+	const lines = [
+		`the design: ${n} participants in group 1 and ${Math.round(ratio * n)} in group 2, ${m} episode(s) each, ICC ${icc}, p1 = ${p1}, p2 = ${p2}, alpha ${alpha}`,
+		`design effect 1 + (${m} − 1)·${icc} = ${result.design_effect.toFixed(4)}; effective episodes per group ${result.analytic.effective_per_arm.map((x) => x.toFixed(1)).join(' and ')}`,
+		`power by the design effect (normal approximation, as power.prop.test) = ${result.analytic.power.toFixed(4)}`
+	];
+	if (result.simulated)
+		lines.push(
+			`power by simulation (${result.simulated.simulations} studies, seed ${seed}) = ${result.simulated.power.toFixed(4)} ± ${result.simulated.monte_carlo_se.toFixed(4)} (Monte Carlo SE)`
+		);
+	console.log(lines.join('\n'));
+	return 0;
 }
 
 const DECOMPOSE_USAGE = `usage: bedside decompose <stages.json|stages.yaml> [--format json|md] [--seed N] [--bootstrap N] [--out FILE]

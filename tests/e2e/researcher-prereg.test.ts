@@ -108,6 +108,16 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		expect(doc.registrations).toHaveLength(1);
 		expect(doc.registrations[0].protocol_version).toBe(2);
 		expect(doc.protocol.arms[1].assistant.temperature).toBe(0.3);
+		// The design's power (2 episodes each, ICC 0.2) is kept with the registration and shown.
+		expect(doc.registrations[0].design_power).toMatchObject({
+			episodes_per_participant: 2,
+			icc: 0.2,
+			design_effect: 1.2,
+			simulations: 1000
+		});
+		await expect(page.getByTestId('design-power').textContent()).resolves.toMatch(
+			/Power of the design: 0\.\d{3} .*design\s+effect\s+1\.20/s
+		);
 
 		// Editing now means amending: without a reason it is refused, with one it is registered.
 		await page.goto(`${server.url}/studies/triage-demo/edit`);
@@ -146,9 +156,10 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 			anonymous.getByRole('row', { name: /Where should I go\?/ }).textContent()
 		).resolves.toMatch(/preregistered.*bean-triage-scenarios\/decision_mediation/);
 		await anonymous.getByRole('link', { name: /Where should I go\?/ }).click();
-		await expect(anonymous.locator('pre.document').textContent()).resolves.toContain(
-			amended.registrations[1].sha256
-		);
+		const registry = (await anonymous.locator('pre.document').textContent()) ?? '';
+		expect(registry).toContain(amended.registrations[1].sha256);
+		expect(registry).toMatch(/## Power of the design\n\n.*expected ICC 0\.2/);
+		expect(registry).toMatch(/by 1000 simulated studies \(seed \d+\)/);
 		// …but the researcher pages are not theirs.
 		await anonymous.goto(`${server.url}/studies/triage-demo`);
 		expect(new URL(anonymous.url()).pathname).toBe('/login');

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { designPower } from '../../analysis/stats/design-power.ts';
+import { designPowerOf } from '../../src/lib/server/prereg/design-power.ts';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
 import { parseCardYaml } from '../../src/lib/server/cards/card-schema.ts';
 import { exportCard, importCard } from '../../src/lib/server/cards/cards.service.ts';
@@ -126,6 +128,35 @@ describe.each(databaseKinds())('protocols and preregistration (%s)', (kind) => {
 
 		const runnable = await verifyRunningConfig(t.db, 'prereg-study');
 		expect(runnable.protocol).toEqual(p);
+		// The design's power was computed with the plan's seed and kept with the registration (and
+		// its hash, which the running configuration has just checked again).
+		expect(record.designPower).toEqual(designPowerOf(p));
+		const analytic = designPower(
+			{
+				participantsControl: record.designPower!.participants_control,
+				ratio:
+					record.designPower!.participants_treatment / record.designPower!.participants_control,
+				episodesPerParticipant: p.episodes_per_participant,
+				icc: p.sample_size.power!.icc ?? 0,
+				scenarios: [
+					{
+						weight: 1,
+						control: p.sample_size.power!.p_control,
+						treatment: p.sample_size.power!.p_treatment
+					}
+				],
+				alpha: p.sample_size.power!.alpha
+			},
+			0
+		).analytic.power;
+		expect(record.designPower!.analytic_power).toBeCloseTo(analytic, 6);
+		expect(record.designPower!.design_effect).toBeCloseTo(
+			1 + (p.episodes_per_participant - 1) * 0.2,
+			6
+		);
+		expect(preregistrationMarkdown(await preregistrationDocument(t.db, 'prereg-study'))).toMatch(
+			/## Power of the design\n\n- \d+ participants in control .* expected ICC 0\.2/
+		);
 		expect(await changeStatus(t.db, 'prereg-study', 'launch', CLI_ACTOR)).toBe('recruiting');
 
 		// Closing reveals the seed, which matches the commitment anyone can read.

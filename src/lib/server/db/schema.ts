@@ -248,6 +248,7 @@ export interface Preregistrations {
   answer_key_sha256: string | null;
   created_at: Generated<Timestamp>;
   created_by: string | null;
+  design_power: Json | null;
   id: Generated<string>;
   kind: string;
   previous_id: string | null;

@@ -33,7 +33,8 @@ export function preregistrationMarkdown(
 		...arms(p),
 		...scenarios(p, conceal),
 		...questionnaires(p, conceal),
-		...outcomesAndPlan(p)
+		...outcomesAndPlan(p),
+		...designPowerSection(doc)
 	].join('\n');
 }
 
@@ -237,4 +238,18 @@ function outcomesAndPlan(p: Protocol): string[] {
 		out.push('');
 	}
 	return out;
+}
+
+/** The power of the design as registered (§8.7), when the protocol gave power inputs. */
+function designPowerSection(doc: PreregistrationDocument): string[] {
+	const d = doc.registrations[doc.registrations.length - 1]!.design_power;
+	if (!d) return [];
+	return [
+		'## Power of the design',
+		'',
+		`- ${d.participants_control} participants in control and ${d.participants_treatment} in the treatment arm, ${d.episodes_per_participant} episode(s) each, expected ICC ${d.icc}; accuracy ${d.p_control} against ${d.p_treatment}, alpha ${d.alpha}`,
+		`- Design effect ${d.design_effect}; power ${d.analytic_power} by the design effect${d.simulated_power === null ? '' : `, ${d.simulated_power} ± ${d.monte_carlo_se} by ${d.simulations} simulated studies (seed ${d.seed})`}`,
+		`- Method: ${d.method}`,
+		''
+	];
 }

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Queryable } from '../db/types.ts';
+import type { DesignPowerRecord } from './design-power.ts';
 
 export interface PreregistrationRow {
 	id: string;
@@ -13,6 +14,8 @@ export interface PreregistrationRow {
 	seedSha256: string;
 	/** The salted commitment to the answer key (null on registrations made before it existed). */
 	answerKeySha256: string | null;
+	/** The power of the design when it was registered (null on older registrations or without power inputs). */
+	designPower: DesignPowerRecord | null;
 	previousId: string | null;
 	previousSha256: string | null;
 	reason: string | null;
@@ -44,6 +47,7 @@ export async function preregistrationsOf(
 		protocolSha256: r.protocol_sha256,
 		seedSha256: r.seed_sha256,
 		answerKeySha256: r.answer_key_sha256,
+		designPower: (r.design_power as DesignPowerRecord | null) ?? null,
 		previousId: r.previous_id,
 		previousSha256: r.previous_sha256,
 		reason: r.reason,
@@ -66,6 +70,7 @@ export async function insertPreregistration(
 			protocol_sha256: p.protocolSha256,
 			seed_sha256: p.seedSha256,
 			answer_key_sha256: p.answerKeySha256,
+			design_power: p.designPower === null ? null : JSON.stringify(p.designPower),
 			previous_id: p.previousId,
 			previous_sha256: p.previousSha256,
 			reason: p.reason,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Actor } from '../actor.ts';
+import { designPowerOf } from './design-power.ts';
 import { answerKeyCommitment, answerKeySalt } from './answer-key.ts';
 import { recordAuditEvent } from '../audit/audit.repository.ts';
 import { findAssumption, replaceStudyAssumptions } from '../cards/cards.repository.ts';
@@ -67,6 +68,8 @@ export function preregistrationPayload(
 		seed_sha256: p.seedSha256,
 		// Registrations made before answer keys were committed have none, and keep their hash.
 		...(p.answerKeySha256 !== null && { answer_key_sha256: p.answerKeySha256 }),
+		// Likewise the design's power (registrations before it, or without power inputs, have none).
+		...(p.designPower !== null && { design_power: p.designPower }),
 		previous_sha256: p.previousSha256,
 		reason: p.reason,
 		registered_at: p.createdAt.toISOString()
@@ -163,6 +166,7 @@ export async function preregister(
 			protocolSha256: version.sha256,
 			seedSha256: sha256Hex(seed),
 			answerKeySha256: answerKeyCommitment(seed, checked.protocol),
+			designPower: designPowerOf(checked.protocol),
 			previousId: null,
 			previousSha256: null,
 			reason: null,
@@ -249,6 +253,7 @@ export async function amend(
 			protocolSha256: sha256,
 			seedSha256: previous.seedSha256,
 			answerKeySha256: answerKeyCommitment(seed, protocol),
+			designPower: designPowerOf(protocol),
 			previousId: previous.id,
 			previousSha256: previous.sha256,
 			reason: reason.trim(),
@@ -458,6 +463,7 @@ export async function preregistrationDocument(db: Queryable, slug: string) {
 			protocol_sha256: p.protocolSha256,
 			seed_sha256: p.seedSha256,
 			answer_key_sha256: p.answerKeySha256,
+			design_power: p.designPower,
 			previous_sha256: p.previousSha256,
 			reason: p.reason
 		})),

@@ -237,7 +237,12 @@ export const sampleSize = z.strictObject({
 			p_control: z.number().gt(0).lt(1),
 			p_treatment: z.number().gt(0).lt(1),
 			alpha: z.number().gt(0).lt(1).default(0.05),
-			power: z.number().gt(0).lt(1).default(0.8)
+			power: z.number().gt(0).lt(1).default(0.8),
+			/**
+			 * The expected intraclass correlation of the outcome within a participant, for the power
+			 * of a design with several scenarios per participant (absent: 0, independent episodes).
+			 */
+			icc: z.number().min(0).lt(1).optional()
 		})
 		.optional()
 });

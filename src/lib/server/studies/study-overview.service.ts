@@ -1,3 +1,4 @@
+import { designPowerOf } from '../prereg/design-power.ts';
 import { describeChanges, diffJson } from '../protocols/diff.ts';
 import { listProtocolVersions } from '../protocols/protocols.repository.ts';
 import { validateProtocol } from '../protocols/study-file.ts';
@@ -38,6 +39,8 @@ export async function studyOverview(db: Queryable, study: StudySummary) {
 			})),
 		deviationCount: deviations.length,
 		protocol: checked?.ok ? checked.protocol : null,
+		/** The power of the design as it stands (by the design effect; the registration adds a simulation). */
+		designPower: checked?.ok ? designPowerOf(checked.protocol, 0) : null,
 		versions: versions
 			.map((v, i) => ({
 				version: v.version,
