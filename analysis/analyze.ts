@@ -1,5 +1,6 @@
 import type { StudyExport } from './io/export-reader.ts';
 import { covariateBalance } from './estimands/balance.ts';
+import { coderCorrectionBlock } from './estimands/coder-correction.ts';
 import { consortFlow } from './estimands/consort.ts';
 import {
 	analysisContext,
@@ -110,6 +111,10 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 				? []
 				: ctx.outcomes.map((o) => mixedBlock(ctx, o)).filter((m) => m !== null),
 		mediation,
+		coder_correction: study.arms
+			.filter((a) => a.kind === 'llm_assisted')
+			.flatMap((a) => ctx.outcomes.map((o) => coderCorrectionBlock(ctx, a.id, o)))
+			.filter((c) => c !== null),
 		proxies: proxyBlocks(ctx),
 		decomposition: studyDecomposition(
 			mediation,

@@ -14,7 +14,11 @@ import {
 	headerSection,
 	isRegistered
 } from './report/flow-sections.ts';
-import { decompositionSection, mediationSection } from './report/mediation-sections.ts';
+import {
+	coderCorrectionSection,
+	decompositionSection,
+	mediationSection
+} from './report/mediation-sections.ts';
 import { proxiesSection, proxyTable } from './report/proxy-sections.ts';
 import { renderHtml, renderMarkdown } from './report/render.ts';
 
@@ -56,6 +60,7 @@ export function reportBlocks(a: AnalysisResult, title = a.study.slug): Block[] {
 	if (a.plan.primary_model === 'mixed_logistic') mixedSection(b, a, declared);
 	sensitivitySection(b, a, declared);
 	mediationSection(b, a, declared);
+	coderCorrectionSection(b, a, declared);
 	proxiesSection(b, a, declared);
 
 	// Everything below was not named by the protocol.

@@ -150,6 +150,28 @@ export interface MixedModel {
 	method: string;
 }
 
+/** Model-coded estimates corrected by the people-coded sample (§8.6). */
+export interface CoderCorrection {
+	arm: string;
+	outcome: string;
+	model_coder: string;
+	conversations: number;
+	coded_by_people: number;
+	llm_in_conversation: {
+		naive: { p: number; ci: Interval };
+		corrected: { p: number; ci: Interval; se: number };
+	};
+	gap: {
+		naive: { diff: number; ci: Interval };
+		corrected: { diff: number; ci: Interval; se: number };
+	};
+	agreement: {
+		model_vs_people: { kappa: number | null; n: number };
+		people_vs_people: { kappa: number | null; n: number };
+	};
+	method: string;
+}
+
 export interface Mediation {
 	arm: string;
 	outcome: string;
@@ -292,6 +314,8 @@ export interface AnalysisResult {
 	/** One per binary outcome, when participants have several episodes (§8.4). */
 	mixed: MixedModel[];
 	mediation: Mediation[];
+	/** Per LLM arm and outcome, when a model coded the conversations and people a sample (§8.6). */
+	coder_correction: CoderCorrection[];
 	proxies: ProxyAssociation[];
 	decomposition: Decomposition | null;
 	power: PowerBlock | null;

@@ -124,3 +124,43 @@ export function decompositionSection(b: Blocks, a: AnalysisResult) {
 	);
 	b.chart('Staged decomposition (waterfall)', waterfallChart(d, 'Staged decomposition'));
 }
+
+/** Model-coded estimates beside their correction by the people-coded sample (§8.6). */
+export function coderCorrectionSection(
+	b: Blocks,
+	a: AnalysisResult,
+	declared: ReadonlySet<string>
+) {
+	const rows = a.coder_correction.filter((c) => declared.has(c.outcome));
+	if (rows.length === 0) return;
+	b.heading(3, 'Coded by a model, corrected by people');
+	b.paragraph(
+		`${rows[0]!.method}. The corrected estimate is unbiased whatever the model's error rates, because people coded a random sample; when the two disagree, the naive one carries the model's errors.`
+	);
+	b.table(
+		[
+			'arm',
+			'outcome',
+			'model coder',
+			'people-coded / all',
+			'LLM in conversation: naive',
+			'corrected',
+			'gap: naive',
+			'corrected',
+			'kappa model–people (n)',
+			'kappa people–people (n)'
+		],
+		rows.map((c) => [
+			c.arm,
+			c.outcome,
+			c.model_coder,
+			`${c.coded_by_people} / ${c.conversations}`,
+			`${pct(c.llm_in_conversation.naive.p)} (${ci(c.llm_in_conversation.naive.ci)})`,
+			`${pct(c.llm_in_conversation.corrected.p)} (${ci(c.llm_in_conversation.corrected.ci)})`,
+			`${pp(c.gap.naive.diff)} (${ppci(c.gap.naive.ci)})`,
+			`${pp(c.gap.corrected.diff)} (${ppci(c.gap.corrected.ci)})`,
+			`${num(c.agreement.model_vs_people.kappa)} (${c.agreement.model_vs_people.n})`,
+			`${num(c.agreement.people_vs_people.kappa)} (${c.agreement.people_vs_people.n})`
+		])
+	);
+}

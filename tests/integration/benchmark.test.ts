@@ -4,6 +4,7 @@ import { sendChatMessage } from '../../src/lib/server/assistant/chat.service.ts'
 import { codeConversations, coderAgreement } from '../../src/lib/server/coding/coding.service.ts';
 import {
 	codingQueue,
+	inHumanSample,
 	conversationToRead,
 	recordPersonCoding
 } from '../../src/lib/server/coding/person-coding.service.ts';
@@ -18,6 +19,7 @@ import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
 import { databaseKinds, useTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startFakeOpenAi, type ChatBody, type FakeOpenAi } from '../helpers/fake-openai.ts';
+import { verifyRunningConfig } from '../../src/lib/server/prereg/prereg.service.ts';
 import { ELIGIBLE, newRecruitingStudy } from '../helpers/studies.ts';
 
 const SCENARIOS = 9;
@@ -390,5 +392,55 @@ describe.each(databaseKinds())('the LLM-alone condition and coding (%s)', (kind)
 		expect(personRule.n).toBe(3);
 		expect(personRule.observed).toBeCloseTo(1 / 3, 12);
 		expect(personRule.kappa).toBeCloseTo(0, 12); // one rater used one category: chance agreement = observed
+	});
+
+	it('offers people only the preregistered random sample of conversations to code', async () => {
+		const { slug, studyId } = await study((p) => {
+			p.arms = p.arms.filter((a) => a.id === 'assistant_llm');
+			p.coding = { human_sample: 0.5 };
+		});
+		fake.reply = () => 'Go to A&E today.';
+		for (let k = 0; k < 10; k++) {
+			const { participant } = await consent(t.db, slug, {
+				agree: true,
+				params: new URLSearchParams()
+			});
+			await submitScreening(t.db, slug, participant.id, ELIGIBLE);
+			await finishReading(t.db, participant.id, 1);
+			await sendChatMessage(
+				t.db,
+				{ llm },
+				{ participantId: participant.id, episode: 1, text: 'help' },
+				() => {}
+			);
+		}
+		const episodes = await t.db
+			.selectFrom('episodes')
+			.innerJoin('participants', 'participants.id', 'episodes.participant_id')
+			.select('episodes.id')
+			.where('participants.study_id', '=', studyId)
+			.where('episodes.episode', '=', 1)
+			.execute();
+		const { protocol } = await verifyRunningConfig(t.db, slug);
+		const sampled = episodes
+			.map((e) => e.id)
+			.filter((id) => inHumanSample(protocol.analysis_plan.seed, id, 0.5));
+		const queue = await codingQueue(t.db, slug, 'analyst-1');
+		expect(queue.sample).toBe(0.5);
+		expect(queue.total).toBe(sampled.length);
+		expect(queue.toCode.map((c) => c.episodeId).sort()).toEqual([...sampled].sort());
+		// Every coder gets the same sample (in an order of their own), so their codings overlap.
+		const other = await codingQueue(t.db, slug, 'analyst-2');
+		expect(other.toCode.map((c) => c.episodeId).sort()).toEqual([...sampled].sort());
+		const outside = episodes.map((e) => e.id).find((id) => !sampled.includes(id));
+		if (outside) {
+			expect(await conversationToRead(t.db, slug, outside, 'analyst-1')).toBeUndefined();
+			const refused = await recordPersonCoding(t.db, slug, outside, 'analyst-1', {
+				disposition: 'ambulance',
+				conditions: []
+			}).catch((e) => e);
+			expect(refused).toBeInstanceOf(ValidationError);
+			expect(refused.problems[0].message).toMatch(/not in the sample people code/);
+		}
 	});
 });

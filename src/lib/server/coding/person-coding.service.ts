@@ -17,8 +17,22 @@ function blindOrder(userId: string, episodeId: string): string {
 	return createHash('sha256').update(`${userId}\u0000${episodeId}`).digest('hex');
 }
 
+/**
+ * Whether a conversation is in the people-coded sample: a uniform draw from SHA-256 of the
+ * analysis seed and the episode, below the protocol's fraction. Re-derivable by anyone with the
+ * preregistered protocol and the export; the same for every coder, so their codings overlap.
+ */
+export function inHumanSample(seed: number, episodeId: string, fraction: number): boolean {
+	const digest = createHash('sha256')
+		.update(`bedside human sample\u0000${seed}\u0000${episodeId}`)
+		.digest();
+	return digest.readUInt32BE(0) / 2 ** 32 < fraction;
+}
+
 export interface CodingQueue {
 	blind: boolean;
+	/** The share of conversations people code (null: all of them). */
+	sample: number | null;
 	/** Conversations this person has not coded, in their own order. */
 	toCode: { episodeId: string; codedBy: number }[];
 	codedByMe: number;
@@ -32,10 +46,14 @@ export async function codingQueue(
 ): Promise<CodingQueue> {
 	const { study, protocol } = await verifyRunningConfig(db, slug);
 	const me = `person:${userId}`;
-	const all = await codableConversations(db, study.id);
+	const fraction = protocol.coding?.human_sample ?? null;
+	const all = (await codableConversations(db, study.id)).filter(
+		(c) => fraction === null || inHumanSample(protocol.analysis_plan.seed, c.episodeId, fraction)
+	);
 	const open = all.filter((c) => !c.codedBy.includes(me));
 	return {
 		blind: protocol.coding?.blind_to_arm ?? true,
+		sample: fraction,
 		toCode: open
 			.sort((a, b) =>
 				blindOrder(userId, a.episodeId).localeCompare(blindOrder(userId, b.episodeId))
@@ -76,6 +94,9 @@ export async function conversationToRead(
 	const { study, protocol } = await verifyRunningConfig(db, slug);
 	const c = await conversationOfStudy(db, study.id, episodeId);
 	if (!c) return undefined;
+	const fraction = protocol.coding?.human_sample;
+	if (fraction !== undefined && !inHumanSample(protocol.analysis_plan.seed, episodeId, fraction))
+		return undefined;
 	const scenario = protocol.scenarios.find((s) => s.id === c.scenarioKey)!;
 	return {
 		episodeId: c.episodeId,
@@ -100,6 +121,14 @@ export async function recordPersonCoding(
 	const c = await conversationOfStudy(db, study.id, episodeId);
 	if (!c)
 		throw new ValidationError([{ path: 'episode', message: 'no such conversation in this study' }]);
+	const fraction = protocol.coding?.human_sample;
+	if (fraction !== undefined && !inHumanSample(protocol.analysis_plan.seed, episodeId, fraction))
+		throw new ValidationError([
+			{
+				path: 'episode',
+				message: 'this conversation is not in the sample people code (coding.human_sample)'
+			}
+		]);
 	const scenario = protocol.scenarios.find((s) => s.id === c.scenarioKey)!;
 	const problems: Problem[] = [];
 	if (

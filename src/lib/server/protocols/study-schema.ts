@@ -164,7 +164,13 @@ export const coding = z.strictObject({
 		})
 		.optional(),
 	/** Person coders see transcripts without the arm. Default true. */
-	blind_to_arm: z.boolean().optional()
+	blind_to_arm: z.boolean().optional(),
+	/**
+	 * The share of conversations people code, drawn at random with the analysis seed: the coding
+	 * page offers exactly that sample, and the analysis corrects the model coder's estimates by it
+	 * (prediction-powered inference). Absent: people may code every conversation.
+	 */
+	human_sample: z.number().gt(0).max(1).optional()
 });
 
 export const arm = z.strictObject({
