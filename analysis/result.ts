@@ -165,6 +165,7 @@ export interface CoderCorrection {
 		naive: { diff: number; ci: Interval };
 		corrected: { diff: number; ci: Interval; se: number };
 	};
+	/** Kappa over coding pairs: leave one person out where two or more coded a conversation. */
 	agreement: {
 		model_vs_people: { kappa: number | null; n: number };
 		people_vs_people: { kappa: number | null; n: number };

@@ -12,10 +12,38 @@ import { outcomeOf, type AnalysisContext, type Binary, type BinaryOutcome } from
 
 interface Coded {
 	model: Binary;
+	/** First person coder's code (the PPI's gold standard), null when no person coded it. */
 	person: Binary | null;
-	secondPerson: Binary | null;
+	/** Every person's code, for the agreement comparison. */
+	people: Binary[];
 	Y: Binary;
 }
+
+/**
+ * Leave one coder out, as HealthBench's meta-evaluation does: on conversations at least two people
+ * coded, each person's code is compared with the model's and with each other person's. Kappa over
+ * the (model, person) pairs against kappa over the (other person, person) pairs says whether the
+ * model agrees with people as well as people agree with each other.
+ */
+function leaveOneCoderOut(rows: readonly Coded[]) {
+	const model: [string, string][] = [];
+	const people: [string, string][] = [];
+	for (const r of rows) {
+		if (r.people.length < 2) continue;
+		r.people.forEach((held, i) => {
+			model.push([String(r.model), String(held)]);
+			r.people.forEach((other, j) => {
+				if (j !== i) people.push([String(other), String(held)]);
+			});
+		});
+	}
+	return {
+		model_vs_people: { kappa: cohenKappaNominal(model)?.kappa ?? null, n: model.length },
+		people_vs_people: { kappa: cohenKappaNominal(people)?.kappa ?? null, n: people.length }
+	};
+}
+
+const rowsWithTwo = (rows: readonly Coded[]) => rows.some((r) => r.people.length >= 2);
 
 export function coderCorrectionBlock(
 	ctx: AnalysisContext,
@@ -46,7 +74,7 @@ export function coderCorrectionBlock(
 		rows.push({
 			model: model.value,
 			person: people[0]?.value ?? null,
-			secondPerson: people[1]?.value ?? null,
+			people: people.map((p) => p.value),
 			Y
 		});
 	}
@@ -68,7 +96,6 @@ export function coderCorrectionBlock(
 		count((r) => r.model === 0 && r.Y === 0)
 	);
 	const modelSuccesses = count((r) => r.model === 1);
-	const twice = rows.filter((r) => r.person !== null && r.secondPerson !== null);
 	return {
 		arm,
 		outcome,
@@ -84,20 +111,17 @@ export function coderCorrectionBlock(
 			corrected: { diff: gap.estimate, ci: gap.ci, se: gap.se }
 		},
 		agreement: {
-			model_vs_people: {
-				kappa:
-					cohenKappaNominal(labelled.map((r) => [String(r.model), String(r.person)]))?.kappa ??
-					null,
-				n: labelled.length
-			},
-			people_vs_people: {
-				kappa:
-					twice.length > 0
-						? (cohenKappaNominal(twice.map((r) => [String(r.person), String(r.secondPerson)]))
-								?.kappa ?? null)
-						: null,
-				n: twice.length
-			}
+			// With one person per conversation, the model is compared with that person; people with
+			// each other only where two coded the same conversation.
+			model_vs_people: rowsWithTwo(rows)
+				? leaveOneCoderOut(rows).model_vs_people
+				: {
+						kappa:
+							cohenKappaNominal(labelled.map((r) => [String(r.model), String(r.person)]))?.kappa ??
+							null,
+						n: labelled.length
+					},
+			people_vs_people: leaveOneCoderOut(rows).people_vs_people
 		},
 		method:
 			'prediction-powered inference (Angelopoulos et al. 2023): model mean + mean(person − model) on the people-coded sample, normal interval; naive: the model codes alone'

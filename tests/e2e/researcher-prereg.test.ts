@@ -66,6 +66,17 @@ describe.each(databaseKinds())('a researcher edits a draft and preregisters it (
 		await page.getByRole('link', { name: 'Edit the draft' }).click();
 		await page.waitForURL('**/studies/triage-demo/edit');
 
+		// The editor computes the power of the design as it is edited (2 episodes, ICC 0.2).
+		const power = page.getByTestId('editor-design-power');
+		await expect.poll(() => power.textContent()).toMatch(/design effect 1\.20/);
+		const episodes = page.getByLabel('Scenarios per participant (episodes)');
+		await episodes.fill('1');
+		await expect
+			.poll(() => power.textContent())
+			.toMatch(/1 episode\(s\) each.*design effect 1\.00/s);
+		await episodes.fill('2');
+		await expect.poll(() => power.textContent()).toMatch(/design effect 1\.20/);
+
 		const arm = page.getByTestId('arm-1');
 		await arm.getByLabel('Temperature').fill('5');
 		await page.getByRole('button', { name: 'Save as a new version' }).first().click();

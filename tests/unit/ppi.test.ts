@@ -67,7 +67,11 @@ describe('the coder-correction block of the analysis', () => {
 			.flatMap((r) => {
 				const model = r.dispositionCorrect === 0 && random() < 0.5 ? 1 : r.dispositionCorrect;
 				const rows = [{ ...r, coder: 'model:grader', dispositionCorrect: model }];
-				if (random() < 0.2) rows.push({ ...r, coder: 'person:a' });
+				if (random() < 0.2) {
+					rows.push({ ...r, coder: 'person:a' });
+					// Half of those a second person coded too, agreeing with the first.
+					if (random() < 0.5) rows.push({ ...r, coder: 'person:b' });
+				}
 				return rows;
 			});
 		data.recommendations.push(...extra);
@@ -83,6 +87,9 @@ describe('the coder-correction block of the analysis', () => {
 		// half the wrong advice, 12 pp), the corrected one lands near the truth.
 		expect(c.llm_in_conversation.naive.p - truth).toBeGreaterThan(0.08);
 		expect(Math.abs(c.llm_in_conversation.corrected.p - truth)).toBeLessThan(0.08);
+		// Leave one coder out: people agree perfectly with each other, the model does not.
+		expect(c.agreement.people_vs_people.kappa).toBe(1);
+		expect(c.agreement.people_vs_people.n).toBe(c.agreement.model_vs_people.n);
 		expect(c.agreement.model_vs_people.kappa!).toBeLessThan(0.9);
 		expect(markdownReport(result)).toContain('### Coded by a model, corrected by people');
 	});
