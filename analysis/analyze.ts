@@ -1,5 +1,6 @@
 import type { StudyExport } from './io/export-reader.ts';
 import { covariateBalance } from './estimands/balance.ts';
+import { caceBlock } from './estimands/cace.ts';
 import { coderCorrectionBlock } from './estimands/coder-correction.ts';
 import { consortFlow } from './estimands/consort.ts';
 import {
@@ -89,7 +90,9 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 			bootstrap: study.plan.bootstrap,
 			seed: study.plan.seed,
 			population: study.plan.population,
-			primary_model: study.plan.primary_model
+			primary_model: study.plan.primary_model,
+			used_assistant_min_messages: study.plan.used_assistant_min_messages,
+			equivalence_margins: study.plan.equivalence_margins
 		},
 		population,
 		declared_outcomes: study.outcomes,
@@ -111,6 +114,10 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 				? []
 				: ctx.outcomes.map((o) => mixedBlock(ctx, o)).filter((m) => m !== null),
 		mediation,
+		cace: study.arms
+			.filter((a) => a.kind === 'llm_assisted')
+			.flatMap((a) => ctx.outcomes.map((o) => caceBlock(ctx, a.id, o)))
+			.filter((c) => c !== null),
 		coder_correction: study.arms
 			.filter((a) => a.kind === 'llm_assisted')
 			.flatMap((a) => ctx.outcomes.map((o) => coderCorrectionBlock(ctx, a.id, o)))

@@ -3,6 +3,7 @@ import { Blocks, type Block } from './report/blocks.ts';
 import { balanceSection, powerSection, triageSection } from './report/design-sections.ts';
 import {
 	armTable,
+	caceSection,
 	effectTable,
 	effectsSection,
 	mixedSection,
@@ -57,6 +58,7 @@ export function reportBlocks(a: AnalysisResult, title = a.study.slug): Block[] {
 		outcomes.filter((o) => declared.has(o))
 	);
 	effectsSection(b, a, declared);
+	caceSection(b, a, declared);
 	if (a.plan.primary_model === 'mixed_logistic') mixedSection(b, a, declared);
 	sensitivitySection(b, a, declared);
 	mediationSection(b, a, declared);

@@ -107,6 +107,10 @@ export interface Effect {
 		clusters: [number, number];
 		method: string;
 	} | null;
+	/** Present when the plan gives this outcome an equivalence margin. */
+	equivalence: Equivalence | null;
+	/** How the report reads it: never "no difference" without equivalence shown. */
+	reading: 'higher' | 'lower' | 'equivalent' | 'inconclusive';
 }
 
 export interface TriageRow {
@@ -171,6 +175,33 @@ export interface CoderCorrection {
 		people_vs_people: { kappa: number | null; n: number };
 	};
 	method: string;
+}
+
+/** The effect of actually using the assistant, among those who would (§8.2). */
+export interface Cace {
+	arm: string;
+	vs: string;
+	outcome: string;
+	n: number;
+	clusters: number;
+	/** Share of the arm's episodes in which the participant used the assistant. */
+	used_share: number;
+	definition: string;
+	/** The intention-to-treat difference the CACE scales up. */
+	itt: number;
+	cace: { estimate: number; se: number; ci: Interval; p_value: number };
+	method: string;
+}
+
+/** Equivalence within the plan's margin (§8.3). */
+export interface Equivalence {
+	margin: number;
+	p_lower: number;
+	p_upper: number;
+	p_tost: number;
+	ci_90: Interval;
+	equivalent: boolean;
+	non_inferior: boolean;
 }
 
 export interface Mediation {
@@ -300,6 +331,8 @@ export interface AnalysisResult {
 		population: Population;
 		/** The model the plan names as primary: the difference in proportions, or the mixed model. */
 		primary_model: 'difference' | 'mixed_logistic';
+		used_assistant_min_messages: number;
+		equivalence_margins: Record<string, number>;
 	};
 	/** The primary population and, when it differs, the sensitivity analysis in the other one. */
 	population: Population;
@@ -315,6 +348,8 @@ export interface AnalysisResult {
 	/** One per binary outcome, when participants have several episodes (§8.4). */
 	mixed: MixedModel[];
 	mediation: Mediation[];
+	/** Per LLM arm and outcome, when the export counts the messages sent (§8.2). */
+	cace: Cace[];
 	/** Per LLM arm and outcome, when a model coded the conversations and people a sample (§8.6). */
 	coder_correction: CoderCorrection[];
 	proxies: ProxyAssociation[];

@@ -2,6 +2,7 @@ import seedrandom from 'seedrandom';
 import { clusterBootstrapDifference } from '../stats/cluster.ts';
 import {
 	chisqTwoProportions,
+	equivalenceTwoProportions,
 	fisherExact,
 	holm,
 	minExpected,
@@ -39,7 +40,7 @@ export function armSummaries(ctx: AnalysisContext): ArmSummary[] {
 	});
 }
 
-type Unadjusted = Omit<Effect, 'p_holm' | 'family'>;
+type Unadjusted = Omit<Effect, 'p_holm' | 'family' | 'reading'>;
 
 /** The plan's test, with Fisher's exact test where chisq meets an expected count below 5. */
 function planTest(ctx: AnalysisContext, x1: number, n1: number, x2: number, n2: number) {
@@ -77,6 +78,11 @@ function outcomeEffects(ctx: AnalysisContext, outcome: BinaryOutcome): Unadjuste
 		const { diff, ci } = newcombeHybrid(x1, n1, x2, n2);
 		const { test, p } = planTest(ctx, x1, n1, x2, n2);
 		const or = woolfOddsRatio(x1, n1 - x1, x2, n2 - x2);
+		const margin = ctx.data.study.plan.equivalence_margins[outcome];
+		const equivalence =
+			margin === undefined
+				? null
+				: equivalenceTwoProportions(x1, n1, x2, n2, margin, ctx.data.study.plan.alpha);
 		return [
 			{
 				outcome,
@@ -91,6 +97,15 @@ function outcomeEffects(ctx: AnalysisContext, outcome: BinaryOutcome): Unadjuste
 				method: 'newcombe-hybrid-score',
 				odds_ratio: { estimate: or.oddsRatio, ci: or.ci, method: 'woolf' },
 				adjusted: adjusted.get(a.id) ?? null,
+				equivalence: equivalence && {
+					margin: equivalence.margin,
+					p_lower: equivalence.p_lower,
+					p_upper: equivalence.p_upper,
+					p_tost: equivalence.p_tost,
+					ci_90: equivalence.ci_90,
+					equivalent: equivalence.equivalent,
+					non_inferior: equivalence.non_inferior
+				},
 				cluster_bootstrap: ctx.clustered
 					? clusterBootstrapDifference(
 							clusterCounts(ctx.episodesOfArm(a.id), outcome),
@@ -118,5 +133,18 @@ export function armEffects(ctx: AnalysisContext): Effect[] {
 	adjustWithin(rows.filter((r) => family(r) === 'primary'));
 	for (const o of ctx.outcomes)
 		adjustWithin(rows.filter((r) => r.outcome === o && family(r) === 'secondary'));
-	return rows.map((r) => ({ ...r, family: family(r), p_holm: adjustedP.get(r)! }));
+	return rows.map((r) => ({
+		...r,
+		family: family(r),
+		p_holm: adjustedP.get(r)!,
+		// Never "no difference": equivalent only when shown within the plan's margin.
+		reading:
+			r.ci[0] > 0
+				? 'higher'
+				: r.ci[1] < 0
+					? 'lower'
+					: r.equivalence?.equivalent
+						? 'equivalent'
+						: 'inconclusive'
+	}));
 }

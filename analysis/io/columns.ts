@@ -146,7 +146,15 @@ export const EXPORT_FILES = {
 			meaning: 'first view of the scenario (else allocation time)',
 			optional: true
 		},
-		{ name: 'submitted_at', type: 'timestamp', meaning: 'decision submitted', optional: true }
+		{ name: 'submitted_at', type: 'timestamp', meaning: 'decision submitted', optional: true },
+		{
+			name: 'user_messages',
+			type: 'integer',
+			meaning:
+				'messages the participant sent to the assistant in this episode (0 in an arm without one); what "used the assistant" counts',
+			optional: true,
+			extra: true
+		}
 	],
 	'measures.csv': [
 		participant,

@@ -159,6 +159,7 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 		at('condition_correct')
 	];
 	const submitted = at('submitted_at');
+	const sent = table.index.has('user_messages') ? at('user_messages') : () => '';
 	const correct = new Map(study.scenarios.map((x) => [x.id, x.correctDisposition]));
 	const seen = new Set<string>();
 	const problem = reporter(table, problems);
@@ -187,7 +188,8 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 			disposition: disposition(r) || null,
 			dispositionCorrect: said,
 			conditionCorrect: binary(conditionCorrect(r)),
-			submitted: submitted(r) !== ''
+			submitted: submitted(r) !== '',
+			userMessages: whole(sent(r))
 		};
 	});
 }

@@ -71,6 +71,10 @@ export interface StudyInfo {
 		seed: number;
 		population: 'intention_to_treat' | 'per_protocol';
 		primary_model: 'difference' | 'mixed_logistic';
+		/** Messages an episode needs for the participant to have "used the assistant" (default 1). */
+		used_assistant_min_messages: number;
+		/** Equivalence margins per outcome (absolute difference in proportions). */
+		equivalence_margins: Record<string, number>;
 	};
 	/** The plan fields the export did not give, for which the defaults stand in. */
 	planDefaults: string[];
@@ -94,6 +98,8 @@ export interface Episode {
 	dispositionCorrect: 0 | 1 | null;
 	conditionCorrect: 0 | 1 | null;
 	submitted: boolean;
+	/** Messages sent to the assistant (null when the export does not say). */
+	userMessages: number | null;
 }
 
 export interface Measure {

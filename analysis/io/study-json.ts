@@ -8,7 +8,9 @@ const DEFAULT_PLAN = {
 	bootstrap: 2000,
 	seed: 20261122,
 	population: 'intention_to_treat' as const,
-	primary_model: 'difference' as const
+	primary_model: 'difference' as const,
+	used_assistant_min_messages: 1,
+	equivalence_margins: {} as Record<string, number>
 };
 
 export function readStudyJson(
@@ -57,6 +59,13 @@ export function readStudyJson(
 		at('analysis_plan.population', 'must be intention_to_treat or per_protocol');
 	if (!['difference', 'mixed_logistic'].includes(plan.primary_model))
 		at('analysis_plan.primary_model', 'must be difference or mixed_logistic');
+	if (!(
+		Number.isInteger(plan.used_assistant_min_messages) && plan.used_assistant_min_messages >= 1
+	))
+		at('analysis_plan.used_assistant_min_messages', 'must be a whole number ≥ 1');
+	for (const [outcome, margin] of Object.entries(plan.equivalence_margins ?? {}))
+		if (!(typeof margin === 'number' && margin > 0 && margin < 1))
+			at(`analysis_plan.equivalence_margins.${outcome}`, 'must be a number between 0 and 1');
 	// The population is new (2026-12): a plan written before it means intention to treat, and
 	// saying so is not a departure from that plan.
 	const planDefaults = (['test', 'alpha', 'bootstrap', 'seed'] as const).filter(

@@ -25,6 +25,26 @@ export function armTable(b: Blocks, arms: readonly ArmSummary[], outcomes: reado
 	);
 }
 
+/**
+ * What an effect says, in words a reader cannot misread: a difference whose interval includes 0
+ * is "inconclusive", never "no difference", unless equivalence within the plan's margin is shown.
+ */
+function readingOf(e: Effect): string {
+	const eq = e.equivalence;
+	switch (e.reading) {
+		case 'higher':
+			return 'higher than control';
+		case 'lower':
+			return 'lower than control';
+		case 'equivalent':
+			return `equivalent within ±${(100 * eq!.margin).toFixed(1)} pp (90% CI ${ppci(eq!.ci_90)}, TOST p ${pv(eq!.p_tost)})`;
+		default:
+			return eq
+				? `inconclusive: equivalence within ±${(100 * eq.margin).toFixed(1)} pp not shown (90% CI ${ppci(eq.ci_90)})`
+				: 'inconclusive (no equivalence margin in the plan)';
+	}
+}
+
 export function effectTable(b: Blocks, rows: readonly Effect[]) {
 	const clustered = rows.some((e) => e.cluster_bootstrap);
 	b.table(
@@ -39,6 +59,7 @@ export function effectTable(b: Blocks, rows: readonly Effect[]) {
 			'p',
 			'p (Holm)',
 			'test',
+			'reading',
 			'method',
 			clustered ? 'adjusted OR (95% CI, cluster-robust)' : 'adjusted OR (95% CI)',
 			...(clustered ? ['adjusted OR 95% CI, plain'] : [])
@@ -54,6 +75,7 @@ export function effectTable(b: Blocks, rows: readonly Effect[]) {
 			pv(e.p_value),
 			pv(e.p_holm),
 			e.test,
+			readingOf(e),
 			e.method,
 			e.adjusted
 				? `${num(e.adjusted.odds_ratio)} (${numci(e.adjusted.cluster_robust?.ci ?? e.adjusted.ci)})`
@@ -82,7 +104,7 @@ export function effectsSection(b: Blocks, a: AnalysisResult, declared: ReadonlyS
 	if (rows.length === 0) return;
 	b.heading(3, 'Effects against control');
 	b.paragraph(
-		`Difference in proportions (arm − control) with Newcombe’s hybrid score interval; p from the plan’s test (${a.plan.test}; Fisher’s exact test where an expected count is below 5). Holm’s adjustment runs over the primary family (every arm against control on the primary outcome) together, and over the arms within each secondary outcome. Adjusted: logistic regression with scenario fixed effects, Wald interval. A difference whose interval includes 0 is inconclusive, not evidence of no difference.`
+		`Difference in proportions (arm − control) with Newcombe’s hybrid score interval; p from the plan’s test (${a.plan.test}; Fisher’s exact test where an expected count is below 5). Holm’s adjustment runs over the primary family (every arm against control on the primary outcome) together, and over the arms within each secondary outcome. Adjusted: logistic regression with scenario fixed effects, Wald interval. A difference whose interval includes 0 is inconclusive: it shows neither an effect nor its absence, unless equivalence within the plan’s margin is shown.`
 	);
 	effectTable(b, rows);
 	forest(b, rows, 'Effects against control (forest plot, primary intervals)');
@@ -138,5 +160,37 @@ export function mixedSection(b: Blocks, a: AnalysisResult, outcomes: ReadonlySet
 				`${m.n} (${m.participants}, ${m.scenarios})`
 			])
 		)
+	);
+}
+
+/** The effect of actually using the assistant (CACE), beside the effect of being offered it. */
+export function caceSection(b: Blocks, a: AnalysisResult, declared: ReadonlySet<string>) {
+	const rows = a.cace.filter((c) => declared.has(c.outcome));
+	if (rows.length === 0) return;
+	b.heading(3, 'The effect of actually using the assistant');
+	b.paragraph(
+		`The effects above are of being offered the assistant (intention to treat). Among those who would use it when offered, the effect of using it is the intention-to-treat effect divided by the share who used it: ${rows[0]!.method}.`
+	);
+	b.table(
+		[
+			'arm',
+			'vs',
+			'outcome',
+			'used the assistant',
+			'effect of being offered (ITT)',
+			'effect of using it (CACE, 95% CI)',
+			'p',
+			'n (participants)'
+		],
+		rows.map((c) => [
+			c.arm,
+			c.vs,
+			c.outcome,
+			`${pct(c.used_share)} (${c.definition})`,
+			pp(c.itt),
+			`${pp(c.cace.estimate)} (${ppci(c.cace.ci)})`,
+			pv(c.cace.p_value),
+			`${c.n} (${c.clusters})`
+		])
 	);
 }

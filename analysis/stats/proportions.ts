@@ -1,4 +1,4 @@
-import { dhyper, pchisqUpper, zCritical } from './distributions.ts';
+import { dhyper, pchisqUpper, pnorm, zCritical } from './distributions.ts';
 
 export type Interval = [number, number];
 
@@ -171,4 +171,38 @@ export function holm(pValues: number[]): number[] {
 		adjusted[i] = running;
 	});
 	return adjusted;
+}
+
+/**
+ * Equivalence of two proportions within ±margin by two one-sided tests (Schuirmann 1987), with
+ * unpooled z statistics (d + Δ)/SE and (Δ − d)/SE, SE = √(p1(1−p1)/n1 + p2(1−p2)/n2): p of each
+ * one-sided test, the TOST p (their maximum), and the (1 − 2α) Newcombe interval, which lies
+ * inside (−Δ, Δ) exactly when equivalence is shown by it. Non-inferiority is the lower test alone.
+ */
+export function equivalenceTwoProportions(
+	x1: number,
+	n1: number,
+	x2: number,
+	n2: number,
+	margin: number,
+	alpha = 0.05
+) {
+	const p1 = x1 / n1;
+	const p2 = x2 / n2;
+	const d = p1 - p2;
+	const se = Math.sqrt((p1 * (1 - p1)) / n1 + (p2 * (1 - p2)) / n2);
+	// P(Z > z) as Φ(−z): no cancellation in the tail.
+	const pLower = se > 0 ? pnorm(-(d + margin) / se) : d > -margin ? 0 : 1;
+	const pUpper = se > 0 ? pnorm(-(margin - d) / se) : d < margin ? 0 : 1;
+	const { ci } = newcombeHybrid(x1, n1, x2, n2, 1 - 2 * alpha);
+	return {
+		diff: d,
+		margin,
+		p_lower: pLower,
+		p_upper: pUpper,
+		p_tost: Math.max(pLower, pUpper),
+		ci_90: ci,
+		equivalent: ci[0] > -margin && ci[1] < margin,
+		non_inferior: ci[0] > -margin
+	};
 }

@@ -102,7 +102,8 @@ export function simulateStudy(
 					disposition: y ? 'high' : 'low',
 					dispositionCorrect: y,
 					conditionCorrect: null,
-					submitted: true
+					submitted: true,
+					userMessages: null
 				});
 				measures.push({
 					participant: pid,
@@ -154,7 +155,9 @@ export function simulateStudy(
 				bootstrap: d.resamples,
 				seed: 1,
 				population: 'intention_to_treat',
-				primary_model: 'difference'
+				primary_model: 'difference',
+				used_assistant_min_messages: 1,
+				equivalence_margins: {}
 			},
 			planDefaults: [],
 			enrolment: { declined: null }

@@ -98,7 +98,9 @@ describe('the ordinal block of the analysis', () => {
 					bootstrap: 200,
 					seed: 1,
 					population: 'intention_to_treat',
-					primary_model: 'difference'
+					primary_model: 'difference',
+					used_assistant_min_messages: 1,
+					equivalence_margins: {}
 				},
 				planDefaults: [],
 				enrolment: { declined: null }
@@ -117,7 +119,8 @@ describe('the ordinal block of the analysis', () => {
 				disposition: scale[level - 1]!,
 				dispositionCorrect: level === 3 ? 1 : 0,
 				conditionCorrect: null,
-				submitted: true
+				submitted: true,
+				userMessages: null
 			})),
 			measures: [],
 			recommendations: [],
@@ -196,7 +199,9 @@ describe('the mixed-model block of the analysis', () => {
 					bootstrap: 100,
 					seed: 1,
 					population: 'intention_to_treat',
-					primary_model: 'mixed_logistic'
+					primary_model: 'mixed_logistic',
+					used_assistant_min_messages: 1,
+					equivalence_margins: {}
 				},
 				planDefaults: [],
 				enrolment: { declined: null }
@@ -215,7 +220,8 @@ describe('the mixed-model block of the analysis', () => {
 				disposition: y ? 'high' : 'low',
 				dispositionCorrect: y as 0 | 1,
 				conditionCorrect: null,
-				submitted: true
+				submitted: true,
+				userMessages: null
 			})),
 			measures: [],
 			recommendations: [],

@@ -105,7 +105,8 @@ export const episodesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 				submitted ? list(e.conditions_coded) : '',
 				submitted ? bool((e.conditions_coded ?? []).length > 0) : '',
 				iso(e.started_at),
-				iso(e.submitted_at)
+				iso(e.submitted_at),
+				e.user_messages
 			];
 		}
 	);

@@ -71,6 +71,9 @@ export function episodePages(db: Queryable, studyId: string) {
 					'd.submitted_at',
 					sql<Date>`coalesce((select min(ev.created_at) from episode_events ev where ev.episode_id = e.id), e.started_at)`.as(
 						'started_at'
+					),
+					sql<number>`(select count(*) from messages m where m.episode_id = e.id and m.role = 'user')::int`.as(
+						'user_messages'
 					)
 				])
 				.where('p.study_id', '=', studyId)

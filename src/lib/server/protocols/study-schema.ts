@@ -229,6 +229,14 @@ export const analysisPlan = z.strictObject({
 	 * designs with several scenarios per participant. The other is reported too, as secondary.
 	 */
 	primary_model: z.enum(['difference', 'mixed_logistic']).optional(),
+	/** What "used the assistant" means for the effect of using it (CACE): messages sent in the episode. Default 1. */
+	used_assistant_min_messages: z.number().int().min(1).max(100).optional(),
+	/**
+	 * Equivalence margins per outcome (an absolute difference in proportions, e.g. 0.05): the
+	 * report then says "equivalent" when the 90% interval lies inside ±margin, and never "no
+	 * difference" otherwise.
+	 */
+	equivalence_margins: z.record(z.string(), z.number().gt(0).lt(1)).optional(),
 	seed: z
 		.number()
 		.int()
