@@ -1,5 +1,6 @@
 import type { StudyExport } from './io/export-reader.ts';
 import { covariateBalance } from './estimands/balance.ts';
+import { adviceTakingBlock } from './estimands/advice-taking.ts';
 import { caceBlock } from './estimands/cace.ts';
 import { coderCorrectionBlock } from './estimands/coder-correction.ts';
 import { consortFlow } from './estimands/consort.ts';
@@ -114,6 +115,7 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 				? []
 				: ctx.outcomes.map((o) => mixedBlock(ctx, o)).filter((m) => m !== null),
 		mediation,
+		advice_taking: adviceTakingBlock(ctx),
 		cace: study.arms
 			.filter((a) => a.kind === 'llm_assisted')
 			.flatMap((a) => ctx.outcomes.map((o) => caceBlock(ctx, a.id, o)))

@@ -422,3 +422,63 @@ function wrap(label: string, width: number): string[] {
 	if (current) lines.push(current);
 	return lines.slice(0, 4);
 }
+
+export interface AdviceFlowRow {
+	arm: string;
+	bothRight: number;
+	improved: number;
+	harmed: number;
+	bothWrong: number;
+}
+
+/**
+ * Where each arm's decisions went between the initial and the final decision, one bar per arm:
+ * right both times, wrong then right (improved), right then wrong (harmed), wrong both times.
+ * Shares of the arm's episodes; the counts are in the table beside it.
+ */
+export function adviceFlowChart(rows: AdviceFlowRow[], title: string): string {
+	const width = 640;
+	const left = 120;
+	const right = width - 20;
+	const barHeight = 26;
+	const top = 40;
+	const height = top + rows.length * (barHeight + 14) + 30;
+	const parts = [
+		{ key: 'bothRight', label: 'right → right', fill: '#9fc5e8' },
+		{ key: 'improved', label: 'wrong → right (improved)', fill: ACCENT },
+		{ key: 'harmed', label: 'right → wrong (harmed)', fill: WARN },
+		{ key: 'bothWrong', label: 'wrong → wrong', fill: '#cbd2d9' }
+	] as const;
+	const body: string[] = [];
+	parts.forEach((p, i) => {
+		const x = left + i * 125;
+		body.push(
+			`<rect x="${f(x)}" y="10" width="12" height="12" fill="${p.fill}"/>`,
+			text(x + 16, 20, p.label, `font-size="11"`)
+		);
+	});
+	rows.forEach((r, i) => {
+		const y = top + i * (barHeight + 14);
+		const total = r.bothRight + r.improved + r.harmed + r.bothWrong;
+		body.push(text(left - 8, y + barHeight / 2 + 4, r.arm, 'text-anchor="end"'));
+		let x = left;
+		for (const p of parts) {
+			const w = total > 0 ? ((right - left) * r[p.key]) / total : 0;
+			if (w > 0)
+				body.push(
+					`<rect x="${f(x)}" y="${f(y)}" width="${f(w)}" height="${barHeight}" fill="${p.fill}"><title>${escapeXml(`${r.arm}: ${p.label} ${r[p.key]} of ${total}`)}</title></rect>`
+				);
+			if (w > 34)
+				body.push(
+					text(
+						x + w / 2,
+						y + barHeight / 2 + 4,
+						pct(r[p.key] / total),
+						'text-anchor="middle" font-size="11"'
+					)
+				);
+			x += w;
+		}
+	});
+	return svg(width, height, title, body);
+}

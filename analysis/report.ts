@@ -16,6 +16,7 @@ import {
 	isRegistered
 } from './report/flow-sections.ts';
 import {
+	adviceTakingSection,
 	coderCorrectionSection,
 	decompositionSection,
 	mediationSection
@@ -81,6 +82,7 @@ export function reportBlocks(a: AnalysisResult, title = a.study.slug): Block[] {
 	}
 	if (a.plan.primary_model !== 'mixed_logistic')
 		mixedSection(b, a, new Set(a.mixed.map((m) => m.outcome)));
+	adviceTakingSection(b, a);
 	triageSection(b, a);
 	balanceSection(b, a);
 	decompositionSection(b, a);

@@ -177,6 +177,41 @@ export interface CoderCorrection {
 	method: string;
 }
 
+/** A share with its Wilson interval and denominator. */
+export interface Share {
+	p: number | null;
+	ci: Interval;
+	n: number;
+}
+
+/** Advice taking, when episodes record a decision before the advice (§8.1). */
+export interface AdviceTaking {
+	arm: string;
+	n: number;
+	/** Initial × final correctness of the disposition. */
+	switch_table: { both_right: number; harmed: number; improved: number; both_wrong: number };
+	mcnemar_p: number | null;
+	initial_accuracy: Share;
+	final_accuracy: Share;
+	/** P(final right | initial wrong). */
+	improvement: Share;
+	/** P(final wrong | initial right). */
+	harm: Share;
+	/** Final − initial accuracy. */
+	change: number;
+	/** This arm's change minus control's change. */
+	change_vs_control: { diff: number; ci: Interval | null; method: string } | null;
+	/** LLM arms: reliance on the advice, by its correctness. */
+	reliance: {
+		/** P(final = advice | initial wrong, advice right). */
+		rair: Share;
+		/** P(final = initial | initial right, advice wrong). */
+		rsr: Share;
+		following_wrong_advice: Share;
+		weight_of_advice: { mean: number | null; median: number | null; n: number };
+	} | null;
+}
+
 /** The effect of actually using the assistant, among those who would (§8.2). */
 export interface Cace {
 	arm: string;
@@ -348,6 +383,8 @@ export interface AnalysisResult {
 	/** One per binary outcome, when participants have several episodes (§8.4). */
 	mixed: MixedModel[];
 	mediation: Mediation[];
+	/** Per arm, when episodes record an initial decision (§8.1). */
+	advice_taking: AdviceTaking[];
 	/** Per LLM arm and outcome, when the export counts the messages sent (§8.2). */
 	cace: Cace[];
 	/** Per LLM arm and outcome, when a model coded the conversations and people a sample (§8.6). */

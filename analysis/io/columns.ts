@@ -148,6 +148,22 @@ export const EXPORT_FILES = {
 		},
 		{ name: 'submitted_at', type: 'timestamp', meaning: 'decision submitted', optional: true },
 		{
+			name: 'initial_disposition',
+			type: 'string',
+			meaning:
+				"the participant's decision before the assistant (or, in control, before whatever they would normally use), when the protocol asks for one",
+			values: 'scale',
+			optional: true,
+			extra: true
+		},
+		{
+			name: 'initial_disposition_correct',
+			type: 'binary',
+			meaning: "1 if the initial decision equals the scenario's correct disposition",
+			optional: true,
+			extra: true
+		},
+		{
 			name: 'user_messages',
 			type: 'integer',
 			meaning:

@@ -159,7 +159,10 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 		at('condition_correct')
 	];
 	const submitted = at('submitted_at');
-	const sent = table.index.has('user_messages') ? at('user_messages') : () => '';
+	const optional = (column: string) => (table.index.has(column) ? at(column) : () => '');
+	const sent = optional('user_messages');
+	const initial = optional('initial_disposition');
+	const initialCorrect = optional('initial_disposition_correct');
 	const correct = new Map(study.scenarios.map((x) => [x.id, x.correctDisposition]));
 	const seen = new Set<string>();
 	const problem = reporter(table, problems);
@@ -189,7 +192,9 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 			dispositionCorrect: said,
 			conditionCorrect: binary(conditionCorrect(r)),
 			submitted: submitted(r) !== '',
-			userMessages: whole(sent(r))
+			userMessages: whole(sent(r)),
+			initialDisposition: initial(r) || null,
+			initialDispositionCorrect: binary(initialCorrect(r))
 		};
 	});
 }

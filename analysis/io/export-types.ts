@@ -100,6 +100,9 @@ export interface Episode {
 	submitted: boolean;
 	/** Messages sent to the assistant (null when the export does not say). */
 	userMessages: number | null;
+	/** The decision before the advice, when the protocol asked for one. */
+	initialDisposition: string | null;
+	initialDispositionCorrect: 0 | 1 | null;
 }
 
 export interface Measure {

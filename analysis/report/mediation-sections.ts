@@ -1,4 +1,4 @@
-import { mediationChart, waterfallChart } from '../charts.ts';
+import { adviceFlowChart, mediationChart, waterfallChart } from '../charts.ts';
 import type { AnalysisResult, Mediation } from '../result.ts';
 import type { Blocks } from './blocks.ts';
 import { ci, drop, num, pct, pp, ppci, pv } from './format.ts';
@@ -163,4 +163,70 @@ export function coderCorrectionSection(
 			`${num(c.agreement.people_vs_people.kappa)} (${c.agreement.people_vs_people.n})`
 		])
 	);
+}
+
+/** How advice was taken, when participants decided before and after the advice (§8.1). */
+export function adviceTakingSection(b: Blocks, a: AnalysisResult) {
+	const rows = a.advice_taking;
+	if (rows.length === 0) return;
+	b.heading(3, 'How advice was taken');
+	b.paragraph(
+		'Participants decided before the assistant (in control, before whatever they would normally use) and again after. Switch table of initial and final correctness with McNemar’s test; improvement is P(final right | initial wrong), harm P(final wrong | initial right), Wilson intervals; the change in accuracy against control’s change with a participant-cluster bootstrap.'
+	);
+	b.table(
+		[
+			'arm',
+			'n',
+			'initial → final accuracy',
+			'improved',
+			'harmed',
+			'McNemar p',
+			'change vs control (95% CI)'
+		],
+		rows.map((r) => [
+			r.arm,
+			r.n,
+			`${pct(r.initial_accuracy.p)} → ${pct(r.final_accuracy.p)}`,
+			`${pct(r.improvement.p)} (${ci(r.improvement.ci)}), n ${r.improvement.n}`,
+			`${pct(r.harm.p)} (${ci(r.harm.ci)}), n ${r.harm.n}`,
+			pv(r.mcnemar_p),
+			r.change_vs_control
+				? `${pp(r.change_vs_control.diff)} (${ppci(r.change_vs_control.ci)})`
+				: '—'
+		])
+	);
+	b.chart(
+		'Initial to final decision, by arm',
+		adviceFlowChart(
+			rows.map((r) => ({
+				arm: r.arm,
+				bothRight: r.switch_table.both_right,
+				improved: r.switch_table.improved,
+				harmed: r.switch_table.harmed,
+				bothWrong: r.switch_table.both_wrong
+			})),
+			'Initial to final decision, by arm'
+		)
+	);
+	const relied = rows.filter((r) => r.reliance);
+	if (relied.length > 0)
+		b.table(
+			[
+				'arm',
+				'took right advice when initially wrong (RAIR)',
+				'kept a right decision against wrong advice (RSR)',
+				'followed wrong advice',
+				'weight of advice, mean / median (n)'
+			],
+			relied.map((r) => {
+				const x = r.reliance!;
+				return [
+					r.arm,
+					`${pct(x.rair.p)} (${ci(x.rair.ci)}), n ${x.rair.n}`,
+					`${pct(x.rsr.p)} (${ci(x.rsr.ci)}), n ${x.rsr.n}`,
+					`${pct(x.following_wrong_advice.p)} (${ci(x.following_wrong_advice.ci)}), n ${x.following_wrong_advice.n}`,
+					`${num(x.weight_of_advice.mean)} / ${num(x.weight_of_advice.median)} (${x.weight_of_advice.n})`
+				];
+			})
+		);
 }

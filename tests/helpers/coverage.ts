@@ -103,7 +103,9 @@ export function simulateStudy(
 					dispositionCorrect: y,
 					conditionCorrect: null,
 					submitted: true,
-					userMessages: null
+					userMessages: null,
+					initialDisposition: null,
+					initialDispositionCorrect: null
 				});
 				measures.push({
 					participant: pid,

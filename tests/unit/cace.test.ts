@@ -118,7 +118,9 @@ describe('the CACE and equivalence in the analysis of an export', () => {
 				conditionCorrect: null,
 				submitted: true,
 				// Messages sent: none in control, none when unused, 1–3 when used.
-				userMessages: ref.D[i] === 1 ? 1 + (i % 3) : 0
+				userMessages: ref.D[i] === 1 ? 1 + (i % 3) : 0,
+				initialDisposition: null,
+				initialDispositionCorrect: null
 			})),
 			measures: [],
 			recommendations: [],

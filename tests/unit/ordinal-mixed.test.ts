@@ -120,7 +120,9 @@ describe('the ordinal block of the analysis', () => {
 				dispositionCorrect: level === 3 ? 1 : 0,
 				conditionCorrect: null,
 				submitted: true,
-				userMessages: null
+				userMessages: null,
+				initialDisposition: null,
+				initialDispositionCorrect: null
 			})),
 			measures: [],
 			recommendations: [],
@@ -221,7 +223,9 @@ describe('the mixed-model block of the analysis', () => {
 				dispositionCorrect: y as 0 | 1,
 				conditionCorrect: null,
 				submitted: true,
-				userMessages: null
+				userMessages: null,
+				initialDisposition: null,
+				initialDispositionCorrect: null
 			})),
 			measures: [],
 			recommendations: [],
