@@ -42,11 +42,22 @@ export function exportWriter(options: ExportOptions): ExportWriter {
 		csv: (name, pages, toCells) => ({
 			name,
 			content: async function* () {
+				const header = columnNames(name);
 				report.rows[name] = 0;
-				yield csvLine(columnNames(name));
+				yield csvLine(header);
 				for await (const page of pages()) {
 					report.rows[name] += page.length;
-					yield page.map((r) => line(toCells(r))).join('');
+					yield page
+						.map((r) => {
+							const cells = toCells(r);
+							// A builder out of step with the column table is a bug: never write a ragged file.
+							if (cells.length !== header.length)
+								throw new Error(
+									`${name}: ${cells.length} cells for ${header.length} columns (analysis/io/columns.ts)`
+								);
+							return line(cells);
+						})
+						.join('');
 				}
 			}
 		})
@@ -106,6 +117,9 @@ export const episodesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 				submitted ? bool((e.conditions_coded ?? []).length > 0) : '',
 				iso(e.started_at),
 				iso(e.submitted_at),
+				// The app does not ask for a decision before the advice yet: no initial decision.
+				'',
+				'',
 				e.user_messages
 			];
 		}
