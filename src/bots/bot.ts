@@ -32,6 +32,11 @@ export interface BotBehaviour {
 	 * declined), so the bot's own link must start its own participant, not continue theirs.
 	 */
 	sharedBrowser: number;
+	/**
+	 * In a study that asks for a decision before the advice: the probability that it is the
+	 * scenario's correct disposition (else another level, at random). Optional: default 0.5.
+	 */
+	initialAccuracy?: number;
 }
 
 export const DEFAULT_BEHAVIOUR: BotBehaviour = {
@@ -446,6 +451,17 @@ class Bot {
 	private async episodeStep(view: View<'episode'>): Promise<number> {
 		const episode = String(view.episode);
 		if (view.step === 'scenario') return this.act('read', { episode });
+		if (view.step === 'initial') {
+			// The scenario's key from the study file, when the bot has it (else a level at random).
+			const correct = this.o.protocol?.scenarios.find(
+				(s) => s.participant_text === view.scenarioText
+			)?.correct_disposition;
+			const right = correct !== undefined && this.chance(this.o.behaviour.initialAccuracy ?? 0.5);
+			const disposition = right
+				? correct!
+				: this.pick(view.scale.filter((d) => d.id !== correct)).id;
+			return this.act('initial', { episode, disposition });
+		}
 		if (view.step === 'assist') {
 			if (view.assistant && view.conversation && view.conversation.turnsLeft > 0)
 				await this.converse(view);

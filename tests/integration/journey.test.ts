@@ -13,9 +13,16 @@ import {
 	submitDecision,
 	submitEndQuestionnaire,
 	submitEpisodeQuestionnaire,
+	submitInitialDecision,
 	submitScreening,
 	withdraw
 } from '../../src/lib/server/participants/journey.service.ts';
+import { participantView } from '../../src/lib/server/participants/participant-view.ts';
+import { analyze } from '../../analysis/analyze.ts';
+import { readExportDir } from '../../analysis/io/export-reader.ts';
+import { studyExport } from '../../src/lib/server/export/export.service.ts';
+import { writeExportToDir } from '../../src/lib/server/export/writers.ts';
+import { tempDir } from '../helpers/server.ts';
 import {
 	externalIdHash,
 	recoverConsentSession,
@@ -24,7 +31,11 @@ import {
 	ResumeRefusedError,
 	resumeWithCode
 } from '../../src/lib/server/participants/entry.service.ts';
-import { episodesOf } from '../../src/lib/server/participants/participants.repository.ts';
+import {
+	episodesOf,
+	lockParticipant
+} from '../../src/lib/server/participants/participants.repository.ts';
+import { inTransaction } from '../../src/lib/server/db/types.ts';
 import { preregistrationsOf } from '../../src/lib/server/prereg/prereg.repository.ts';
 import { amend } from '../../src/lib/server/prereg/prereg.service.ts';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
@@ -618,5 +629,75 @@ describe.runIf(databaseKinds().includes('pg'))('300 concurrent enrollments (pg)'
 				expect(counts).toEqual([size / 3, size / 3, size / 3]);
 			}
 		}
+	});
+});
+
+describe.each(databaseKinds())('a decision before the advice (%s)', (kind) => {
+	const database = useTestDatabase(kind);
+	let t: TestDatabase;
+	beforeEach(() => {
+		t = database();
+	});
+
+	it('asks for it after the scenario, keeps it once, reminds of it, and exports it', async () => {
+		const protocol = await newRecruitingStudy(t.db, 'initial-1', (p) => {
+			p.initial_decision = { show_on_final: 'remind' };
+			p.arms = p.arms.filter((a) => a.kind === 'control');
+		});
+		const { participant } = await consent(t.db, 'initial-1', { agree: true, params: params('') });
+		await submitScreening(t.db, 'initial-1', participant.id, ELIGIBLE);
+		await finishReading(t.db, participant.id, 1);
+		// The page's view, from the participant's row as the page reads it (under its lock).
+		const view = () =>
+			inTransaction(t.db, async (trx) =>
+				participantView(trx, protocol, await lockParticipant(trx, participant.id))
+			);
+		expect(await view()).toMatchObject({ kind: 'episode', step: 'initial', episode: 1 });
+		// "Ready" is refused at this step: the initial decision comes first.
+		await readyToDecide(t.db, participant.id, 1);
+		expect(await view()).toMatchObject({ step: 'initial' });
+		const bad = await submitInitialDecision(t.db, protocol, participant.id, 1, {
+			disposition: 'maybe'
+		}).catch((e) => e);
+		expect(bad).toBeInstanceOf(ValidationError);
+		await submitInitialDecision(t.db, protocol, participant.id, 1, { disposition: 'self_care' });
+		// A double submit with another answer keeps the first; the database refuses a change.
+		await submitInitialDecision(t.db, protocol, participant.id, 1, { disposition: 'ambulance' });
+		const stored = await t.db
+			.selectFrom('initial_decisions')
+			.select(['id', 'disposition'])
+			.execute();
+		expect(stored.map((s) => s.disposition)).toEqual(['self_care']);
+		const change =
+			await sql`update initial_decisions set disposition = 'ambulance' where id = ${stored[0]!.id}`
+				.execute(t.db)
+				.catch((e) => e);
+		expect(change.code).toBe('BS001');
+		expect(await view()).toMatchObject({ step: 'assist' });
+		await readyToDecide(t.db, participant.id, 1);
+		const decision = await view();
+		const selfCare = protocol.disposition_scale.find((d) => d.id === 'self_care')!.label;
+		expect(decision).toMatchObject({ step: 'decision', initialReminder: selfCare });
+		await submitDecision(t.db, protocol, participant.id, 1, {
+			disposition: 'routine_gp',
+			conditions: []
+		});
+
+		const dir = tempDir('bedside-initial-');
+		await writeExportToDir(
+			await studyExport(t.db, 'initial-1', { freeText: false, scrub: false }, CLI_ACTOR),
+			dir
+		);
+		const data = readExportDir(dir);
+		const e = data.episodes.find((x) => x.participant === participant.id && x.episode === 1)!;
+		expect(e).toMatchObject({
+			initialDisposition: 'self_care',
+			disposition: 'routine_gp',
+			userMessages: 0
+		});
+		const scenario = protocol.scenarios.find((s) => s.id === e.scenario)!;
+		expect(e.initialDispositionCorrect).toBe(scenario.correct_disposition === 'self_care' ? 1 : 0);
+		const result = analyze(data, { mixedModel: false });
+		expect(result.advice_taking[0]).toMatchObject({ arm: 'control', n: 1 });
 	});
 });

@@ -176,6 +176,13 @@ export interface Episodes {
   submitted_at: Timestamp | null;
 }
 
+export interface InitialDecisions {
+  disposition: string;
+  episode_id: string;
+  id: Generated<string>;
+  submitted_at: Generated<Timestamp>;
+}
+
 export interface InstanceSecrets {
   created_at: Generated<Timestamp>;
   name: string;
@@ -384,6 +391,7 @@ export interface DB {
   decisions: Decisions;
   episode_events: EpisodeEvents;
   episodes: Episodes;
+  initial_decisions: InitialDecisions;
   instance_secrets: InstanceSecrets;
   login_attempts: LoginAttempts;
   measures: Measures;

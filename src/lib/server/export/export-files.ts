@@ -117,9 +117,8 @@ export const episodesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 				submitted ? bool((e.conditions_coded ?? []).length > 0) : '',
 				iso(e.started_at),
 				iso(e.submitted_at),
-				// The app does not ask for a decision before the advice yet: no initial decision.
-				'',
-				'',
+				e.initial_disposition,
+				e.initial_disposition === null ? '' : bool(e.initial_disposition === e.correct_disposition),
 				e.user_messages
 			];
 		}

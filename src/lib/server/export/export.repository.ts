@@ -56,6 +56,7 @@ export function episodePages(db: Queryable, studyId: string) {
 				.innerJoin('participants as p', 'p.id', 'e.participant_id')
 				.innerJoin('scenarios as sc', 'sc.id', 'e.scenario_id')
 				.leftJoin('decisions as d', 'd.episode_id', 'e.id')
+				.leftJoin('initial_decisions as i', 'i.episode_id', 'e.id')
 				.leftJoin('decision_codings as dc', (join) =>
 					join.onRef('dc.decision_id', '=', 'd.id').on('dc.coder', '=', 'rule')
 				)
@@ -69,6 +70,7 @@ export function episodePages(db: Queryable, studyId: string) {
 					'd.conditions_text',
 					'dc.conditions_coded',
 					'd.submitted_at',
+					'i.disposition as initial_disposition',
 					sql<Date>`coalesce((select min(ev.created_at) from episode_events ev where ev.episode_id = e.id), e.started_at)`.as(
 						'started_at'
 					),

@@ -20,6 +20,7 @@ import {
 	findBySessionHash,
 	insertDecisionCoding,
 	insertDecisionOnce,
+	insertInitialDecisionOnce,
 	insertEpisodes,
 	insertEvents,
 	insertMeasures,
@@ -328,7 +329,10 @@ async function atEpisodeStep(
 	return episode && episode.step === step ? { p, episode } : undefined;
 }
 
-/** Scenario read → the assistant (LLM arms) or the usual-sources instruction (control). */
+/**
+ * Scenario read → the initial decision (when the protocol asks for one), else the assistant (LLM
+ * arms) or the usual-sources instruction (control).
+ */
 export async function finishReading(
 	db: Queryable,
 	participantId: string,
@@ -338,9 +342,31 @@ export async function finishReading(
 	await inTransaction(db, async (trx) => {
 		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'scenario');
 		if (!at) return;
-		await setEpisodeStep(trx, at.episode.id, 'assist');
+		const protocol = await protocolOf(trx, at.p);
+		await setEpisodeStep(trx, at.episode.id, protocol.initial_decision ? 'initial' : 'assist');
 		if (at.p.status === 'allocated')
 			await updateParticipant(trx, participantId, { status: 'in_progress' }, now);
+	});
+}
+
+/** The decision before the advice: a disposition on the scale, stored once; then the assistant. */
+export async function submitInitialDecision(
+	db: Queryable,
+	protocol: StudyProtocol,
+	participantId: string,
+	episodeNumber: number,
+	input: { disposition: string },
+	now: Date = new Date()
+): Promise<void> {
+	if (!protocol.disposition_scale.some((d) => d.id === input.disposition))
+		throw new ValidationError([
+			{ path: 'disposition', message: 'please choose what you would do' }
+		]);
+	await inTransaction(db, async (trx) => {
+		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'initial');
+		if (!at) return;
+		await insertInitialDecisionOnce(trx, at.episode.id, input.disposition, now);
+		await setEpisodeStep(trx, at.episode.id, 'assist', now);
 	});
 }
 

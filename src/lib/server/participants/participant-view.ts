@@ -5,7 +5,7 @@ import { validateProtocol } from '../protocols/study-file.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { conversationOf, safetyNoticeShown, type Conversation } from '../assistant/conversation.ts';
 import { MAX_MESSAGE_CHARS } from '../assistant/limits.ts';
-import { episodesOf, type ParticipantRow } from './participants.repository.ts';
+import { episodesOf, initialDecisionOf, type ParticipantRow } from './participants.repository.ts';
 
 // What a participant's page shows at their current step, and nothing more: no arm id or label,
 // no scenario key, nothing about what comes next for anyone else.
@@ -20,8 +20,10 @@ export type ParticipantView =
 			kind: 'episode';
 			episode: number;
 			of: number;
-			step: 'scenario' | 'assist' | 'decision' | 'questionnaire';
+			step: 'scenario' | 'initial' | 'assist' | 'decision' | 'questionnaire';
 			scenarioText: string;
+			/** At the final decision, the initial one when the protocol reminds of it. */
+			initialReminder: string | null;
 			assistant: boolean;
 			/** The conversation so far (LLM arms, at the assistant step). */
 			conversation: (Conversation & { maxChars: number }) | null;
@@ -54,6 +56,12 @@ export type ParticipantView =
 	| { kind: 'closed' }
 	/** The study needs the panel's id in its link, and this link has none. */
 	| { kind: 'no_panel_id'; message: string };
+
+/** The label of the episode's initial decision, to remind the participant of it. */
+async function initialLabel(db: Queryable, protocol: StudyProtocol, episodeId: string) {
+	const id = await initialDecisionOf(db, episodeId);
+	return protocol.disposition_scale.find((d) => d.id === id)?.label ?? null;
+}
 
 // Locked protocol versions never change (the database refuses), so each is validated once per
 // process. Bounded: a process serves a handful of studies and their amendments.
@@ -125,6 +133,10 @@ export async function participantView(
 				assistant: conversation !== undefined,
 				conversation: showChat ? { ...conversation, maxChars: MAX_MESSAGE_CHARS } : null,
 				safetyNotice: showChat ? await safetyNoticeShown(db, protocol, current.id) : null,
+				initialReminder:
+					current.step === 'decision' && protocol.initial_decision?.show_on_final === 'remind'
+						? await initialLabel(db, protocol, current.id)
+						: null,
 				scale: protocol.disposition_scale,
 				items: items(protocol.questionnaires.per_episode)
 			};

@@ -13,7 +13,7 @@ export type ParticipantStep =
 	| 'ineligible'
 	| 'withdrawn';
 
-export type EpisodeStep = 'scenario' | 'assist' | 'decision' | 'questionnaire' | 'done';
+export type EpisodeStep = 'scenario' | 'initial' | 'assist' | 'decision' | 'questionnaire' | 'done';
 
 export interface ParticipantRow {
 	id: string;
@@ -310,6 +310,31 @@ export async function insertDecisionOnce(
 		.onConflict((oc) => oc.column('episode_id').doNothing())
 		.executeTakeFirst();
 	return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** The decision before the advice; false when the episode has one already (it is kept). */
+export async function insertInitialDecisionOnce(
+	trx: Transaction<DB>,
+	episodeId: string,
+	disposition: string,
+	at: Date
+): Promise<boolean> {
+	const result = await trx
+		.insertInto('initial_decisions')
+		.values({ episode_id: episodeId, disposition, submitted_at: at })
+		.onConflict((oc) => oc.column('episode_id').doNothing())
+		.executeTakeFirst();
+	return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** The initial decision of an episode, if any. */
+export async function initialDecisionOf(db: Queryable, episodeId: string): Promise<string | null> {
+	const row = await db
+		.selectFrom('initial_decisions')
+		.select('disposition')
+		.where('episode_id', '=', episodeId)
+		.executeTakeFirst();
+	return row?.disposition ?? null;
 }
 
 /** The rule coder's reading of the conditions a participant typed (stored beside the decision). */

@@ -312,7 +312,15 @@ export const studyProtocol = z
 		recruitment: recruitment.default({ panel: 'generic' }),
 		tests_assumptions: z.array(testedAssumption).default([]),
 		safety: safety.optional(),
-		coding: coding.optional()
+		coding: coding.optional(),
+		/**
+		 * Ask each participant for a decision before the assistant (in control, before whatever
+		 * they would normally use): the judge–advisor design. The final decision page shows nothing
+		 * of it, or reminds the participant of it.
+		 */
+		initial_decision: z
+			.strictObject({ show_on_final: z.enum(['nothing', 'remind']).default('nothing') })
+			.optional()
 	})
 	.superRefine(checkCrossReferences);
 

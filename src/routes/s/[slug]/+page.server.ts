@@ -5,6 +5,7 @@ import {
 	PanelIdRequiredError,
 	requiresPanelId,
 	readyToDecide,
+	submitInitialDecision,
 	ResumeRequiredError,
 	submitAttention,
 	submitDecision,
@@ -219,6 +220,18 @@ export const actions: Actions = {
 		step(event, async (form) => {
 			const { participant } = await me(event);
 			await finishReading(event.locals.app.database.db, participant.id, episodeOf(form));
+		}),
+	/** The decision before the advice, when the protocol asks for one. */
+	initial: (event) =>
+		step(event, async (form) => {
+			const { participant, protocol } = await me(event);
+			await submitInitialDecision(
+				event.locals.app.database.db,
+				protocol,
+				participant.id,
+				episodeOf(form),
+				{ disposition: String(form.get('disposition') ?? '') }
+			);
 		}),
 	/** The chat without JavaScript: the reply is awaited, then the page shows the conversation. */
 	chat: (event) =>
