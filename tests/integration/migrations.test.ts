@@ -28,6 +28,7 @@ const DOMAIN_TABLES = [
 	'decisions',
 	'episode_events',
 	'episodes',
+	'initial_decisions',
 	'instance_secrets',
 	'login_attempts',
 	'measures',
