@@ -12,6 +12,7 @@ import {
 } from './estimands/context.ts';
 import { studyDecomposition } from './estimands/decomposition.ts';
 import { deviationsBlock } from './estimands/deviations.ts';
+import { integrityBlock } from './estimands/integrity.ts';
 import { armEffects, armSummaries } from './estimands/effects.ts';
 import { mediationBlock } from './estimands/mediation.ts';
 import { mixedBlock } from './estimands/mixed.ts';
@@ -116,6 +117,7 @@ export function analyze(data: StudyExport, options: AnalyzeOptions = {}): Analys
 				: ctx.outcomes.map((o) => mixedBlock(ctx, o)).filter((m) => m !== null),
 		mediation,
 		advice_taking: adviceTakingBlock(ctx),
+		integrity: integrityBlock(ctx),
 		cace: study.arms
 			.filter((a) => a.kind === 'llm_assisted')
 			.flatMap((a) => ctx.outcomes.map((o) => caceBlock(ctx, a.id, o)))

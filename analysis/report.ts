@@ -1,6 +1,11 @@
 import type { AnalysisResult } from './result.ts';
 import { Blocks, type Block } from './report/blocks.ts';
-import { balanceSection, powerSection, triageSection } from './report/design-sections.ts';
+import {
+	balanceSection,
+	integritySection,
+	powerSection,
+	triageSection
+} from './report/design-sections.ts';
 import {
 	armTable,
 	caceSection,
@@ -83,6 +88,7 @@ export function reportBlocks(a: AnalysisResult, title = a.study.slug): Block[] {
 	if (a.plan.primary_model !== 'mixed_logistic')
 		mixedSection(b, a, new Set(a.mixed.map((m) => m.outcome)));
 	adviceTakingSection(b, a);
+	integritySection(b, a);
 	triageSection(b, a);
 	balanceSection(b, a);
 	decompositionSection(b, a);

@@ -184,6 +184,18 @@ export interface Share {
 	n: number;
 }
 
+/** Interaction integrity of an arm's episodes: pasting, leaving the page, deciding fast. */
+export interface Integrity {
+	arm: string;
+	n: number;
+	pasted_share: number;
+	pasted_chars_mean: number;
+	left_page_share: number;
+	/** Share of timed episodes decided under 10 s after the assistant step began. */
+	fast_share: number | null;
+	median_assist_seconds: number | null;
+}
+
 /** Advice taking, when episodes record a decision before the advice (§8.1). */
 export interface AdviceTaking {
 	arm: string;
@@ -383,6 +395,8 @@ export interface AnalysisResult {
 	/** One per binary outcome, when participants have several episodes (§8.4). */
 	mixed: MixedModel[];
 	mediation: Mediation[];
+	/** Per arm, when the export carries the per-episode interaction counts. */
+	integrity: Integrity[];
 	/** Per arm, when episodes record an initial decision (§8.1). */
 	advice_taking: AdviceTaking[];
 	/** Per LLM arm and outcome, when the export counts the messages sent (§8.2). */

@@ -170,6 +170,30 @@ export const EXPORT_FILES = {
 				'messages the participant sent to the assistant in this episode (0 in an arm without one); what "used the assistant" counts',
 			optional: true,
 			extra: true
+		},
+		{
+			name: 'pasted_chars',
+			type: 'integer',
+			meaning:
+				'characters pasted into the page during the episode (the length only; never the text)',
+			optional: true,
+			extra: true
+		},
+		{
+			name: 'hidden_events',
+			type: 'integer',
+			meaning: 'times the page was hidden (another tab or app) during the episode',
+			optional: true,
+			extra: true
+		},
+		{
+			name: 'assist_seconds',
+			type: 'number',
+			meaning:
+				'seconds from the start of the assistant (or usual-sources) step to the decision, as the server timed them',
+			values: { unit: 'seconds' },
+			optional: true,
+			extra: true
 		}
 	],
 	'measures.csv': [

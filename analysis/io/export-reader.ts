@@ -163,6 +163,10 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 	const sent = optional('user_messages');
 	const initial = optional('initial_disposition');
 	const initialCorrect = optional('initial_disposition_correct');
+	const pasted = optional('pasted_chars');
+	const hidden = optional('hidden_events');
+	const assist = optional('assist_seconds');
+	const number = (v: string) => (v === '' ? null : Number(v));
 	const correct = new Map(study.scenarios.map((x) => [x.id, x.correctDisposition]));
 	const seen = new Set<string>();
 	const problem = reporter(table, problems);
@@ -194,7 +198,10 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 			submitted: submitted(r) !== '',
 			userMessages: whole(sent(r)),
 			initialDisposition: initial(r) || null,
-			initialDispositionCorrect: binary(initialCorrect(r))
+			initialDispositionCorrect: binary(initialCorrect(r)),
+			pastedChars: whole(pasted(r)),
+			hiddenEvents: whole(hidden(r)),
+			assistSeconds: number(assist(r))
 		};
 	});
 }

@@ -103,6 +103,10 @@ export interface Episode {
 	/** The decision before the advice, when the protocol asked for one. */
 	initialDisposition: string | null;
 	initialDispositionCorrect: 0 | 1 | null;
+	/** Interaction integrity (null when the export does not say). */
+	pastedChars?: number | null;
+	hiddenEvents?: number | null;
+	assistSeconds?: number | null;
 }
 
 export interface Measure {

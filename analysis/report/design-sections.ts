@@ -84,3 +84,33 @@ export function powerSection(b: Blocks, a: AnalysisResult) {
 		`To detect ${pct(power.p_control)} (control) against ${pct(power.p_arm)} on ${power.outcome ?? '—'} with power ${power.power} at alpha ${power.alpha}: ${power.n_per_arm ?? 'not computable'} per arm (${power.method}).`
 	);
 }
+
+/** Interaction integrity by arm: pasting, leaving the page, deciding implausibly fast. */
+export function integritySection(b: Blocks, a: AnalysisResult) {
+	const rows = a.integrity;
+	if (rows.length === 0) return;
+	b.heading(3, 'Interaction integrity');
+	b.paragraph(
+		'Did participants bring answers from elsewhere? Per arm, the share of episodes with text pasted into the page (its length is recorded, never the text), with the page hidden at least once (another tab or app), and decided under 10 seconds after the assistant (or usual-sources) step began. A control arm that pastes a lot may have used its own chatbot.'
+	);
+	b.table(
+		[
+			'arm',
+			'episodes',
+			'pasted text',
+			'mean characters pasted',
+			'left the page',
+			'decided in under 10 s',
+			'median seconds in the step'
+		],
+		rows.map((r) => [
+			r.arm,
+			r.n,
+			pct(r.pasted_share),
+			num(r.pasted_chars_mean, 1),
+			pct(r.left_page_share),
+			pct(r.fast_share),
+			num(r.median_assist_seconds, 1)
+		])
+	);
+}

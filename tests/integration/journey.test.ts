@@ -5,6 +5,7 @@ import {
 	consent,
 	finishReading,
 	readyToDecide,
+	recordEvents,
 	EnrolmentThrottledError,
 	PanelIdRequiredError,
 	ResumeRequiredError,
@@ -699,5 +700,95 @@ describe.each(databaseKinds())('a decision before the advice (%s)', (kind) => {
 		expect(e.initialDispositionCorrect).toBe(scenario.correct_disposition === 'self_care' ? 1 : 0);
 		const result = analyze(data, { mixedModel: false });
 		expect(result.advice_taking[0]).toMatchObject({ arm: 'control', n: 1 });
+	});
+});
+
+describe.each(databaseKinds())('interaction integrity (%s)', (kind) => {
+	const database = useTestDatabase(kind);
+	let t: TestDatabase;
+	beforeEach(() => {
+		t = database();
+	});
+
+	it('holds "ready" until the minimum time, counts pastes and absences, and exports them', async () => {
+		const protocol = await newRecruitingStudy(t.db, 'integrity-1', (p) => {
+			p.assistant_step = { min_seconds: 30 };
+			p.arms = p.arms.filter((a) => a.kind === 'control');
+		});
+		const { participant } = await consent(t.db, 'integrity-1', { agree: true, params: params('') });
+		await submitScreening(t.db, 'integrity-1', participant.id, ELIGIBLE);
+		const start = new Date();
+		await finishReading(t.db, participant.id, 1, start);
+		// Too early: refused, with how long to go.
+		const early = await readyToDecide(
+			t.db,
+			participant.id,
+			1,
+			new Date(start.getTime() + 10_000)
+		).catch((e) => e);
+		expect(early).toBeInstanceOf(ValidationError);
+		expect(early.problems[0].message).toMatch(/at least 30 seconds.*\(20 to go\)/);
+		// The page reports a paste (its length, no text) and the tab being hidden.
+		await recordEvents(t.db, participant.id, [
+			{
+				kind: 'paste',
+				episode: 1,
+				at: start.toISOString(),
+				detail: { field: 'conditions', length: 120 }
+			},
+			{
+				kind: 'paste',
+				episode: 1,
+				at: start.toISOString(),
+				detail: { field: 'conditions', length: 30 }
+			},
+			{ kind: 'visibility_hidden', episode: 1, at: start.toISOString() }
+		]);
+		await readyToDecide(t.db, participant.id, 1, new Date(start.getTime() + 31_000));
+		await submitDecision(
+			t.db,
+			protocol,
+			participant.id,
+			1,
+			{ disposition: 'routine_gp', conditions: [] },
+			new Date(start.getTime() + 45_000)
+		);
+		const dir = tempDir('bedside-integrity-');
+		await writeExportToDir(
+			await studyExport(t.db, 'integrity-1', { freeText: false, scrub: false }, CLI_ACTOR),
+			dir
+		);
+		const data = readExportDir(dir);
+		const e = data.episodes.find((x) => x.participant === participant.id && x.episode === 1)!;
+		expect(e).toMatchObject({ pastedChars: 150, hiddenEvents: 1 });
+		expect(e.assistSeconds).toBeCloseTo(45, 0);
+		const integrity = analyze(data, { mixedModel: false }).integrity[0]!;
+		expect(integrity).toMatchObject({
+			arm: 'control',
+			pasted_share: 1,
+			left_page_share: 1,
+			fast_share: 0
+		});
+	});
+});
+
+describe.each(databaseKinds())('a minimum of messages before deciding (%s)', (kind) => {
+	const database = useTestDatabase(kind);
+	let t: TestDatabase;
+	beforeEach(() => {
+		t = database();
+	});
+
+	it('refuses "ready" in an LLM arm until the participant has written to the assistant', async () => {
+		await newRecruitingStudy(t.db, 'turns-1', (p) => {
+			p.assistant_step = { min_turns: 1 };
+			p.arms = p.arms.filter((a) => a.id === 'assistant_scripted');
+		});
+		const { participant } = await consent(t.db, 'turns-1', { agree: true, params: params('') });
+		await submitScreening(t.db, 'turns-1', participant.id, ELIGIBLE);
+		await finishReading(t.db, participant.id, 1);
+		const refused = await readyToDecide(t.db, participant.id, 1).catch((e) => e);
+		expect(refused).toBeInstanceOf(ValidationError);
+		expect(refused.problems[0].message).toMatch(/send the assistant at least 1 message/);
 	});
 });

@@ -119,7 +119,10 @@ export const episodesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 				iso(e.submitted_at),
 				e.initial_disposition,
 				e.initial_disposition === null ? '' : bool(e.initial_disposition === e.correct_disposition),
-				e.user_messages
+				e.user_messages,
+				e.pasted_chars,
+				e.hidden_events,
+				e.assist_seconds === null ? '' : Math.round(e.assist_seconds * 10) / 10
 			];
 		}
 	);

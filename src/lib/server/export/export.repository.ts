@@ -76,6 +76,17 @@ export function episodePages(db: Queryable, studyId: string) {
 					),
 					sql<number>`(select count(*) from messages m where m.episode_id = e.id and m.role = 'user')::int`.as(
 						'user_messages'
+					),
+					sql<number>`(select coalesce(sum((ev.payload->>'length')::int), 0) from episode_events ev where ev.episode_id = e.id and ev.kind = 'paste' and (ev.payload->>'length') ~ '^[0-9]{1,9}$')::int`.as(
+						'pasted_chars'
+					),
+					sql<number>`(select count(*) from episode_events ev where ev.episode_id = e.id and ev.kind = 'visibility_hidden')::int`.as(
+						'hidden_events'
+					),
+					sql<
+						number | null
+					>`extract(epoch from d.submitted_at - (select min(ev.created_at) from episode_events ev where ev.episode_id = e.id and ev.kind = 'assist_started'))::float8`.as(
+						'assist_seconds'
 					)
 				])
 				.where('p.study_id', '=', studyId)

@@ -6,6 +6,7 @@ import { codeConditions, DEFAULT_SIMILARITY } from '../coding/rule-coder.ts';
 import { inTransaction, type Queryable } from '../db/types.ts';
 import { runningConfig } from '../prereg/prereg.service.ts';
 import { protocolOf } from './participant-view.ts';
+import { chattingArm } from '../assistant/conversation.ts';
 import { addressSubject, admit } from '../throttle/throttle.service.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { allocate, allocatedArms, stratumOf } from '../randomization/allocation.service.ts';
@@ -22,7 +23,9 @@ import {
 	insertDecisionOnce,
 	insertInitialDecisionOnce,
 	insertEpisodes,
+	assistStartedAt,
 	insertEvents,
+	userMessageCount,
 	insertMeasures,
 	insertParticipant,
 	lockParticipant,
@@ -343,7 +346,8 @@ export async function finishReading(
 		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'scenario');
 		if (!at) return;
 		const protocol = await protocolOf(trx, at.p);
-		await setEpisodeStep(trx, at.episode.id, protocol.initial_decision ? 'initial' : 'assist');
+		if (protocol.initial_decision) await setEpisodeStep(trx, at.episode.id, 'initial');
+		else await startAssistStep(trx, participantId, at.episode.id, now);
 		if (at.p.status === 'allocated')
 			await updateParticipant(trx, participantId, { status: 'in_progress' }, now);
 	});
@@ -366,19 +370,58 @@ export async function submitInitialDecision(
 		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'initial');
 		if (!at) return;
 		await insertInitialDecisionOnce(trx, at.episode.id, input.disposition, now);
-		await setEpisodeStep(trx, at.episode.id, 'assist', now);
+		await startAssistStep(trx, participantId, at.episode.id, now);
 	});
 }
 
-/** Done with the assistant or usual sources → the decision form. */
+/** The assistant (or usual-sources) step begins: recorded by the server, for its minimum time. */
+async function startAssistStep(
+	trx: Transaction<DB>,
+	participantId: string,
+	episodeId: string,
+	now: Date
+): Promise<void> {
+	await setEpisodeStep(trx, episodeId, 'assist');
+	await insertEvents(trx, [
+		{ participantId, episodeId, kind: 'assist_started', payload: {}, clientTime: null, at: now }
+	]);
+}
+
+/**
+ * Done with the assistant or usual sources → the decision form; refused (with what is missing)
+ * before the protocol's minimum time in the step or, with an assistant, its minimum messages.
+ */
 export async function readyToDecide(
 	db: Queryable,
 	participantId: string,
-	episodeNumber: number
+	episodeNumber: number,
+	now: Date = new Date()
 ): Promise<void> {
 	await inTransaction(db, async (trx) => {
 		const at = await atEpisodeStep(trx, participantId, episodeNumber, 'assist');
-		if (at) await setEpisodeStep(trx, at.episode.id, 'decision');
+		if (!at) return;
+		const minimum = (await protocolOf(trx, at.p)).assistant_step;
+		if (minimum) {
+			const problems: Problem[] = [];
+			const started = await assistStartedAt(trx, at.episode.id);
+			const seconds = started ? (now.getTime() - started.getTime()) / 1000 : Infinity;
+			if (minimum.min_seconds !== undefined && seconds < minimum.min_seconds)
+				problems.push({
+					path: '',
+					message: `Please take at least ${minimum.min_seconds} seconds on this step before you decide (${Math.ceil(minimum.min_seconds - seconds)} to go).`
+				});
+			const arm = await chattingArm(trx, await protocolOf(trx, at.p), participantId);
+			if (arm && minimum.min_turns !== undefined) {
+				const sent = await userMessageCount(trx, at.episode.id);
+				if (sent < minimum.min_turns)
+					problems.push({
+						path: '',
+						message: `Please send the assistant at least ${minimum.min_turns} message${minimum.min_turns === 1 ? '' : 's'} before you decide.`
+					});
+			}
+			if (problems.length > 0) throw new ValidationError(problems);
+		}
+		await setEpisodeStep(trx, at.episode.id, 'decision');
 	});
 }
 
@@ -579,6 +622,7 @@ export async function withdraw(
 
 const EVENT_KINDS = new Set([
 	'step_view',
+	'paste',
 	'visibility_hidden',
 	'visibility_visible',
 	'page_blur',

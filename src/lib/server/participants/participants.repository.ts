@@ -471,3 +471,25 @@ export async function participantsByExternalHashes(
 		completedAt: r.completed_at
 	}));
 }
+
+/** When the server began the episode's assistant (or usual-sources) step. */
+export async function assistStartedAt(db: Queryable, episodeId: string): Promise<Date | null> {
+	const row = await db
+		.selectFrom('episode_events')
+		.select((eb) => eb.fn.min('created_at').as('at'))
+		.where('episode_id', '=', episodeId)
+		.where('kind', '=', 'assist_started')
+		.executeTakeFirst();
+	return (row?.at as Date | null | undefined) ?? null;
+}
+
+/** Messages the participant sent to the assistant in an episode. */
+export async function userMessageCount(db: Queryable, episodeId: string): Promise<number> {
+	const row = await db
+		.selectFrom('messages')
+		.select((eb) => eb.fn.countAll<string>().as('n'))
+		.where('episode_id', '=', episodeId)
+		.where('role', '=', 'user')
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}

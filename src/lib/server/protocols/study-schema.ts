@@ -318,6 +318,16 @@ export const studyProtocol = z
 		 * they would normally use): the judge–advisor design. The final decision page shows nothing
 		 * of it, or reminds the participant of it.
 		 */
+		/**
+		 * What the assistant (or usual-sources) step needs before "I am ready to decide" is accepted:
+		 * a minimum time on it, and in an LLM arm a minimum number of messages sent.
+		 */
+		assistant_step: z
+			.strictObject({
+				min_seconds: z.number().int().min(0).max(3600).optional(),
+				min_turns: z.number().int().min(0).max(50).optional()
+			})
+			.optional(),
 		initial_decision: z
 			.strictObject({ show_on_final: z.enum(['nothing', 'remind']).default('nothing') })
 			.optional()
