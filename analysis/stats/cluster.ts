@@ -34,17 +34,7 @@ export function clusterRobustLogistic(
 		for (let j = 0; j < k; j++) s[j]! += x[j]! * residual;
 	}
 	const G = scoreOf.size;
-	const meat = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-	for (const s of scoreOf.values())
-		for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a]![b]! += s[a]! * s[b]!;
-	const adjust = (G / (G - 1)) * ((n - 1) / (n - k));
-	const B = fit.covariance;
-	const BM = B.map((row) =>
-		Array.from({ length: k }, (_, b) => row.reduce((t, v, j) => t + v * meat[j]![b]!, 0))
-	);
-	const covariance = BM.map((row) =>
-		Array.from({ length: k }, (_, b) => adjust * row.reduce((t, v, j) => t + v * B[j]![b]!, 0))
-	);
+	const covariance = clusterSandwich(fit.covariance, scoreOf.values(), n);
 	const standardErrors = covariance.map((row, i) => Math.sqrt(row[i]!));
 	return {
 		covariance,
@@ -52,6 +42,31 @@ export function clusterRobustLogistic(
 		pValues: fit.coefficients.map((b, i) => 2 * pnorm(-Math.abs(b / standardErrors[i]!))),
 		clusters: G
 	};
+}
+
+/**
+ * The cluster-robust sandwich of sandwich::vcovCL(type = "HC1"): B (Σ_g s_g s_gᵀ) B · G/(G − 1) ·
+ * (n − 1)/(n − k), from the model covariance B and each cluster's summed scores s_g over n rows.
+ */
+export function clusterSandwich(
+	B: readonly (readonly number[])[],
+	clusterScores: Iterable<ArrayLike<number>>,
+	n: number
+): number[][] {
+	const k = B.length;
+	const meat = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+	let G = 0;
+	for (const s of clusterScores) {
+		G++;
+		for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a]![b]! += s[a]! * s[b]!;
+	}
+	const adjust = (G / (G - 1)) * ((n - 1) / (n - k));
+	const BM = B.map((row) =>
+		Array.from({ length: k }, (_, b) => row.reduce((t, v, j) => t + v * meat[j]![b]!, 0))
+	);
+	return BM.map((row) =>
+		Array.from({ length: k }, (_, b) => adjust * row.reduce((t, v, j) => t + v * B[j]![b]!, 0))
+	);
 }
 
 /** A cluster's contribution to a proportion: its successes out of its episodes. */

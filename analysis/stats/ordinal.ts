@@ -1,3 +1,4 @@
+import { clusterSandwich } from './cluster.ts';
 import { invert } from './logistic.ts';
 
 // The proportional-odds (cumulative logit) model of an ordered response, as R's `ordinal::clm`
@@ -215,22 +216,10 @@ export function ordinalClusterCovariance(
 		for (let j = 0; j < k; j++) acc[j]! += s[j]!;
 		sums.set(clusters[i]!, acc);
 	}
-	const meat = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-	for (const s of sums.values())
-		for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a]![b]! += s[a]! * s[b]!;
-	const G = sums.size;
-	const n = y.length;
-	const adjust = (G / (G - 1)) * ((n - 1) / (n - k));
-	const B = fit.covariance;
-	const BM = B.map((row) =>
-		Array.from({ length: k }, (_, b) => row.reduce((t, v, j) => t + v * meat[j]![b]!, 0))
-	);
-	const covariance = BM.map((row) =>
-		Array.from({ length: k }, (_, b) => adjust * row.reduce((t, v, j) => t + v * B[j]![b]!, 0))
-	);
+	const covariance = clusterSandwich(fit.covariance, sums.values(), y.length);
 	return {
 		covariance,
 		standardErrors: covariance.map((row, i) => Math.sqrt(row[i]!)),
-		clusters: G
+		clusters: sums.size
 	};
 }

@@ -8,6 +8,7 @@ import type {
 } from '../../analysis/io/export-reader.ts';
 import { aucFromCells, spearmanFromCells } from '../../analysis/stats/association.ts';
 import type { AnalysisResult, Interval } from '../../analysis/result.ts';
+import { episode as episodeRow, studyInfo } from './study-export.ts';
 
 // Coverage of the analysis' intervals over simulated studies with known truth, run through the
 // whole `analyze` (so the wiring is checked with the method). Participants decide on several
@@ -95,18 +96,15 @@ export function simulateStudy(
 						conditionCorrect: null
 					});
 				} else y = random() < own ? 1 : 0;
-				episodes.push({
-					participant: pid,
-					episode,
-					scenario: scenario.id,
-					disposition: y ? 'high' : 'low',
-					dispositionCorrect: y,
-					conditionCorrect: null,
-					submitted: true,
-					userMessages: null,
-					initialDisposition: null,
-					initialDispositionCorrect: null
-				});
+				episodes.push(
+					episodeRow({
+						participant: pid,
+						episode,
+						scenario: scenario.id,
+						disposition: y ? 'high' : 'low',
+						dispositionCorrect: y
+					})
+				);
 				measures.push({
 					participant: pid,
 					episode,
@@ -135,35 +133,17 @@ export function simulateStudy(
 			});
 		}
 	const data: StudyExport = {
-		study: {
+		study: studyInfo({
 			slug: 'coverage',
-			title: 'coverage',
-			protocolSha256: null,
-			preregistrationSha256: null,
 			dispositionScale: SCALE,
-			arms: [
-				{ id: 'control', kind: 'control', label: 'control' },
-				{ id: 'llm', kind: 'llm_assisted', label: 'llm' }
-			],
 			// Every scenario's correct level is "high": Y = 1 is deciding "high".
 			scenarios: d.scenarios.map((s) => ({ id: s.id, correctDisposition: 'high' })),
 			outcomes: [
 				{ name: 'disposition_correct', role: 'primary', kind: 'clinical' },
 				{ name: 'confidence', role: 'secondary', kind: 'proxy' }
 			],
-			plan: {
-				alpha: 0.05,
-				test: 'chisq',
-				bootstrap: d.resamples,
-				seed: 1,
-				population: 'intention_to_treat',
-				primary_model: 'difference',
-				used_assistant_min_messages: 1,
-				equivalence_margins: {}
-			},
-			planDefaults: [],
-			enrolment: { declined: null }
-		},
+			plan: { bootstrap: d.resamples }
+		}),
 		participants,
 		episodes,
 		measures,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import type { Episode, Recommendation, StudyExport } from '../../analysis/io/export-reader.ts';
 import { htmlReport, markdownReport } from '../../analysis/report.ts';
+import { studyInfo } from '../helpers/study-export.ts';
 
 // Advice taking (spec §8.1) on a simulated judge–advisor study with known behaviour: initial
 // decisions right 45% of the time; the assistant right 80%; participants who were wrong take right
@@ -64,31 +65,12 @@ function study(people = 400): StudyExport {
 		}
 	}
 	return {
-		study: {
+		study: studyInfo({
 			slug: 'advice',
-			title: 'advice',
-			protocolSha256: null,
-			preregistrationSha256: null,
 			dispositionScale: SCALE,
-			arms: [
-				{ id: 'control', kind: 'control', label: 'control' },
-				{ id: 'llm', kind: 'llm_assisted', label: 'llm' }
-			],
 			scenarios: SCALE.map((d) => ({ id: d, correctDisposition: d })),
-			outcomes: [{ name: 'disposition_correct', role: 'primary', kind: 'clinical' }],
-			plan: {
-				alpha: 0.05,
-				test: 'chisq',
-				bootstrap: 400,
-				seed: 1,
-				population: 'intention_to_treat',
-				primary_model: 'difference',
-				used_assistant_min_messages: 1,
-				equivalence_margins: {}
-			},
-			planDefaults: [],
-			enrolment: { declined: null }
-		},
+			plan: { bootstrap: 400 }
+		}),
 		participants,
 		episodes,
 		measures: [],

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import type { StudyExport } from '../../analysis/io/export-reader.ts';
+import { completedParticipants, episode, studyInfo } from '../helpers/study-export.ts';
 import { markdownReport } from '../../analysis/report.ts';
 import { twoStageLeastSquares } from '../../analysis/stats/instrumental.ts';
 import { equivalenceTwoProportions } from '../../analysis/stats/proportions.ts';
@@ -77,51 +78,32 @@ describe('the CACE and equivalence in the analysis of an export', () => {
 	function exportOf(margin?: number): StudyExport {
 		const people = [...new Set(ref.participant)];
 		return {
-			study: {
+			study: studyInfo({
 				slug: 'cace',
-				title: 'cace',
-				protocolSha256: null,
 				preregistrationSha256: 'ab'.repeat(32),
-				dispositionScale: ['low', 'high'],
 				arms: [
 					{ id: 'c', kind: 'control', label: 'c' },
 					{ id: 'llm', kind: 'llm_assisted', label: 'llm' }
 				],
-				scenarios: [{ id: 's', correctDisposition: 'high' }],
-				outcomes: [{ name: 'disposition_correct', role: 'primary', kind: 'clinical' }],
 				plan: {
-					alpha: 0.05,
-					test: 'chisq',
 					bootstrap: 100,
-					seed: 1,
-					population: 'intention_to_treat',
-					primary_model: 'difference',
-					used_assistant_min_messages: 1,
 					equivalence_margins: margin === undefined ? {} : { disposition_correct: margin }
-				},
-				planDefaults: [],
-				enrolment: { declined: null }
-			},
-			participants: people.map((p) => ({
-				id: String(p),
-				arm: ref.Z[ref.participant.indexOf(p)] === 1 ? 'llm' : 'c',
-				stratum: '',
-				status: 'completed',
-				exclusionReason: ''
-			})),
-			episodes: ref.Y.map((y, i) => ({
-				participant: String(ref.participant[i]),
-				episode: i % 2 === 0 ? 1 : 2,
-				scenario: 's',
-				disposition: y ? 'high' : 'low',
-				dispositionCorrect: y as 0 | 1,
-				conditionCorrect: null,
-				submitted: true,
-				// Messages sent: none in control, none when unused, 1–3 when used.
-				userMessages: ref.D[i] === 1 ? 1 + (i % 3) : 0,
-				initialDisposition: null,
-				initialDispositionCorrect: null
-			})),
+				}
+			}),
+			participants: completedParticipants(people.map(String), (p) =>
+				ref.Z[ref.participant.indexOf(Number(p))] === 1 ? 'llm' : 'c'
+			),
+			episodes: ref.Y.map((y, i) =>
+				episode({
+					participant: String(ref.participant[i]),
+					episode: i % 2 === 0 ? 1 : 2,
+					scenario: 's',
+					disposition: y ? 'high' : 'low',
+					dispositionCorrect: y as 0 | 1,
+					// Messages sent: none in control, none when unused, 1–3 when used.
+					userMessages: ref.D[i] === 1 ? 1 + (i % 3) : 0
+				})
+			),
 			measures: [],
 			recommendations: [],
 			deviations: null

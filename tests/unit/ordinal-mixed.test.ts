@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import type { StudyExport } from '../../analysis/io/export-reader.ts';
+import { completedParticipants, episode, studyInfo } from '../helpers/study-export.ts';
 import { markdownReport } from '../../analysis/report.ts';
 import { mixedLogistic } from '../../analysis/stats/mixed.ts';
 import { cumulativeLogit, ordinalClusterCovariance } from '../../analysis/stats/ordinal.ts';
@@ -79,51 +80,28 @@ describe('the ordinal block of the analysis', () => {
 	it('reports exp(clm coefficient) per arm with the cluster-robust interval, from an export', () => {
 		const scale = ['l1', 'l2', 'l3', 'l4', 'l5'];
 		const data: StudyExport = {
-			study: {
+			study: studyInfo({
 				slug: 'ordinal',
-				title: 'ordinal',
-				protocolSha256: null,
-				preregistrationSha256: null,
 				dispositionScale: scale,
 				arms: ['0', '1', '2'].map((id) => ({
 					id,
 					kind: id === '0' ? 'control' : 'llm_assisted',
 					label: id
 				})),
-				scenarios: ['1', '2', '3', '4', '5'].map((id) => ({ id, correctDisposition: 'l3' })),
-				outcomes: [{ name: 'disposition_correct', role: 'primary', kind: 'clinical' }],
-				plan: {
-					alpha: 0.05,
-					test: 'chisq',
-					bootstrap: 200,
-					seed: 1,
-					population: 'intention_to_treat',
-					primary_model: 'difference',
-					used_assistant_min_messages: 1,
-					equivalence_margins: {}
-				},
-				planDefaults: [],
-				enrolment: { declined: null }
-			},
-			participants: [...new Set(ref.participant)].map((p) => ({
-				id: String(p),
-				arm: String(ref.arm[ref.participant.indexOf(p)]),
-				stratum: '',
-				status: 'completed',
-				exclusionReason: ''
-			})),
-			episodes: ref.level.map((level, i) => ({
-				participant: String(ref.participant[i]),
-				episode: i % 2 === 0 ? 1 : 2,
-				scenario: String(ref.scenario[i]),
-				disposition: scale[level - 1]!,
-				dispositionCorrect: level === 3 ? 1 : 0,
-				conditionCorrect: null,
-				submitted: true,
-				userMessages: null,
-				initialDisposition: null,
-				initialDispositionCorrect: null
-			})),
+				scenarios: ['1', '2', '3', '4', '5'].map((id) => ({ id, correctDisposition: 'l3' }))
+			}),
+			participants: completedParticipants([...new Set(ref.participant)].map(String), (p) =>
+				String(ref.arm[ref.participant.indexOf(Number(p))])
+			),
+			episodes: ref.level.map((level, i) =>
+				episode({
+					participant: String(ref.participant[i]),
+					episode: i % 2 === 0 ? 1 : 2,
+					scenario: String(ref.scenario[i]),
+					disposition: scale[level - 1]!,
+					dispositionCorrect: level === 3 ? 1 : 0
+				})
+			),
 			measures: [],
 			recommendations: [],
 			deviations: null
@@ -182,11 +160,8 @@ describe('the mixed-model block of the analysis', () => {
 		const scale = ['low', 'high'];
 		const people = [...new Set(ref.participant)];
 		const data: StudyExport = {
-			study: {
+			study: studyInfo({
 				slug: 'mixed',
-				title: 'mixed',
-				protocolSha256: null,
-				preregistrationSha256: null,
 				dispositionScale: scale,
 				arms: ['0', '1', '2'].map((id) => ({
 					id,
@@ -194,39 +169,20 @@ describe('the mixed-model block of the analysis', () => {
 					label: id
 				})),
 				scenarios: ['1', '2', '3', '4', '5'].map((id) => ({ id, correctDisposition: 'high' })),
-				outcomes: [{ name: 'disposition_correct', role: 'primary', kind: 'clinical' }],
-				plan: {
-					alpha: 0.05,
-					test: 'chisq',
-					bootstrap: 100,
-					seed: 1,
-					population: 'intention_to_treat',
-					primary_model: 'mixed_logistic',
-					used_assistant_min_messages: 1,
-					equivalence_margins: {}
-				},
-				planDefaults: [],
-				enrolment: { declined: null }
-			},
-			participants: people.map((p) => ({
-				id: String(p),
-				arm: String(ref.arm[ref.participant.indexOf(p)]),
-				stratum: '',
-				status: 'completed',
-				exclusionReason: ''
-			})),
-			episodes: ref.y.map((y, i) => ({
-				participant: String(ref.participant[i]),
-				episode: i % 2 === 0 ? 1 : 2,
-				scenario: String(ref.scenario[i]),
-				disposition: y ? 'high' : 'low',
-				dispositionCorrect: y as 0 | 1,
-				conditionCorrect: null,
-				submitted: true,
-				userMessages: null,
-				initialDisposition: null,
-				initialDispositionCorrect: null
-			})),
+				plan: { bootstrap: 100, primary_model: 'mixed_logistic' }
+			}),
+			participants: completedParticipants(people.map(String), (p) =>
+				String(ref.arm[ref.participant.indexOf(Number(p))])
+			),
+			episodes: ref.y.map((y, i) =>
+				episode({
+					participant: String(ref.participant[i]),
+					episode: i % 2 === 0 ? 1 : 2,
+					scenario: String(ref.scenario[i]),
+					disposition: y ? 'high' : 'low',
+					dispositionCorrect: y as 0 | 1
+				})
+			),
 			measures: [],
 			recommendations: [],
 			deviations: null
