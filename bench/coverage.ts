@@ -1,4 +1,4 @@
-import { coverage, CORRELATED } from '../tests/helpers/coverage.ts';
+import { adviceCoverage, coverage, CORRELATED } from '../tests/helpers/coverage.ts';
 
 // Coverage of every interval the analysis reports: simulated studies with known truth through the
 // whole `analyze`, each interval's share of studies whose truth it covered. Two designs: one
@@ -14,6 +14,8 @@ export interface CoverageResults {
 	/** Interval name → share of studies covered, per design. */
 	independent: Record<string, number>;
 	correlated: Record<string, number>;
+	/** Judge–advisor studies: RAIR, RSR and the CACE (300 people, 2 episodes each). */
+	advice: Record<string, number>;
 }
 
 export function benchCoverage(studies = 1000): CoverageResults {
@@ -34,9 +36,11 @@ export function benchCoverage(studies = 1000): CoverageResults {
 		studies,
 		'bench-coverage-correlated'
 	);
+	const advice = adviceCoverage(studies, 'bench-coverage-advice');
 	return {
 		studies,
 		people_per_arm: 150,
+		advice: share(advice.covered, () => true),
 		seconds: (performance.now() - started) / 1000,
 		independent: share(independent.covered, (name) => name.endsWith(', plain')),
 		correlated: share(correlated.covered, () => true)

@@ -75,6 +75,13 @@ if (coverage) {
 			'—',
 			'95 ± 2%'
 		]);
+	for (const [name, share] of Object.entries(coverage.advice ?? {}))
+		rows.push([
+			`coverage of the 95% interval: ${name}, judge–advisor studies (${coverage.studies} simulated, 300 people × 2 episodes, 70% of the LLM arm using the assistant)`,
+			`${(100 * share).toFixed(1)}%`,
+			'—',
+			'95 ± 2%'
+		]);
 	for (const [name, share] of Object.entries(coverage.correlated))
 		rows.push([
 			`coverage of the 95% interval: ${name}, three correlated episodes per participant (${design})`,

@@ -227,3 +227,103 @@ export function coverage(d: Design, studies: number, seed: string): CoverageCoun
 	}
 	return { studies, covered };
 }
+
+/**
+ * Judge–advisor studies with known behaviour, for the coverage of the advice-taking rates and of
+ * the CACE: participants decide first (right with probability `initial`), then — in the LLM arm,
+ * if they use the assistant (probability `uses`, per participant) — take right advice when they
+ * were wrong with probability `rair` and keep a right decision against wrong advice with
+ * probability `rsr`; otherwise they keep their first answer. Two episodes each.
+ */
+export const ADVICE = { people: 300, initial: 0.45, advice: 0.8, rair: 0.6, rsr: 0.7, uses: 0.7 };
+
+export function adviceTruth(p = ADVICE) {
+	const usedAccuracy =
+		p.initial * (p.advice + (1 - p.advice) * p.rsr) + (1 - p.initial) * p.advice * p.rair;
+	// Reliance is measured over the arm's episodes, users and non-users (who keep their first answer).
+	return {
+		rair: p.uses * p.rair,
+		rsr: p.uses * p.rsr + (1 - p.uses),
+		cace: usedAccuracy - p.initial
+	};
+}
+
+export function simulateAdviceStudy(random: () => number, p = ADVICE): StudyExport {
+	const scale = ['a', 'b', 'c', 'd'];
+	const participants: StudyExport['participants'] = [];
+	const episodes: Episode[] = [];
+	const recommendations: Recommendation[] = [];
+	for (let i = 0; i < p.people; i++) {
+		const id = `p${i}`;
+		const arm = i % 2 ? 'llm' : 'control';
+		const uses = arm === 'llm' && random() < p.uses;
+		participants.push({ id, arm, stratum: '', status: 'completed', exclusionReason: '' });
+		for (let episode = 1; episode <= 2; episode++) {
+			const correct = scale[(i + episode) % 4]!;
+			const wrong = () => scale.filter((d) => d !== correct)[Math.floor(random() * 3)]!;
+			const initial = random() < p.initial ? correct : wrong();
+			let final = initial;
+			if (arm === 'llm') {
+				const advice = random() < p.advice ? correct : wrong();
+				recommendations.push({
+					source: 'conversation',
+					participant: id,
+					episode,
+					runId: null,
+					arm,
+					scenario: correct,
+					coder: 'rule',
+					disposition: advice,
+					dispositionCorrect: advice === correct ? 1 : 0,
+					conditionCorrect: null
+				});
+				if (uses && initial !== correct && advice === correct)
+					final = random() < p.rair ? advice : initial;
+				else if (uses && initial === correct && advice !== correct)
+					final = random() < p.rsr ? initial : advice;
+			}
+			episodes.push(
+				episodeRow({
+					participant: id,
+					episode,
+					scenario: correct,
+					disposition: final,
+					dispositionCorrect: final === correct ? 1 : 0,
+					userMessages: uses ? 2 : 0,
+					initialDisposition: initial,
+					initialDispositionCorrect: initial === correct ? 1 : 0
+				})
+			);
+		}
+	}
+	return {
+		study: studyInfo({
+			slug: 'advice-coverage',
+			dispositionScale: scale,
+			scenarios: scale.map((d) => ({ id: d, correctDisposition: d })),
+			plan: { bootstrap: 100 }
+		}),
+		participants,
+		episodes,
+		measures: [],
+		recommendations,
+		deviations: null
+	};
+}
+
+/** Coverage of RAIR, RSR (Wilson) and the CACE (2SLS, cluster-robust) over simulated studies. */
+export function adviceCoverage(studies: number, seed: string): CoverageCounts {
+	const truth = adviceTruth();
+	const random = seedrandom(seed);
+	const covered: Record<string, number> = {};
+	const count = (name: string, ok: boolean) =>
+		(covered[name] = (covered[name] ?? 0) + (ok ? 1 : 0));
+	for (let k = 0; k < studies; k++) {
+		const a = analyze(simulateAdviceStudy(random), { seed: k, mixedModel: false });
+		const llm = a.advice_taking.find((x) => x.arm === 'llm')!.reliance!;
+		count('relative positive reliance (RAIR)', covers(llm.rair.ci, truth.rair));
+		count('relative self-reliance (RSR)', covers(llm.rsr.ci, truth.rsr));
+		count('CACE of using the assistant', covers(a.cace[0]?.cace.ci, truth.cace));
+	}
+	return { studies, covered };
+}

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
 import type { Episode, Recommendation, StudyExport } from '../../analysis/io/export-reader.ts';
 import { htmlReport, markdownReport } from '../../analysis/report.ts';
+import { adviceCoverage } from '../helpers/coverage.ts';
 import { studyInfo } from '../helpers/study-export.ts';
 
 // Advice taking (spec §8.1) on a simulated judge–advisor study with known behaviour: initial
@@ -123,5 +124,16 @@ describe('advice taking', () => {
 	it('is reported with a chart of where decisions went', () => {
 		expect(markdownReport(result)).toContain('### How advice was taken');
 		expect(htmlReport(result)).toContain('<title>Initial to final decision, by arm</title>');
+	});
+});
+
+describe('the coverage of the reliance rates and of the CACE', () => {
+	it('is about 95% over 300 simulated judge–advisor studies (1,000 in npm run bench -- coverage)', () => {
+		const { studies, covered } = adviceCoverage(300, 'unit-advice-coverage');
+		for (const [name, n] of Object.entries(covered)) {
+			expect(n / studies, name).toBeGreaterThanOrEqual(0.91);
+			expect(n / studies, name).toBeLessThanOrEqual(0.99);
+		}
+		expect(Object.keys(covered)).toHaveLength(3);
 	});
 });
