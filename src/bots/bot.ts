@@ -37,6 +37,16 @@ export interface BotBehaviour {
 	 * scenario's correct disposition (else another level, at random). Optional: default 0.5.
 	 */
 	initialAccuracy?: number;
+	/**
+	 * In a study that asks for a decision before the advice: instead of `uptake`, the probability
+	 * of switching to the advice when it is right and when it is wrong (judged by the study file's
+	 * key); otherwise the bot keeps its first answer.
+	 */
+	adviceTaking?: { right: number; wrong: number };
+	/** Probability, per episode, of pasting text into the page (a paste event, its length only). */
+	paste?: number;
+	/** Probability, per episode, of leaving the page for another tab during the assistant step. */
+	leaveTab?: number;
 }
 
 export const DEFAULT_BEHAVIOUR: BotBehaviour = {
@@ -164,6 +174,8 @@ class Bot {
 	private readonly recommended = new Map<number, string | null>();
 	private readonly patience: number;
 	private previous: { action: string; fields: Record<string, string | string[]> } | null = null;
+	/** The bot's own first answer per episode, in a study that asks for one. */
+	private readonly initialOf = new Map<number, string>();
 	private sentDecision: BotResult['decisions'][number] | null = null;
 
 	constructor(private readonly o: BotOptions) {
@@ -349,6 +361,21 @@ class Bot {
 		);
 	}
 
+	/** A paste and a tab left, with the behaviour's probabilities (no draws when they are unset). */
+	private async telemetry(episode: number) {
+		const { paste, leaveTab } = this.o.behaviour;
+		const events: { kind: string; episode: number; detail?: Record<string, unknown> }[] = [];
+		if (paste !== undefined && this.chance(paste))
+			events.push({
+				kind: 'paste',
+				episode,
+				detail: { field: 'text', length: 20 + Math.floor(this.random() * 180) }
+			});
+		if (leaveTab !== undefined && this.chance(leaveTab))
+			events.push({ kind: 'visibility_hidden', episode }, { kind: 'visibility_visible', episode });
+		if (events.length > 0) await this.http.events(events);
+	}
+
 	/** The decision last sent is stored: the server said so, or has moved past the decision step. */
 	private recordDecision() {
 		const d = this.sentDecision;
@@ -460,17 +487,32 @@ class Bot {
 			const disposition = right
 				? correct!
 				: this.pick(view.scale.filter((d) => d.id !== correct)).id;
+			this.initialOf.set(view.episode, disposition);
 			return this.act('initial', { episode, disposition });
 		}
 		if (view.step === 'assist') {
 			if (view.assistant && view.conversation && view.conversation.turnsLeft > 0)
 				await this.converse(view);
+			await this.telemetry(view.episode);
 			return this.act('ready', { episode });
 		}
 		if (view.step === 'decision') {
 			const advice = this.recommended.get(view.episode) ?? null;
-			const take = advice !== null && this.chance(this.o.behaviour.uptake);
-			const disposition = take ? advice! : this.pick(view.scale.filter((d) => d.id !== advice)).id;
+			const initial = this.initialOf.get(view.episode);
+			const judged = this.o.behaviour.adviceTaking;
+			let take: boolean;
+			let disposition: string;
+			if (judged && initial !== undefined) {
+				// Judge–advisor: switch to the advice with the probability for right or wrong advice.
+				const correct = this.o.protocol?.scenarios.find(
+					(s) => s.participant_text === view.scenarioText
+				)?.correct_disposition;
+				take = advice !== null && this.chance(advice === correct ? judged.right : judged.wrong);
+				disposition = take ? advice! : initial;
+			} else {
+				take = advice !== null && this.chance(this.o.behaviour.uptake);
+				disposition = take ? advice! : this.pick(view.scale.filter((d) => d.id !== advice)).id;
+			}
 			// Sent but not yet confirmed: if the answer is lost (the server killed after its
 			// commit), the next page shows whether it was stored.
 			this.sentDecision = {

@@ -7,7 +7,7 @@ import type { ParticipantView } from '../lib/server/participants/participant-vie
 // posts to the page's actions (the no-JavaScript path: 303 on success), and the chat endpoint's
 // server-sent events. Every request is timed by kind, so a bot run is also a load measurement.
 
-export type RequestKind = 'page' | 'data' | 'action' | 'chat_first_token' | 'chat_reply';
+export type RequestKind = 'page' | 'data' | 'action' | 'events' | 'chat_first_token' | 'chat_reply';
 
 export interface Timing {
 	kind: RequestKind;
@@ -143,7 +143,20 @@ export class HttpParticipant {
 		return response.status;
 	}
 
-	/** Sends one chat message and reads the streamed answer to its end. */
+	/** Posts page telemetry as the page's script does (a paste, the tab hidden). */
+	async events(
+		list: { kind: string; episode: number | null; detail?: Record<string, unknown> }[]
+	): Promise<number> {
+		const { response, started } = await this.request('events', '/events', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(list.map((e) => ({ ...e, at: new Date().toISOString() })))
+		});
+		await response.arrayBuffer();
+		this.record('events', started, response.status);
+		return response.status;
+	}
+
 	/** Sends one chat message (or, without text, sends the unanswered one again) and reads the streamed answer to its end. */
 	async chat(episode: number, text?: string): Promise<ChatResult> {
 		const { response, started } = await this.request('chat_reply', '/chat', {

@@ -8,7 +8,8 @@ import { parseOptions, runSubcommand, UsageError, writeOut } from './shared.ts';
 const USAGE = `usage: bedside bots <slug> --base-url URL [--n 500] [--concurrency 100] [--seed S]
          [--uptake 0.6] [--attention-failure 0.05] [--dropout 0.05] [--reload 0.1]
          [--double-submit 0.05] [--back 0.02] [--messages 1] [--switch-device 0]
-         [--shared-browser 0] [--protocol FILE] [--json FILE]
+         [--shared-browser 0] [--initial-accuracy 0.5] [--take-right-advice P]
+         [--take-wrong-advice P] [--paste 0] [--leave-tab 0] [--protocol FILE] [--json FILE]
 
   Simulated participants through the real HTTP flow of a recruiting study: consent, screening,
   allocation, the scenario, the chat (LLM arms), the decision, questionnaires, the attention
@@ -17,7 +18,11 @@ const USAGE = `usage: bedside bots <slug> --base-url URL [--n 500] [--concurrenc
   reloads the page (--reload), double-clicks a button (--double-submit) and goes back to send
   the previous form again (--back) at each step with those probabilities; moves to a second
   device part-way and back, with the resume code (--switch-device), or starts in a browser that
-  someone else used first (--shared-browser), with those probabilities; through failures (the
+  someone else used first (--shared-browser), with those probabilities; in a study that asks
+  for a decision before the advice, answers it right with --initial-accuracy and, given both
+  --take-right-advice and --take-wrong-advice, switches to the advice with those probabilities
+  (else keeps its first answer); pastes text (--paste) and leaves the tab (--leave-tab) per
+  episode; through failures (the
   server restarting, 503, the model failing) a bot waits and tries again for up to a minute. --protocol (default studies/<slug>/study.yaml when it exists) gives the
   bots eligible screening answers and the attention keys. Prints a summary with latencies; --json
   writes every bot's record. Bots are participants: run them only against a test deployment.`;
@@ -95,6 +100,11 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			messages: { type: 'string' },
 			'switch-device': { type: 'string' },
 			'shared-browser': { type: 'string' },
+			'initial-accuracy': { type: 'string' },
+			'take-right-advice': { type: 'string' },
+			'take-wrong-advice': { type: 'string' },
+			paste: { type: 'string' },
+			'leave-tab': { type: 'string' },
 			protocol: { type: 'string' },
 			json: { type: 'string' }
 		});
@@ -120,8 +130,22 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 				'shared-browser',
 				values['shared-browser'],
 				DEFAULT_BEHAVIOUR.sharedBrowser
-			)
+			),
+			initialAccuracy: rate('initial-accuracy', values['initial-accuracy'], 0.5),
+			...(values.paste !== undefined && { paste: rate('paste', values.paste, 0) }),
+			...(values['leave-tab'] !== undefined && {
+				leaveTab: rate('leave-tab', values['leave-tab'], 0)
+			})
 		};
+		const right = values['take-right-advice'];
+		const wrong = values['take-wrong-advice'];
+		if ((right === undefined) !== (wrong === undefined))
+			throw new UsageError('give both --take-right-advice and --take-wrong-advice, or neither');
+		if (right !== undefined && wrong !== undefined)
+			behaviour.adviceTaking = {
+				right: rate('take-right-advice', right, 0),
+				wrong: rate('take-wrong-advice', wrong, 0)
+			};
 		const protocolFile =
 			values.protocol ??
 			(fs.existsSync(`studies/${slug}/study.yaml`) ? `studies/${slug}/study.yaml` : undefined);

@@ -27,6 +27,8 @@ let fake: FakeOpenAi;
 let server: RunningServer;
 let dataDir: string;
 let summary: BotRunSummary;
+let judgeSummary: BotRunSummary;
+const JUDGE = { initialAccuracy: 0.5, right: 0.8, wrong: 0.2, paste: 0.4, leaveTab: 0.3 };
 
 beforeAll(async () => {
 	fake = await startFakeOpenAi();
@@ -37,6 +39,13 @@ beforeAll(async () => {
 	await migrateToLatest(db.db);
 	await newRecruitingStudy(db.db, 'bots', (p: StudyProtocol) => {
 		p.arms = p.arms.filter((a) => a.id !== 'assistant_scripted');
+		p.randomization = { method: 'stratified_blocks', block_sizes: [2, 4], strata: ['chatbot_use'] };
+	});
+	// A judge–advisor study: a decision before the advice, then the final one.
+	await newRecruitingStudy(db.db, 'judge', (p: StudyProtocol) => {
+		p.arms = p.arms.filter((a) => a.id !== 'assistant_scripted');
+		p.initial_decision = { show_on_final: 'nothing' };
+		p.attention_checks = [];
 		p.randomization = { method: 'stratified_blocks', block_sizes: [2, 4], strata: ['chatbot_use'] };
 	});
 	await db.close();
@@ -53,6 +62,34 @@ afterAll(async () => {
 });
 
 describe('bots', () => {
+	it('decide before and after the advice as told, pasting and leaving the tab as told', async () => {
+		judgeSummary = await runBots({
+			baseUrl: server.url,
+			slug: 'judge',
+			n: 60,
+			concurrency: 12,
+			seed: 'judge',
+			protocol: { ...exampleProtocol(), slug: 'judge' },
+			behaviour: {
+				uptake: 0,
+				attentionFailure: 0,
+				dropout: 0,
+				reload: 0,
+				doubleSubmit: 0,
+				back: 0,
+				messages: 1,
+				switchDevice: 0,
+				sharedBrowser: 0,
+				initialAccuracy: JUDGE.initialAccuracy,
+				adviceTaking: { right: JUDGE.right, wrong: JUDGE.wrong },
+				paste: JUDGE.paste,
+				leaveTab: JUDGE.leaveTab
+			}
+		});
+		expect(judgeSummary.errors).toEqual([]);
+		expect(judgeSummary.outcomes.completed).toBe(60);
+	});
+
 	it('go through the real HTTP flow; every decision is stored once, as made', async () => {
 		summary = await runBots({
 			baseUrl: server.url,
@@ -96,6 +133,7 @@ describe('bots', () => {
 			const taken = slots.map((s) => s.participant_id).filter(Boolean);
 			expect(new Set(taken).size).toBe(taken.length);
 			await analyzeLikeAnAnalyst(db);
+			await analyzeJudge(db);
 		} finally {
 			await db.close();
 		}
@@ -201,3 +239,46 @@ describe('bedside bots (the command)', () => {
 });
 
 const bedside = (...args: string[]) => run({}, ...args);
+
+/**
+ * The judge–advisor study: the analysis recovers the bots' initial accuracy, reliance and
+ * telemetry. Which advice a bot gets depends on the order requests reach the fake model, so each
+ * estimate is checked against its truth at four standard errors (a false alarm once in 15,000
+ * runs per check), not at its 95% interval (which misses one run in twenty by design).
+ */
+async function analyzeJudge(db: Database) {
+	await codeConversations(db.db, 'judge', 'rule', { endpoints: {}, retryWindowMs: 0 });
+	const dir = tempDir('bedside-judge-export-');
+	await writeExportToDir(
+		await studyExport(db.db, 'judge', { freeText: false, scrub: false }, CLI_ACTOR),
+		dir
+	);
+	const result = analyze(readExportDir(dir), { mixedModel: false });
+	const near = (truth: number, share: { p: number | null; n: number }, what: string) => {
+		expect(share.n, what).toBeGreaterThan(10);
+		expect(Math.abs(share.p! - truth), what).toBeLessThan(
+			4 * Math.sqrt((truth * (1 - truth)) / share.n)
+		);
+	};
+	const llm = result.advice_taking.find((a) => a.arm === 'assistant_llm')!;
+	const control = result.advice_taking.find((a) => a.arm === 'control')!;
+	expect(llm.n + control.n).toBe(120);
+	near(JUDGE.initialAccuracy, llm.initial_accuracy, 'initial accuracy, LLM arm');
+	near(JUDGE.initialAccuracy, control.initial_accuracy, 'initial accuracy, control');
+	// Control has no advice: its participants keep their first answer.
+	expect(control.switch_table.improved + control.switch_table.harmed).toBe(0);
+	// Right decisions are kept against wrong advice with probability 0.8. Wrong advice is taken with
+	// probability 0.2, and a bot whose first answer already was that wrong level (half the bots
+	// start wrong, spread over the 4 wrong levels) ends there anyway: 0.2 + 0.8 · 0.5 · 1/4 = 0.3.
+	near(1 - JUDGE.wrong, llm.reliance!.rsr, 'relative self-reliance');
+	near(
+		JUDGE.wrong + (1 - JUDGE.wrong) * (1 - JUDGE.initialAccuracy) * 0.25,
+		llm.reliance!.following_wrong_advice,
+		'following wrong advice'
+	);
+	// Pasting and leaving the tab, per episode, as told.
+	for (const arm of result.integrity) {
+		near(JUDGE.paste, { p: arm.pasted_share, n: arm.n }, `pasted, ${arm.arm}`);
+		near(JUDGE.leaveTab, { p: arm.left_page_share, n: arm.n }, `left the tab, ${arm.arm}`);
+	}
+}
