@@ -193,6 +193,8 @@ export interface Integrity {
 	left_page_share: number;
 	/** Share of timed episodes decided under 10 s after the assistant step began. */
 	fast_share: number | null;
+	/** Median seconds of typing, over episodes with any typing recorded. */
+	median_typing_seconds: number | null;
 	median_assist_seconds: number | null;
 }
 

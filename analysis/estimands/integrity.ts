@@ -18,6 +18,10 @@ export function integrityBlock(ctx: AnalysisContext): Integrity[] {
 		const n = episodes.length;
 		const share = (f: (e: (typeof episodes)[number]) => boolean) => episodes.filter(f).length / n;
 		const timed = episodes.filter((e) => e.assistSeconds !== null && e.assistSeconds !== undefined);
+		const typed = episodes
+			.map((e) => e.typingSeconds)
+			.filter((t): t is number => t !== null && t !== undefined && t > 0)
+			.sort((x, y) => x - y);
 		return [
 			{
 				arm: a.id,
@@ -28,6 +32,7 @@ export function integrityBlock(ctx: AnalysisContext): Integrity[] {
 				fast_share: timed.length
 					? timed.filter((e) => e.assistSeconds! < FAST_EPISODE_SECONDS).length / timed.length
 					: null,
+				median_typing_seconds: typed.length ? typed[Math.floor((typed.length - 1) / 2)]! : null,
 				median_assist_seconds: timed.length
 					? [...timed.map((e) => e.assistSeconds!)].sort((x, y) => x - y)[
 							Math.floor((timed.length - 1) / 2)

@@ -187,6 +187,15 @@ export const EXPORT_FILES = {
 			extra: true
 		},
 		{
+			name: 'typing_seconds',
+			type: 'number',
+			meaning:
+				"seconds from a field's first key to its form's submission, summed over the episode's chat and answer fields",
+			values: { unit: 'seconds' },
+			optional: true,
+			extra: true
+		},
+		{
 			name: 'assist_seconds',
 			type: 'number',
 			meaning:

@@ -166,6 +166,7 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 	const pasted = optional('pasted_chars');
 	const hidden = optional('hidden_events');
 	const assist = optional('assist_seconds');
+	const typing = optional('typing_seconds');
 	const number = (v: string) => (v === '' ? null : Number(v));
 	const correct = new Map(study.scenarios.map((x) => [x.id, x.correctDisposition]));
 	const seen = new Set<string>();
@@ -201,6 +202,7 @@ function readEpisodes(table: CsvTable, study: Study, problems: ExportProblem[]) 
 			initialDispositionCorrect: binary(initialCorrect(r)),
 			pastedChars: whole(pasted(r)),
 			hiddenEvents: whole(hidden(r)),
+			typingSeconds: number(typing(r)),
 			assistSeconds: number(assist(r))
 		};
 	});

@@ -106,6 +106,7 @@ export interface Episode {
 	/** Interaction integrity (null when the export does not say). */
 	pastedChars?: number | null;
 	hiddenEvents?: number | null;
+	typingSeconds?: number | null;
 	assistSeconds?: number | null;
 }
 

@@ -101,6 +101,7 @@ export function integritySection(b: Blocks, a: AnalysisResult) {
 			'mean characters pasted',
 			'left the page',
 			'decided in under 10 s',
+			'median seconds typing',
 			'median seconds in the step'
 		],
 		rows.map((r) => [
@@ -110,6 +111,7 @@ export function integritySection(b: Blocks, a: AnalysisResult) {
 			num(r.pasted_chars_mean, 1),
 			pct(r.left_page_share),
 			pct(r.fast_share),
+			num(r.median_typing_seconds, 1),
 			num(r.median_assist_seconds, 1)
 		])
 	);

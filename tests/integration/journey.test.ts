@@ -742,7 +742,13 @@ describe.each(databaseKinds())('interaction integrity (%s)', (kind) => {
 				at: start.toISOString(),
 				detail: { field: 'conditions', length: 30 }
 			},
-			{ kind: 'visibility_hidden', episode: 1, at: start.toISOString() }
+			{ kind: 'visibility_hidden', episode: 1, at: start.toISOString() },
+			{
+				kind: 'typing',
+				episode: 1,
+				at: start.toISOString(),
+				detail: { field: 'conditions', ms: 12_500 }
+			}
 		]);
 		await readyToDecide(t.db, participant.id, 1, new Date(start.getTime() + 31_000));
 		await submitDecision(
@@ -760,14 +766,15 @@ describe.each(databaseKinds())('interaction integrity (%s)', (kind) => {
 		);
 		const data = readExportDir(dir);
 		const e = data.episodes.find((x) => x.participant === participant.id && x.episode === 1)!;
-		expect(e).toMatchObject({ pastedChars: 150, hiddenEvents: 1 });
+		expect(e).toMatchObject({ pastedChars: 150, hiddenEvents: 1, typingSeconds: 12.5 });
 		expect(e.assistSeconds).toBeCloseTo(45, 0);
 		const integrity = analyze(data, { mixedModel: false }).integrity[0]!;
 		expect(integrity).toMatchObject({
 			arm: 'control',
 			pasted_share: 1,
 			left_page_share: 1,
-			fast_share: 0
+			fast_share: 0,
+			median_typing_seconds: 12.5
 		});
 	});
 });

@@ -122,6 +122,7 @@ export const episodesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 				e.user_messages,
 				e.pasted_chars,
 				e.hidden_events,
+				Math.round(e.typing_seconds * 10) / 10,
 				e.assist_seconds === null ? '' : Math.round(e.assist_seconds * 10) / 10
 			];
 		}

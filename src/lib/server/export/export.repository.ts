@@ -83,6 +83,9 @@ export function episodePages(db: Queryable, studyId: string) {
 					sql<number>`(select count(*) from episode_events ev where ev.episode_id = e.id and ev.kind = 'visibility_hidden')::int`.as(
 						'hidden_events'
 					),
+					sql<number>`(select coalesce(sum((ev.payload->>'ms')::bigint), 0) / 1000.0 from episode_events ev where ev.episode_id = e.id and ev.kind = 'typing' and (ev.payload->>'ms') ~ '^[0-9]{1,9}$')::float8`.as(
+						'typing_seconds'
+					),
 					sql<
 						number | null
 					>`extract(epoch from d.submitted_at - (select min(ev.created_at) from episode_events ev where ev.episode_id = e.id and ev.kind = 'assist_started'))::float8`.as(

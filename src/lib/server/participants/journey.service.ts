@@ -623,6 +623,7 @@ export async function withdraw(
 const EVENT_KINDS = new Set([
 	'step_view',
 	'paste',
+	'typing',
 	'visibility_hidden',
 	'visibility_visible',
 	'page_blur',
