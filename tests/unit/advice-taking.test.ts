@@ -1,84 +1,17 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../analysis/analyze.ts';
-import type { Episode, Recommendation, StudyExport } from '../../analysis/io/export-reader.ts';
 import { htmlReport, markdownReport } from '../../analysis/report.ts';
-import { adviceCoverage } from '../helpers/coverage.ts';
-import { studyInfo } from '../helpers/study-export.ts';
+import { ADVICE, adviceCoverage, simulateAdviceStudy } from '../helpers/coverage.ts';
 
 // Advice taking (spec §8.1) on a simulated judge–advisor study with known behaviour: initial
 // decisions right 45% of the time; the assistant right 80%; participants who were wrong take right
 // advice with probability 0.6 (RAIR), those who were right keep their decision against wrong
-// advice with probability 0.7 (RSR); control participants rarely change their mind. The analysis
+// advice with probability 0.7 (RSR); control participants keep their first answer. The analysis
 // must recover the rates within their intervals.
 
-const SCALE = ['self_care', 'gp', 'urgent', 'emergency'];
-const TRUTH = { initial: 0.45, advice: 0.8, rair: 0.6, rsr: 0.7 };
-
-function study(people = 400): StudyExport {
-	const random = seedrandom('advice');
-	const wrong = (correct: string) => {
-		const others = SCALE.filter((d) => d !== correct);
-		return others[Math.floor(random() * others.length)]!;
-	};
-	const participants: StudyExport['participants'] = [];
-	const episodes: Episode[] = [];
-	const recommendations: Recommendation[] = [];
-	for (let i = 0; i < people; i++) {
-		const id = `p${i}`;
-		const arm = i % 2 ? 'llm' : 'control';
-		participants.push({ id, arm, stratum: '', status: 'completed', exclusionReason: '' });
-		for (let episode = 1; episode <= 2; episode++) {
-			const correct = SCALE[(i + episode) % SCALE.length]!;
-			const initial = random() < TRUTH.initial ? correct : wrong(correct);
-			let final = initial;
-			if (arm === 'llm') {
-				const advice = random() < TRUTH.advice ? correct : wrong(correct);
-				recommendations.push({
-					source: 'conversation',
-					participant: id,
-					episode,
-					runId: null,
-					arm,
-					scenario: correct,
-					coder: 'rule',
-					disposition: advice,
-					dispositionCorrect: advice === correct ? 1 : 0,
-					conditionCorrect: null
-				});
-				if (initial !== correct && advice === correct)
-					final = random() < TRUTH.rair ? advice : initial;
-				else if (initial === correct && advice !== correct)
-					final = random() < TRUTH.rsr ? initial : advice;
-			} else if (random() < 0.05) final = wrong(initial === correct ? correct : initial);
-			episodes.push({
-				participant: id,
-				episode,
-				scenario: correct,
-				disposition: final,
-				dispositionCorrect: final === correct ? 1 : 0,
-				conditionCorrect: null,
-				submitted: true,
-				userMessages: arm === 'llm' ? 1 : 0,
-				initialDisposition: initial,
-				initialDispositionCorrect: initial === correct ? 1 : 0
-			});
-		}
-	}
-	return {
-		study: studyInfo({
-			slug: 'advice',
-			dispositionScale: SCALE,
-			scenarios: SCALE.map((d) => ({ id: d, correctDisposition: d })),
-			plan: { bootstrap: 400 }
-		}),
-		participants,
-		episodes,
-		measures: [],
-		recommendations,
-		deviations: null
-	};
-}
+const TRUTH = { ...ADVICE, people: 400, uses: 1 };
+const study = () => simulateAdviceStudy(seedrandom('advice'), TRUTH);
 
 const within = (truth: number, x: { ci: [number, number] | null | undefined }) => {
 	expect(x.ci![0]).toBeLessThanOrEqual(truth);
@@ -115,7 +48,7 @@ describe('advice taking', () => {
 		const truthChange =
 			TRUTH.advice * TRUTH.rair * (1 - TRUTH.initial) -
 			(1 - TRUTH.advice) * (1 - TRUTH.rsr) * TRUTH.initial;
-		// Control changes by a little (5% change their mind, away from right or to another wrong).
+		// Control keeps its first answer: the difference is the LLM arm's own change.
 		expect(c.ci![0]).toBeLessThan(truthChange + 0.05);
 		expect(c.ci![1]).toBeGreaterThan(truthChange - 0.05);
 		expect(c.method).toMatch(/cluster-bootstrap/);
