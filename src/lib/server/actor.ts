@@ -1,6 +1,6 @@
 /** Who is acting, for the audit log: a signed-in user, the CLI, the system itself, or a participant. */
 export interface Actor {
-	kind: 'user' | 'cli' | 'system' | 'participant';
+	kind: 'user' | 'cli' | 'system' | 'participant' | 'token';
 	id?: string | null;
 }
 

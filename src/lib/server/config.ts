@@ -14,6 +14,18 @@ export interface AppConfig {
 	enrolmentsPerAddress: number;
 	/** OpenAI-compatible endpoints by name ("default" from BEDSIDE_LLM_BASE_URL). */
 	llm: LlmConfig;
+	/** Prolific's API, when the instance has a token (never in a study file or an export). */
+	prolific: { baseUrl: string; token: string } | null;
+	/** Institutional sign-in by OpenID Connect, beside local accounts, when configured. */
+	oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+	issuer: string;
+	clientId: string;
+	clientSecret: string;
+	/** What the sign-in button says ("Sign in with <name>"). */
+	name: string;
 }
 
 export interface LlmEndpoint {
@@ -48,6 +60,11 @@ const booleanFlag = z
 		error: 'must be one of 1, 0, true, false, yes, no'
 	})
 	.transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const httpUrl = z
+	.url({ error: 'must be a URL such as https://example.org' })
+	.refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+	.transform((u) => u.replace(/\/$/, ''));
 
 const schema = z.object({
 	PORT: z.coerce
@@ -88,7 +105,13 @@ const schema = z.object({
 		.int('must be a whole number')
 		.min(0, 'must be 0 (no limit) or more')
 		.max(100_000, 'must be at most 100000')
-		.default(30)
+		.default(30),
+	BEDSIDE_PROLIFIC_TOKEN: z.string().min(8, 'must be a Prolific API token').optional(),
+	BEDSIDE_PROLIFIC_API_URL: httpUrl.default('https://api.prolific.com'),
+	BEDSIDE_OIDC_ISSUER: httpUrl.optional(),
+	BEDSIDE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+	BEDSIDE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+	BEDSIDE_OIDC_NAME: z.string().min(1).max(60).default('your institution')
 });
 
 const ENDPOINT_URL = /^BEDSIDE_LLM_(?:([A-Z0-9_]+)_)?BASE_URL$/;
@@ -129,7 +152,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			const name = String(issue.path[0] ?? '?');
 			if (byVariable.has(name)) continue;
 			const got = present[name];
-			const shown = name === 'DATABASE_URL' ? redactUrl(got) : got;
+			const shown =
+				name === 'DATABASE_URL'
+					? redactUrl(got)
+					: /TOKEN|SECRET/.test(name) && got !== undefined
+						? '***'
+						: got;
 			byVariable.set(
 				name,
 				`${name}: ${issue.message}${shown === undefined ? '' : ` (got "${shown}")`}`
@@ -138,6 +166,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		throw new ConfigError([...byVariable.values(), ...llm.problems]);
 	}
 	const e = parsed.data;
+	const oidcParts = [e.BEDSIDE_OIDC_ISSUER, e.BEDSIDE_OIDC_CLIENT_ID, e.BEDSIDE_OIDC_CLIENT_SECRET];
+	if (oidcParts.some(Boolean) && !oidcParts.every(Boolean))
+		throw new ConfigError([
+			'BEDSIDE_OIDC_ISSUER, BEDSIDE_OIDC_CLIENT_ID and BEDSIDE_OIDC_CLIENT_SECRET: set all three or none'
+		]);
 	const dataDir =
 		e.BEDSIDE_DATA_DIR === 'memory://' ? 'memory://' : path.resolve(e.BEDSIDE_DATA_DIR);
 	return {
@@ -153,7 +186,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 				},
 		seedDemo: e.BEDSIDE_SEED_DEMO,
 		enrolmentsPerAddress: e.BEDSIDE_ENROL_PER_ADDRESS,
-		llm: { endpoints: llm.endpoints, retryWindowMs: e.BEDSIDE_LLM_RETRY_SECONDS * 1000 }
+		llm: { endpoints: llm.endpoints, retryWindowMs: e.BEDSIDE_LLM_RETRY_SECONDS * 1000 },
+		prolific: e.BEDSIDE_PROLIFIC_TOKEN
+			? { baseUrl: e.BEDSIDE_PROLIFIC_API_URL, token: e.BEDSIDE_PROLIFIC_TOKEN }
+			: null,
+		oidc:
+			e.BEDSIDE_OIDC_ISSUER && e.BEDSIDE_OIDC_CLIENT_ID && e.BEDSIDE_OIDC_CLIENT_SECRET
+				? {
+						issuer: e.BEDSIDE_OIDC_ISSUER,
+						clientId: e.BEDSIDE_OIDC_CLIENT_ID,
+						clientSecret: e.BEDSIDE_OIDC_CLIENT_SECRET,
+						name: e.BEDSIDE_OIDC_NAME
+					}
+				: null
 	};
 }
 

@@ -4,6 +4,7 @@ import { ChatRefusedError } from './assistant/chat.service.ts';
 import { EndpointNotConfiguredError } from './assistant/providers.ts';
 import { NotAllowedError } from './auth/accounts.service.ts';
 import { EvidenceError } from './cards/evidence.service.ts';
+import { FollowUpClosedError } from './follow-ups/follow-ups.service.ts';
 import { ResumeRefusedError } from './participants/entry.service.ts';
 import {
 	EnrolmentThrottledError,
@@ -20,9 +21,10 @@ import { ValidationError } from './validation/problems.ts';
 //
 //   input that is wrong (ValidationError, a missing panel id, evidence asked too early) → 400
 //   not allowed for this person (NotAllowedError) → 403
-//   no such study (StudyStateError 'not_found') → 404
+//   no such study (StudyStateError 'not_found'), a follow-up link that is not one → 404
 //   not now, in this state (a refused lifecycle step, a study not running as registered, a study
-//   not taking participants, a chat message that cannot be taken, an endpoint not configured) → 409
+//   not taking participants, a chat message that cannot be taken, an endpoint not configured, a
+//   follow-up link not open yet or expired) → 409
 //   too many attempts (resume codes, enrolments from one address) → 429
 
 /** One thing to tell the person, located by the form field it concerns ('' for the form). */
@@ -41,6 +43,7 @@ export function statusOf(e: unknown): number | undefined {
 	)
 		return 400;
 	if (e instanceof NotAllowedError) return 403;
+	if (e instanceof FollowUpClosedError) return e.reason === 'invalid' ? 404 : 409;
 	if (e instanceof StudyStateError) return e.reason === 'not_found' ? 404 : 409;
 	if (
 		e instanceof RunningConfigError ||

@@ -1,7 +1,8 @@
+import type { Actor } from '../actor.ts';
 import type { Queryable } from '../db/types.ts';
 
 export interface AuditEvent {
-	actorKind: 'user' | 'participant' | 'system' | 'cli';
+	actorKind: Actor['kind'];
 	actorId?: string | null;
 	studyId?: string | null;
 	protocolVersionId?: string | null;

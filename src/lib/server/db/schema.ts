@@ -22,6 +22,23 @@ export type Numeric = ColumnType<string, number | string, number | string>;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AccessTokens {
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  last_used_at: Timestamp | null;
+  name: string;
+  revoked_at: Timestamp | null;
+  role: string;
+  token_hash: string;
+  user_id: string;
+}
+
+export interface AccessTokenStudies {
+  study_id: string;
+  token_id: string;
+}
+
 export interface AllocationSlots {
   algorithm_version: string;
   arm_id: string;
@@ -176,6 +193,13 @@ export interface Episodes {
   submitted_at: Timestamp | null;
 }
 
+export interface FollowUpResponses {
+  answered_at: Generated<Timestamp>;
+  days_since_completion: number;
+  follow_up: string;
+  participant_id: string;
+}
+
 export interface InitialDecisions {
   disposition: string;
   episode_id: string;
@@ -225,6 +249,25 @@ export interface Messages {
   id: Generated<number>;
   role: string;
   turn: number;
+}
+
+export interface PanelActions {
+  action: string;
+  amount: Numeric | null;
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  id: Generated<string>;
+  panel_reference: string | null;
+  participant_id: string;
+  state: string;
+  study_id: string;
+}
+
+export interface PanelSettings {
+  prolific_study_id: string | null;
+  study_id: string;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
 }
 
 export interface Participants {
@@ -364,6 +407,13 @@ export interface TestAllocations {
   participant_id: string;
 }
 
+export interface UserIdentities {
+  issuer: string;
+  linked_at: Generated<Timestamp>;
+  subject: string;
+  user_id: string;
+}
+
 export interface Users {
   created_at: Generated<Timestamp>;
   disabled_at: Timestamp | null;
@@ -378,6 +428,8 @@ export interface Users {
 }
 
 export interface DB {
+  access_token_studies: AccessTokenStudies;
+  access_tokens: AccessTokens;
   allocation_slots: AllocationSlots;
   arms: Arms;
   assistant_calls: AssistantCalls;
@@ -391,12 +443,15 @@ export interface DB {
   decisions: Decisions;
   episode_events: EpisodeEvents;
   episodes: Episodes;
+  follow_up_responses: FollowUpResponses;
   initial_decisions: InitialDecisions;
   instance_secrets: InstanceSecrets;
   login_attempts: LoginAttempts;
   measures: Measures;
   memberships: Memberships;
   messages: Messages;
+  panel_actions: PanelActions;
+  panel_settings: PanelSettings;
   participants: Participants;
   preregistrations: Preregistrations;
   protocol_deviations: ProtocolDeviations;
@@ -409,5 +464,6 @@ export interface DB {
   study_assumptions: StudyAssumptions;
   study_secrets: StudySecrets;
   test_allocations: TestAllocations;
+  user_identities: UserIdentities;
   users: Users;
 }

@@ -27,6 +27,7 @@ import {
 	insertEvents,
 	userMessageCount,
 	insertMeasures,
+	failedAttention,
 	insertParticipant,
 	lockParticipant,
 	setEpisodeStep,
@@ -502,7 +503,13 @@ async function complete(
 	participantId: string,
 	now: Date
 ): Promise<void> {
-	const code = protocol.recruitment.completion_code ?? randomBytes(5).toString('hex').toUpperCase();
+	// Someone who failed an attention check is shown that ending's code when the protocol has one,
+	// so the panel files the submission under it; they are still completed (and analysed by ITT).
+	const failedCode = protocol.recruitment.ending_codes?.failed_attention;
+	const code =
+		(failedCode && (await failedAttention(trx, participantId)) ? failedCode : undefined) ??
+		protocol.recruitment.completion_code ??
+		randomBytes(5).toString('hex').toUpperCase();
 	await updateParticipant(
 		trx,
 		participantId,

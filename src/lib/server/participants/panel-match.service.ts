@@ -6,6 +6,9 @@ import { findStudyBySlug } from '../studies/studies.repository.ts';
 import { ValidationError } from '../validation/problems.ts';
 import { externalIdHash } from './entry.service.ts';
 import { participantsByExternalHashes } from './participants.repository.ts';
+import { endingOf, type Ending } from './endings.ts';
+import { followUpLinksOf } from '../follow-ups/follow-up-links.ts';
+import { protocolOf } from './participant-view.ts';
 
 // Bedside never stores a panel id, only its keyed hash, so the export cannot be matched to the
 // panel's submissions by itself. The owner pastes the panel's list of ids (Prolific's submissions
@@ -13,14 +16,7 @@ import { participantsByExternalHashes } from './participants.repository.ts';
 // is what the owner needs to approve, reject or pay in bulk: each id's ending and the
 // participant id used in the export. Audited: how many ids, how many matched.
 
-export type PanelEnding =
-	| 'completed'
-	| 'in progress'
-	| 'withdrew'
-	| 'declined consent'
-	| 'screened out'
-	| 'excluded'
-	| 'no record';
+export type PanelEnding = Ending | 'no record';
 
 export interface PanelMatch {
 	panelId: string;
@@ -28,15 +24,9 @@ export interface PanelMatch {
 	ending: PanelEnding;
 	completionCode: string | null;
 	completedAt: string | null;
+	/** Personal follow-up links (paths) of a participant who completed, to message them. */
+	followUps: string[];
 }
-
-const ENDINGS: Record<string, PanelEnding> = {
-	completed: 'completed',
-	withdrawn: 'withdrew',
-	declined: 'declined consent',
-	ineligible: 'screened out',
-	excluded: 'excluded'
-};
 
 const MAX_IDS = 20_000;
 
@@ -90,16 +80,18 @@ export async function matchPanelIds(
 			p
 		])
 	);
-	const matches = [...hashes].map(([hash, panelId]): PanelMatch => {
+	const matches: PanelMatch[] = [];
+	for (const [hash, panelId] of hashes) {
 		const p = found.get(hash);
-		return {
+		matches.push({
 			panelId,
 			participantId: p?.id ?? null,
-			ending: p ? (ENDINGS[p.status] ?? 'in progress') : 'no record',
+			ending: p ? endingOf(p.status, p.failedAttention) : 'no record',
 			completionCode: p?.completionCode ?? null,
-			completedAt: p?.completedAt?.toISOString() ?? null
-		};
-	});
+			completedAt: p?.completedAt?.toISOString() ?? null,
+			followUps: p ? (await followUpLinksOf(db, await protocolOf(db, p), p)).map((f) => f.path) : []
+		});
+	}
 	await recordAuditEvent(db, {
 		actorKind: actor.kind,
 		actorId: actor.id,
@@ -112,16 +104,25 @@ export async function matchPanelIds(
 }
 
 /** The matches as CSV (for the panel's bulk tools); panel ids are quoted against formulas. */
-export function panelMatchCsv(matches: PanelMatch[]): string {
+export function panelMatchCsv(matches: PanelMatch[], origin: string): string {
 	const cell = (v: string | null) => {
 		const s = v ?? '';
 		const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 		return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 	};
 	return [
-		'panel_id,participant_id,ending,completion_code,completed_at',
+		'panel_id,participant_id,ending,completion_code,completed_at,follow_up_links',
 		...matches.map((m) =>
-			[m.panelId, m.participantId, m.ending, m.completionCode, m.completedAt].map(cell).join(',')
+			[
+				m.panelId,
+				m.participantId,
+				m.ending,
+				m.completionCode,
+				m.completedAt,
+				m.followUps.map((path) => `${origin}${path}`).join(';')
+			]
+				.map(cell)
+				.join(',')
 		)
 	].join('\n');
 }

@@ -5,6 +5,8 @@ import { validateProtocol } from '../protocols/study-file.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { conversationOf, safetyNoticeShown, type Conversation } from '../assistant/conversation.ts';
 import { MAX_MESSAGE_CHARS } from '../assistant/limits.ts';
+import { endingCode, endingOf, returnUrl } from './endings.ts';
+import { followUpLinksOf, type FollowUpLink } from '../follow-ups/follow-up-links.ts';
 import { episodesOf, initialDecisionOf, type ParticipantRow } from './participants.repository.ts';
 
 // What a participant's page shows at their current step, and nothing more: no arm id or label,
@@ -48,8 +50,8 @@ export type ParticipantView =
 				labels: Record<string, string>;
 			}[];
 	  }
-	| { kind: 'complete'; code: string; url: string | null }
-	| { kind: 'declined' | 'ineligible' | 'withdrawn' }
+	| { kind: 'complete'; code: string; url: string | null; followUps: FollowUpLink[] }
+	| { kind: 'declined' | 'ineligible' | 'withdrawn'; code: string | null; url: string | null }
 	/** Entry pages before a session: the panel id is known (resume code needed), or the session moved. */
 	| { kind: 'resume'; finished: boolean }
 	| { kind: 'moved' }
@@ -71,7 +73,7 @@ const MAX_CACHED_PROTOCOLS = 100;
 /** The protocol a participant was enrolled under (amendments do not move people mid-study). */
 export async function protocolOf(
 	db: Queryable,
-	participant: ParticipantRow
+	participant: Pick<ParticipantRow, 'protocolVersionId'>
 ): Promise<StudyProtocol> {
 	const id = participant.protocolVersionId;
 	const cached = id ? lockedProtocols.get(id) : undefined;
@@ -153,12 +155,20 @@ export async function participantView(
 		case 'end_questionnaire':
 			return { kind: 'end_questionnaire', items: items(protocol.questionnaires.end_of_study) };
 		case 'complete': {
-			const url =
-				protocol.recruitment.completion_url ??
-				(protocol.recruitment.panel === 'prolific'
-					? `https://app.prolific.com/submissions/complete?cc=${encodeURIComponent(p.completionCode ?? '')}`
-					: null);
-			return { kind: 'complete', code: p.completionCode ?? '', url };
+			const code = p.completionCode ?? '';
+			return {
+				kind: 'complete',
+				code,
+				url: returnUrl(protocol, code),
+				followUps: await followUpLinksOf(db, protocol, p)
+			};
+		}
+		case 'declined':
+		case 'ineligible':
+		case 'withdrawn': {
+			const ending = endingOf(p.status, false);
+			const code = endingCode(protocol, ending);
+			return { kind: p.step, code, url: returnUrl(protocol, code) };
 		}
 		default:
 			return { kind: p.step };

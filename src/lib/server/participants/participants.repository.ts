@@ -168,6 +168,31 @@ export const findByResumeCodeHash = (db: Queryable, studyId: string, hash: strin
 export const findBySessionHash = (db: Queryable, studyId: string, hash: string) =>
 	findByHash(db, studyId, 'session_token_hash', hash);
 
+/** By id (a follow-up link names the participant). */
+export async function findParticipantById(
+	db: Queryable,
+	id: string
+): Promise<ParticipantRow | undefined> {
+	const row = await db
+		.selectFrom('participants')
+		.select(COLUMNS)
+		.where('id', '=', id)
+		.executeTakeFirst();
+	return row && toParticipant(row);
+}
+
+/** Whether the participant answered an attention check wrongly (the measures attention_<id> = 0). */
+export async function failedAttention(db: Queryable, participantId: string): Promise<boolean> {
+	const row = await db
+		.selectFrom('measures')
+		.select('participant_id')
+		.where('participant_id', '=', participantId)
+		.where('measure', 'like', 'attention\\_%')
+		.where('value_numeric', '=', 0)
+		.executeTakeFirst();
+	return row !== undefined;
+}
+
 /** The participant row, locked until the transaction ends: one step at a time per participant. */
 export async function lockParticipant(trx: Transaction<DB>, id: string): Promise<ParticipantRow> {
 	return toParticipant(
@@ -453,22 +478,45 @@ export async function participantsByExternalHashes(
 		status: string;
 		completionCode: string | null;
 		completedAt: Date | null;
+		failedAttention: boolean;
+		protocolVersionId: string | null;
 	}[]
 > {
 	if (hashes.length === 0) return [];
 	const rows = await db
-		.selectFrom('participants')
-		.select(['id', 'external_id_hash', 'status', 'completion_code', 'completed_at'])
-		.where('study_id', '=', studyId)
-		.where('is_test', '=', false)
-		.where('external_id_hash', 'in', hashes)
+		.selectFrom('participants as p')
+		.select([
+			'p.id',
+			'p.external_id_hash',
+			'p.status',
+			'p.completion_code',
+			'p.completed_at',
+			'p.protocol_version_id'
+		])
+		.select((eb) =>
+			eb
+				.exists(
+					eb
+						.selectFrom('measures as m')
+						.select('m.participant_id')
+						.whereRef('m.participant_id', '=', 'p.id')
+						.where('m.measure', 'like', 'attention\\_%')
+						.where('m.value_numeric', '=', 0)
+				)
+				.as('failed_attention')
+		)
+		.where('p.study_id', '=', studyId)
+		.where('p.is_test', '=', false)
+		.where('p.external_id_hash', 'in', hashes)
 		.execute();
 	return rows.map((r) => ({
 		id: r.id,
 		externalIdHash: r.external_id_hash!,
 		status: r.status,
 		completionCode: r.completion_code,
-		completedAt: r.completed_at
+		completedAt: r.completed_at,
+		failedAttention: Boolean(r.failed_attention),
+		protocolVersionId: r.protocol_version_id
 	}));
 }
 

@@ -187,7 +187,28 @@ export const outcome = z.strictObject({
 	role: z.enum(['primary', 'secondary']),
 	kind: z.enum(['clinical', 'proxy']),
 	/** Clinical outcomes other than the built-in ones arrive later by outcome import. */
-	source: z.enum(['decision', 'questionnaire', 'import']).optional()
+	source: z.enum(['decision', 'questionnaire', 'import', 'follow_up']).optional()
+});
+
+/** A follow-up question: its answer is an outcome of the participant (clinical or proxy). */
+export const followUpQuestion = z.strictObject({
+	id,
+	text,
+	kind: z.enum(['clinical', 'proxy']),
+	/** yes_no is stored as 1 (yes) or 0 (no); scale as the point chosen. */
+	type: z.enum(['yes_no', 'scale']),
+	scale: likertScale.optional()
+});
+
+/** A later wave (e.g. day 7) that asks those who completed what happened since. */
+export const followUp = z.strictObject({
+	id,
+	/** Days after the participant completed the main session when the link opens. */
+	after_days: z.number().int().min(0).max(365),
+	/** Days the link stays open after that; then it has expired. */
+	window_days: z.number().int().min(1).max(90).default(7),
+	intro: text.optional(),
+	questions: z.array(followUpQuestion).min(1)
 });
 
 export const randomization = z.discriminatedUnion('method', [
@@ -261,6 +282,8 @@ export const sampleSize = z.strictObject({
 		.optional()
 });
 
+const panelCode = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _');
+
 export const recruitment = z.strictObject({
 	panel: z.enum(['prolific', 'generic']).default('generic'),
 	/**
@@ -272,10 +295,32 @@ export const recruitment = z.strictObject({
 	completion_url: z
 		.url({ protocol: /^https?$/, error: 'must be an http:// or https:// address' })
 		.optional(),
-	completion_code: z
+	/** The code a participant who completed gets (absent: a random code per participant). */
+	completion_code: panelCode.optional(),
+	/**
+	 * The code each other ending gets, shown with the panel's return link, so the panel files each
+	 * submission under the right status (on Prolific, codes set up on the study's completion paths).
+	 */
+	ending_codes: z
+		.strictObject({
+			declined_consent: panelCode.optional(),
+			screened_out: panelCode.optional(),
+			failed_attention: panelCode.optional(),
+			withdrew: panelCode.optional()
+		})
+		.optional(),
+	/**
+	 * What a participant whose submission is rejected for a failed attention check is told (Prolific
+	 * asks for at least 100 characters). Absent: Bedside offers no rejection.
+	 */
+	rejection_message: z
 		.string()
-		.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _')
-		.optional()
+		.trim()
+		.min(100, 'must be at least 100 characters (the panel requires it)')
+		.max(2000)
+		.optional(),
+	/** A bonus paid through the panel's API to each participant who completed, in the study's currency. */
+	bonus: z.strictObject({ amount: z.number().gt(0).max(100, 'must be at most 100') }).optional()
 });
 
 export const testedAssumption = z.strictObject({
@@ -330,7 +375,9 @@ export const studyProtocol = z
 			.optional(),
 		initial_decision: z
 			.strictObject({ show_on_final: z.enum(['nothing', 'remind']).default('nothing') })
-			.optional()
+			.optional(),
+		/** Later waves whose answers are outcomes (what happened after the session). */
+		follow_ups: z.array(followUp).optional()
 	})
 	.superRefine(checkCrossReferences);
 
@@ -376,7 +423,8 @@ function checkCrossReferences(p: z.output<z.ZodObject>, ctx: Ctx): void {
 		if (!c.options.includes(c.correct))
 			issue(ctx, ['attention_checks', i, 'correct'], 'must be one of the options');
 	});
-	checkOutcomes(s, itemIds, ctx);
+	const followUpKinds = checkFollowUps(s, itemIds, ctx);
+	checkOutcomes(s, itemIds, followUpKinds, ctx);
 	checkRandomization(s, screening, ctx);
 	if (
 		s.recruitment.panel === 'prolific' &&
@@ -463,9 +511,42 @@ function checkScreening(s: StudyProtocol, ctx: Ctx) {
 	});
 }
 
-function checkOutcomes(s: StudyProtocol, itemIds: Set<string>, ctx: Ctx) {
+/** Follow-up ids unique, question ids unique and apart from the questionnaires'; kind by question id. */
+function checkFollowUps(s: StudyProtocol, itemIds: Set<string>, ctx: Ctx): Map<string, string> {
+	const kinds = new Map<string, string>();
+	const followUps = s.follow_ups ?? [];
+	unique(followUps, (f) => f.id, ['follow_ups'], 'follow-up', ctx);
+	followUps.forEach((f, i) =>
+		f.questions.forEach((q, j) => {
+			const path = ['follow_ups', i, 'questions', j];
+			if (kinds.has(q.id) || itemIds.has(q.id) || q.id.startsWith('attention_'))
+				issue(ctx, [...path, 'id'], `"${q.id}" is already a question or item id`);
+			kinds.set(q.id, q.kind);
+			if (q.type === 'scale' && !q.scale)
+				issue(ctx, [...path, 'scale'], 'a scale question needs a scale');
+			if (q.type === 'yes_no' && q.scale)
+				issue(ctx, [...path, 'scale'], 'a yes_no question has no scale');
+		})
+	);
+	return kinds;
+}
+
+function checkOutcomes(
+	s: StudyProtocol,
+	itemIds: Set<string>,
+	followUpKinds: Map<string, string>,
+	ctx: Ctx
+) {
 	s.outcomes.forEach((o, i) => {
 		const path = ['outcomes', i, 'name'];
+		if (o.source === 'follow_up') {
+			const kind = followUpKinds.get(o.name);
+			if (kind === undefined)
+				issue(ctx, path, 'a follow_up outcome must be a follow-up question id');
+			else if (kind !== o.kind)
+				issue(ctx, ['outcomes', i, 'kind'], `the follow-up question is ${kind}`);
+			return;
+		}
 		if (o.kind === 'proxy' && o.source !== 'import' && !itemIds.has(o.name))
 			issue(ctx, path, 'a proxy outcome must be a questionnaire item id, or have source: import');
 		if (
