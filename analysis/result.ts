@@ -46,6 +46,14 @@ export interface ConsortArm {
 	>;
 }
 
+/** One follow-up wave's flow per arm: invited (completed) = answered + pending + lost. */
+export interface ConsortFollowUp {
+	follow_up: string;
+	after_days: number;
+	window_days: number;
+	arms: { arm: string; invited: number; answered: number; pending: number; lost: number }[];
+}
+
 export interface Consort {
 	// §7's keys, with the meaning they always had.
 	consented: number;
@@ -69,6 +77,8 @@ export interface Consort {
 	};
 	arms: ConsortArm[];
 	population: Population;
+	/** Loss to follow-up per wave and arm (empty: the protocol has no follow-up). */
+	follow_ups: ConsortFollowUp[];
 }
 
 export interface ArmSummary {

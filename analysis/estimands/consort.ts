@@ -1,5 +1,6 @@
 import type { Participant, StudyExport } from '../io/export-reader.ts';
 import type { Consort, ConsortArm, Counted, Population } from '../result.ts';
+import { followUpFlow } from './follow-ups.ts';
 import { participantFacts, reasonOutside, type ParticipantFacts } from './context.ts';
 
 // The participant flow as CONSORT 2010 draws it (Schulz, Altman & Moher 2010, Figure 1):
@@ -105,6 +106,7 @@ export function consortFlow(
 			randomized: randomized.length
 		},
 		arms: armRows,
-		population: primary
+		population: primary,
+		follow_ups: followUpFlow(data, arms)
 	};
 }

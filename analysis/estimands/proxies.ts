@@ -66,7 +66,29 @@ export function proxyBlock(
 	};
 }
 
-/** Each episode-level proxy measure joined with each binary clinical outcome of the analysed episodes. */
+/**
+ * Clinical outcomes that arrived later about the participant (an outcome import or a follow-up
+ * wave: participant-level measures of kind clinical, every value 0 or 1), by measure then
+ * participant. Each episode of the participant takes the participant's value.
+ */
+function laterClinicalOutcomes(ctx: AnalysisContext): Map<string, Map<string, 0 | 1>> {
+	const byMeasure = new Map<string, Map<string, 0 | 1>>();
+	const notBinary = new Set<string>();
+	for (const m of ctx.data.measures) {
+		if (m.kind !== 'clinical' || m.episode !== null || m.value === null) continue;
+		if (m.value !== 0 && m.value !== 1) notBinary.add(m.measure);
+		const values = byMeasure.get(m.measure) ?? new Map<string, 0 | 1>();
+		values.set(m.participant, m.value === 1 ? 1 : 0);
+		byMeasure.set(m.measure, values);
+	}
+	for (const name of notBinary) byMeasure.delete(name);
+	return new Map([...byMeasure].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Each episode-level proxy measure joined with each binary clinical outcome of the analysed
+ * episodes: the decision's own, and those that arrived later about the participant.
+ */
 export function proxyBlocks(ctx: AnalysisContext): ProxyAssociation[] {
 	const episodeKey = (participant: string, episode: number) => `${participant}\u0000${episode}`;
 	const byEpisode = new Map(ctx.analysed.map((e) => [episodeKey(e.participant, e.episode), e]));
@@ -79,11 +101,19 @@ export function proxyBlocks(ctx: AnalysisContext): ProxyAssociation[] {
 		if (!list) joined.set(m.measure, (list = []));
 		list.push({ e, value: m.value });
 	}
+	const later = laterClinicalOutcomes(ctx);
+	const outcomes: { name: string; of: (e: Episode) => 0 | 1 | null }[] = [
+		...ctx.outcomes.map((o) => ({ name: o, of: (e: Episode) => outcomeOf(e, o) })),
+		...[...later].map(([name, values]) => ({
+			name,
+			of: (e: Episode) => values.get(e.participant) ?? null
+		}))
+	];
 	return [...joined.keys()].sort().flatMap((proxy) =>
-		ctx.outcomes.flatMap((outcome) => {
+		outcomes.flatMap(({ name: outcome, of }) => {
 			const rows: ProxyRow[] = [];
 			for (const { e, value } of joined.get(proxy)!) {
-				const y = outcomeOf(e, outcome);
+				const y = of(e);
 				if (y !== null)
 					rows.push({
 						participant: e.participant,

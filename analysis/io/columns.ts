@@ -33,6 +33,16 @@ export const PARTICIPANT_STATUSES = [
 	'excluded'
 ] as const;
 
+export const ENDINGS = [
+	'completed',
+	'failed attention check',
+	'withdrew',
+	'declined consent',
+	'screened out',
+	'excluded',
+	'in progress'
+] as const;
+
 export const DEVIATION_KINDS = [
 	'assistant_failure',
 	'budget_reached',
@@ -97,6 +107,14 @@ export const EXPORT_FILES = {
 			type: 'string',
 			meaning: 'why the participant is excluded (e.g. "ineligible at screening")',
 			optional: true
+		},
+		{
+			name: 'ending',
+			type: 'string',
+			meaning: "how the session ended in the panel's terms (what the panel is told)",
+			values: ENDINGS,
+			optional: true,
+			extra: true
 		}
 	],
 	'episodes.csv': [
@@ -357,6 +375,17 @@ export const EXPORT_FILES = {
 		},
 		{ name: 'created_at', type: 'timestamp', meaning: 'recorded', optional: true },
 		{ name: 'details', type: 'string', meaning: 'JSON: attempts, error, tokens', optional: true }
+	],
+	'follow_ups.csv': [
+		participant,
+		{ name: 'follow_up', type: 'id', meaning: 'the follow-up wave (study.json follow_ups)' },
+		{ name: 'answered_at', type: 'timestamp', meaning: 'answers recorded (ISO 8601 UTC)' },
+		{
+			name: 'days_since_completion',
+			type: 'number',
+			meaning: 'time from completing the main session to the answers',
+			values: { unit: 'days' }
+		}
 	]
 } as const satisfies Record<string, readonly Column[]>;
 

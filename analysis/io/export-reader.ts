@@ -2,6 +2,7 @@ import { checkCells, type KnownValues } from './cell-checks.ts';
 import { EXPORT_FILES, requiredColumns, type ExportFileName } from './columns.ts';
 import { readCsvTable, rowNumber, type CsvTable } from './csv-table.ts';
 import {
+	type FollowUpResponse,
 	ExportError,
 	folderSource,
 	type Deviation,
@@ -95,8 +96,38 @@ export function readExport(source: ExportSource): StudyExport {
 	}
 	t = source.read('deviations.csv') === undefined ? null : table('deviations.csv');
 	const deviations = t ? readDeviations(t, check) : null;
+	t = source.read('follow_ups.csv') === undefined ? null : table('follow_ups.csv');
+	const followUps = t ? readFollowUps(t, check) : null;
 	if (problems.length > 0 || !readable) throw new ExportError(problems);
-	return { study: study!, participants, episodes, measures, recommendations, deviations };
+	return {
+		study: study!,
+		participants,
+		episodes,
+		measures,
+		recommendations,
+		deviations,
+		followUps
+	};
+}
+
+function readFollowUps(
+	table: CsvTable,
+	check: (t: CsvTable, file: ExportFileName) => void
+): FollowUpResponse[] {
+	check(table, 'follow_ups.csv');
+	const at = cells(table);
+	const [participant, followUp, answeredAt, days] = [
+		at('participant_id'),
+		at('follow_up'),
+		at('answered_at'),
+		at('days_since_completion')
+	];
+	return table.rows.map((r) => ({
+		participant: participant(r),
+		followUp: followUp(r),
+		answeredAt: answeredAt(r),
+		days: Number(days(r))
+	}));
 }
 
 function readDeviations(
@@ -123,12 +154,13 @@ type Study = NonNullable<ReturnType<typeof readStudyJson>>;
 
 function readParticipants(table: CsvTable, study: Study, problems: ExportProblem[]) {
 	const at = cells(table);
-	const [id, arm, stratum, status, reason] = [
+	const [id, arm, stratum, status, reason, completedAt] = [
 		at('participant_id'),
 		at('arm_id'),
 		at('stratum'),
 		at('status'),
-		at('exclusion_reason')
+		at('exclusion_reason'),
+		at('completed_at')
 	];
 	const alone = new Set(study.arms.filter((a) => a.kind === 'llm_alone').map((a) => a.id));
 	const seen = new Set<string>();
@@ -143,7 +175,8 @@ function readParticipants(table: CsvTable, study: Study, problems: ExportProblem
 			arm: arm(r),
 			stratum: stratum(r),
 			status: status(r) as Participant['status'],
-			exclusionReason: reason(r)
+			exclusionReason: reason(r),
+			completedAt: completedAt(r)
 		};
 	});
 }

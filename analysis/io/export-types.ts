@@ -80,6 +80,10 @@ export interface StudyInfo {
 	planDefaults: string[];
 	/** People who declined consent (counted, not exported); null when the export does not say. */
 	enrolment: { declined: number | null };
+	/** The protocol's follow-up waves (empty: none). */
+	followUps?: { id: string; afterDays: number; windowDays: number }[];
+	/** When the export was made (ISO 8601; null in an export that does not say). */
+	exportedAt?: string | null;
 }
 
 export interface Participant {
@@ -88,6 +92,16 @@ export interface Participant {
 	stratum: string;
 	status: (typeof PARTICIPANT_STATUSES)[number];
 	exclusionReason: string;
+	/** ISO 8601, or '' when the participant did not complete. */
+	completedAt?: string;
+}
+
+/** One participant's answers to one follow-up wave (follow_ups.csv). */
+export interface FollowUpResponse {
+	participant: string;
+	followUp: string;
+	answeredAt: string;
+	days: number;
 }
 
 export interface Episode {
@@ -148,4 +162,6 @@ export interface StudyExport {
 	recommendations: Recommendation[];
 	/** Null when the export has no deviations.csv (a hand-made export need not). */
 	deviations: Deviation[] | null;
+	/** Null when the export has no follow_ups.csv. */
+	followUps?: FollowUpResponse[] | null;
 }

@@ -93,6 +93,29 @@ export function readStudyJson(
 		outcomes: (Array.isArray(raw.outcomes) ? raw.outcomes : []) as StudyInfo['outcomes'],
 		plan,
 		planDefaults,
-		enrolment: { declined: typeof declined === 'number' ? declined : null }
+		enrolment: { declined: typeof declined === 'number' ? declined : null },
+		followUps: followUpsOf(raw.follow_ups, at),
+		exportedAt: typeof raw.exported_at === 'string' ? raw.exported_at : null
 	};
+}
+
+function followUpsOf(
+	raw: unknown,
+	at: (column: string, message: string) => void
+): StudyInfo['followUps'] {
+	if (raw === undefined) return [];
+	if (!Array.isArray(raw)) {
+		at('follow_ups', 'must be a list');
+		return [];
+	}
+	return raw.map((f: Record<string, unknown>, i) => {
+		const whole = (key: string) => {
+			const v = f[key];
+			if (!(Number.isInteger(v) && (v as number) >= 0))
+				at(`follow_ups[${i}].${key}`, 'must be a whole number ≥ 0');
+			return Number(v);
+		};
+		if (typeof f.id !== 'string' || f.id === '') at(`follow_ups[${i}].id`, 'is required');
+		return { id: String(f.id), afterDays: whole('after_days'), windowDays: whole('window_days') };
+	});
 }

@@ -80,6 +80,15 @@ export function consortSection(b: Blocks, a: AnalysisResult) {
 		})
 	);
 	b.chart('CONSORT 2010 flow diagram', consortDiagram(c));
+	for (const f of c.follow_ups ?? []) {
+		b.paragraph(
+			`Follow-up "${f.follow_up}" (day ${f.after_days}, open ${f.window_days} days): loss to follow-up by arm.`
+		);
+		b.table(
+			['arm', 'invited (completed)', 'answered', 'link still open', 'lost to follow-up'],
+			f.arms.map((x) => [x.arm, x.invited, x.answered, x.pending, x.lost])
+		);
+	}
 }
 
 export function deviationsSection(b: Blocks, a: AnalysisResult) {

@@ -47,6 +47,17 @@ export interface BotBehaviour {
 	paste?: number;
 	/** Probability, per episode, of leaving the page for another tab during the assistant step. */
 	leaveTab?: number;
+	/** Probability of declining consent. */
+	decline?: number;
+	/** Probability of giving a screening answer that makes one ineligible (when there is one). */
+	screenOut?: number;
+	/** Probability of leaving the study with "Leave the study" at a random step. */
+	withdraw?: number;
+	/**
+	 * After completing, in a study with a follow-up whose link is already open: the probability of
+	 * answering it, and of answering "yes" to each yes/no question.
+	 */
+	followUp?: { answer: number; yes: number };
 }
 
 export const DEFAULT_BEHAVIOUR: BotBehaviour = {
@@ -78,6 +89,10 @@ export interface BotResult {
 		tookAdvice: boolean;
 	}[];
 	attentionFailed: boolean | null;
+	/** The code the last page showed for an ending other than completion (null: none). */
+	endingCode: string | null;
+	/** The follow-up answers the bot sent and the server took, by follow-up id. */
+	followUps: Record<string, Record<string, string>>;
 	/** Device switches made (to a second device and back count one each). */
 	deviceSwitches: number;
 	/** The panel id of the person who used this browser before, when it was shared. */
@@ -92,6 +107,9 @@ export interface BotResult {
 }
 
 const MAX_STEPS = 200;
+
+/** Views from which a participant can leave the study. */
+const MID_STUDY = new Set(['screening', 'episode', 'attention', 'end_questionnaire']);
 
 /** The scale level an assistant's reply recommends, as a reader would find it: the last level named. */
 export function recommendedLevel(
@@ -177,6 +195,7 @@ class Bot {
 	/** The bot's own first answer per episode, in a study that asks for one. */
 	private readonly initialOf = new Map<number, string>();
 	private sentDecision: BotResult['decisions'][number] | null = null;
+	private readonly withdrawAt: number;
 
 	constructor(private readonly o: BotOptions) {
 		this.random = seedrandom(`${o.seed}:${o.index}`);
@@ -192,6 +211,8 @@ class Bot {
 			steps: 0,
 			decisions: [],
 			attentionFailed: null,
+			endingCode: null,
+			followUps: {},
 			deviceSwitches: 0,
 			previousPerson: null,
 			doubleSubmits: 0,
@@ -210,6 +231,12 @@ class Bot {
 		this.switches = switchDraw < o.behaviour.switchDevice;
 		this.phrases = new Map(o.protocol?.disposition_scale.map((d) => [d.id, d.phrases ?? []]));
 		this.patience = o.patienceMs ?? 60_000;
+		// Drawn only when the behaviour is set, so runs without it draw exactly as before.
+		const { withdraw } = o.behaviour;
+		this.withdrawAt =
+			withdraw !== undefined && this.chance(withdraw)
+				? 1 + Math.floor(this.random() * 6)
+				: Infinity;
 	}
 
 	private chance(p: number) {
@@ -278,9 +305,13 @@ class Bot {
 
 	private answerScreening(view: View<'screening'>) {
 		const { protocol } = this.o;
+		const { screenOut } = this.o.behaviour;
+		const out = screenOut !== undefined && this.chance(screenOut);
 		return Object.fromEntries(
 			view.questions.map((q) => {
 				const rule = protocol?.screening.find((s) => s.id === q.id);
+				const ineligible = q.options.filter((x) => rule?.ineligible_if?.includes(x.value));
+				if (out && ineligible.length > 0) return [q.id, this.pick(ineligible).value];
 				const eligible = q.options.filter((x) => !rule?.ineligible_if?.includes(x.value));
 				if (!protocol && q.options.some((x) => x.value === 'yes')) return [q.id, 'yes'];
 				return [q.id, this.pick(eligible.length ? eligible : q.options).value];
@@ -426,21 +457,27 @@ class Bot {
 	/** One step of the journey; true when the bot has reached an end. */
 	private async step(): Promise<boolean> {
 		await this.wander();
-		const view = await this.http.view();
+		// Until the study has given this browser a session, the page is the link with the panel id
+		// (a study may require it), as a browser's address bar keeps it.
+		const view = await this.http.view(this.http.resumeCode ? '' : this.entry);
 		const stillDeciding =
 			view.kind === 'episode' &&
 			view.step === 'decision' &&
 			view.episode === this.sentDecision?.episode;
 		if (this.sentDecision && !stillDeciding) this.recordDecision();
 		let status = 303;
+		if (this.result.steps >= this.withdrawAt && MID_STUDY.has(view.kind)) {
+			status = await this.http.act('withdraw', { confirm: 'yes' });
+			if (status !== 303) throw new Error(`leaving the study answered ${status}`);
+			return false;
+		}
 		switch (view.kind) {
-			case 'consent':
-				status = await this.act('consent', {
-					entry: this.entry,
-					agree: 'yes',
-					nonce: this.http.nonce
-				});
+			case 'consent': {
+				const { decline } = this.o.behaviour;
+				const agree = decline !== undefined && this.chance(decline) ? 'no' : 'yes';
+				status = await this.act('consent', { entry: this.entry, agree, nonce: this.http.nonce });
 				break;
+			}
 			case 'screening':
 				status = await this.act('screening', this.answerScreening(view));
 				break;
@@ -456,12 +493,16 @@ class Bot {
 			case 'complete':
 				this.result.outcome = 'completed';
 				this.result.completionCode = view.code;
+				await this.answerFollowUps(view);
 				return true;
 			case 'declined':
 			case 'ineligible':
 			case 'withdrawn':
 				this.result.outcome = view.kind;
+				this.result.endingCode = view.code;
 				return true;
+			case 'no_panel_id':
+				throw new Error(`the study asked for the panel id: ${view.message}`);
 			case 'resume':
 			case 'moved':
 				// Only a device switch leads here, and moveTo answers it; anything else is a broken promise.
@@ -472,6 +513,30 @@ class Bot {
 				`step ${view.kind}${'step' in view ? `/${view.step}` : ''} answered ${status}`
 			);
 		return false;
+	}
+
+	/** Each follow-up whose link is open, answered with the behaviour's probabilities. */
+	private async answerFollowUps(view: View<'complete'>) {
+		const behaviour = this.o.behaviour.followUp;
+		if (!behaviour) return;
+		for (const link of view.followUps) {
+			if (!this.chance(behaviour.answer)) continue;
+			const page = await this.http.followUp(link.path);
+			if (page.kind !== 'open') continue;
+			const answers = Object.fromEntries(
+				page.followUp.questions.map((q) => {
+					const yesNo =
+						q.options.length === 2 && q.options.every((o) => ['0', '1'].includes(o.value));
+					return [
+						q.id,
+						yesNo ? (this.chance(behaviour.yes) ? '1' : '0') : this.pick(q.options).value
+					];
+				})
+			);
+			const status = await this.http.answerFollowUp(link.path, answers);
+			if (status !== 303) throw new Error(`the follow-up answered ${status}`);
+			this.result.followUps[link.id] = answers;
+		}
 	}
 
 	/** An episode's current step: read, converse, decide (taking the advice or not), rate. */

@@ -1,5 +1,6 @@
 import { unflatten } from 'devalue';
 import { readChatEvents } from '../lib/chat-events.ts';
+import type { FollowUpView } from '../lib/server/follow-ups/follow-ups.service.ts';
 import type { ParticipantView } from '../lib/server/participants/participant-view.ts';
 
 // One simulated participant's side of the real HTTP flow, as a browser does it: the page (HTML),
@@ -56,10 +57,15 @@ export class HttpParticipant {
 		this.cookies.set('bedside_participant', token);
 	}
 
-	private async request(kind: RequestKind, path: string, init: RequestInit = {}) {
+	private request(kind: RequestKind, path: string, init: RequestInit = {}) {
+		return this.requestAt(`/s/${encodeURIComponent(this.slug)}${path}`, init);
+	}
+
+	/** A request to any path of the server (a follow-up link lives outside the study's address). */
+	private async requestAt(path: string, init: RequestInit = {}) {
 		const base = this.baseUrls[this.requests++ % this.baseUrls.length]!;
 		const started = performance.now();
-		const response = await fetch(`${base}/s/${encodeURIComponent(this.slug)}${path}`, {
+		const response = await fetch(`${base}${path}`, {
 			...init,
 			redirect: 'manual',
 			signal: AbortSignal.timeout(this.timeoutMs),
@@ -140,6 +146,32 @@ export class HttpParticipant {
 		this.record('action', started, response.status);
 		if (response.status >= 500)
 			throw new BotHttpError(`?/${action} answered ${response.status}`, response.status);
+		return response.status;
+	}
+
+	/** What a follow-up link's page shows (its load data). */
+	async followUp(path: string): Promise<FollowUpView> {
+		const { response, started } = await this.requestAt(`${path}/__data.json`);
+		const body = await response.text();
+		this.record('data', started, response.status);
+		if (response.status !== 200) throw new BotHttpError(`follow-up data: ${body}`, response.status);
+		const parsed = JSON.parse(body) as { nodes?: ({ type: string; data: unknown } | null)[] };
+		const page = parsed.nodes?.at(-1);
+		if (!page || page.type !== 'data') throw new BotHttpError('follow-up data: no page node', 500);
+		return (unflatten(page.data as number) as { view: FollowUpView }).view;
+	}
+
+	/** Sends a follow-up's answers as a browser without JavaScript (303 = recorded, or already was). */
+	async answerFollowUp(path: string, fields: Record<string, string>): Promise<number> {
+		const { response, started } = await this.requestAt(path, {
+			method: 'POST',
+			headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams(fields)
+		});
+		await response.arrayBuffer();
+		this.record('action', started, response.status);
+		if (response.status >= 500)
+			throw new BotHttpError(`the follow-up answered ${response.status}`, response.status);
 		return response.status;
 	}
 

@@ -9,7 +9,8 @@ const USAGE = `usage: bedside bots <slug> --base-url URL [--n 500] [--concurrenc
          [--uptake 0.6] [--attention-failure 0.05] [--dropout 0.05] [--reload 0.1]
          [--double-submit 0.05] [--back 0.02] [--messages 1] [--switch-device 0]
          [--shared-browser 0] [--initial-accuracy 0.5] [--take-right-advice P]
-         [--take-wrong-advice P] [--paste 0] [--leave-tab 0] [--protocol FILE] [--json FILE]
+         [--take-wrong-advice P] [--paste 0] [--leave-tab 0] [--decline 0] [--screen-out 0]
+         [--withdraw 0] [--follow-up P --follow-up-yes P] [--protocol FILE] [--json FILE]
 
   Simulated participants through the real HTTP flow of a recruiting study: consent, screening,
   allocation, the scenario, the chat (LLM arms), the decision, questionnaires, the attention
@@ -22,7 +23,10 @@ const USAGE = `usage: bedside bots <slug> --base-url URL [--n 500] [--concurrenc
   for a decision before the advice, answers it right with --initial-accuracy and, given both
   --take-right-advice and --take-wrong-advice, switches to the advice with those probabilities
   (else keeps its first answer); pastes text (--paste) and leaves the tab (--leave-tab) per
-  episode; through failures (the
+  episode; declines consent (--decline), gives an ineligible screening answer (--screen-out),
+  leaves with "Leave the study" (--withdraw); after completing, answers each follow-up whose
+  link is open with --follow-up, saying yes to yes/no questions with --follow-up-yes; through
+  failures (the
   server restarting, 503, the model failing) a bot waits and tries again for up to a minute. --protocol (default studies/<slug>/study.yaml when it exists) gives the
   bots eligible screening answers and the attention keys. Prints a summary with latencies; --json
   writes every bot's record. Bots are participants: run them only against a test deployment.`;
@@ -105,6 +109,11 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			'take-wrong-advice': { type: 'string' },
 			paste: { type: 'string' },
 			'leave-tab': { type: 'string' },
+			decline: { type: 'string' },
+			'screen-out': { type: 'string' },
+			withdraw: { type: 'string' },
+			'follow-up': { type: 'string' },
+			'follow-up-yes': { type: 'string' },
 			protocol: { type: 'string' },
 			json: { type: 'string' }
 		});
@@ -135,6 +144,17 @@ export async function runBotsCommand(args: string[]): Promise<number> {
 			...(values.paste !== undefined && { paste: rate('paste', values.paste, 0) }),
 			...(values['leave-tab'] !== undefined && {
 				leaveTab: rate('leave-tab', values['leave-tab'], 0)
+			}),
+			...(values.decline !== undefined && { decline: rate('decline', values.decline, 0) }),
+			...(values['screen-out'] !== undefined && {
+				screenOut: rate('screen-out', values['screen-out'], 0)
+			}),
+			...(values.withdraw !== undefined && { withdraw: rate('withdraw', values.withdraw, 0) }),
+			...(values['follow-up'] !== undefined && {
+				followUp: {
+					answer: rate('follow-up', values['follow-up'], 0),
+					yes: rate('follow-up-yes', values['follow-up-yes'], 0.5)
+				}
 			})
 		};
 		const right = values['take-right-advice'];

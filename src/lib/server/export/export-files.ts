@@ -4,6 +4,7 @@ import type { Queryable } from '../db/types.ts';
 import { bool, csvLine, formulaCells, iso, list, type Cell } from './csv.ts';
 import {
 	episodePages,
+	followUpPages,
 	measurePages,
 	messagePages,
 	participantPages,
@@ -11,6 +12,7 @@ import {
 } from './export.repository.ts';
 import type { ExportFile, ExportOptions, ExportReport } from './export.service.ts';
 import { emptyCounts, scrub } from './scrub.ts';
+import { endingOf } from '../participants/endings.ts';
 
 // The files of an export, one builder each. A writer holds what they share: the report they fill
 // in (rows, scrubbed identifiers, quoted formula cells) and the options' treatment of text and
@@ -96,7 +98,20 @@ export const participantsFile = (w: ExportWriter, db: Queryable, studyId: string
 			iso(p.consented_at),
 			iso(p.allocated_at),
 			iso(p.completed_at),
-			p.status === 'ineligible' ? 'ineligible at screening' : p.exclusion_reason
+			p.status === 'ineligible' ? 'ineligible at screening' : p.exclusion_reason,
+			endingOf(p.status, Boolean(p.failed_attention))
+		]
+	);
+
+export const followUpsFile = (w: ExportWriter, db: Queryable, studyId: string) =>
+	w.csv(
+		'follow_ups.csv',
+		() => followUpPages(db, studyId),
+		(r) => [
+			r.participant_id,
+			r.follow_up,
+			iso(r.answered_at),
+			Math.round(r.days_since_completion * 1000) / 1000
 		]
 	);
 

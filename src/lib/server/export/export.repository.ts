@@ -37,6 +37,18 @@ export function participantPages(db: Queryable, studyId: string) {
 					'p.completed_at',
 					'p.exclusion_reason'
 				])
+				.select((eb) =>
+					eb
+						.exists(
+							eb
+								.selectFrom('measures as m')
+								.select('m.participant_id')
+								.whereRef('m.participant_id', '=', 'p.id')
+								.where('m.measure', 'like', 'attention\\_%')
+								.where('m.value_numeric', '=', 0)
+						)
+						.as('failed_attention')
+				)
 				.where('p.study_id', '=', studyId)
 				.where('p.is_test', '=', false)
 				.where('p.consented_at', 'is not', null)
@@ -203,4 +215,29 @@ export async function declinedCount(db: Queryable, studyId: string): Promise<num
 		.where('status', '=', 'declined')
 		.executeTakeFirstOrThrow();
 	return Number(row.n);
+}
+
+export function followUpPages(db: Queryable, studyId: string) {
+	return keyset(
+		(after: string | null) =>
+			db
+				.selectFrom('follow_up_responses as r')
+				.innerJoin('participants as p', 'p.id', 'r.participant_id')
+				.select([
+					'r.participant_id',
+					'r.follow_up',
+					'r.answered_at',
+					'r.days_since_completion',
+					sql<string>`r.participant_id::text || '/' || r.follow_up`.as('key')
+				])
+				.where('p.study_id', '=', studyId)
+				.where('p.is_test', '=', false)
+				.$if(after !== null, (q) =>
+					q.where(sql<string>`r.participant_id::text || '/' || r.follow_up`, '>', after!)
+				)
+				.orderBy('key')
+				.limit(PAGE)
+				.execute(),
+		(r) => r.key
+	);
 }

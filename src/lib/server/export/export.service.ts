@@ -6,6 +6,7 @@ import type { StudyProtocol } from '../protocols/study-schema.ts';
 import { codebookFor } from './codebook.ts';
 import {
 	deviationsFile,
+	followUpsFile,
 	episodesFile,
 	exportWriter,
 	jsonFile,
@@ -95,6 +96,13 @@ function studyJson(
 			...(proxyScales.has(o.name) && { scale: proxyScales.get(o.name) })
 		})),
 		analysis_plan: protocol.analysis_plan,
+		follow_ups: (protocol.follow_ups ?? []).map((f) => ({
+			id: f.id,
+			after_days: f.after_days,
+			window_days: f.window_days,
+			questions: f.questions.map((q) => ({ id: q.id, kind: q.kind, type: q.type }))
+		})),
+		exported_at: new Date().toISOString(),
 		// Declining people are not exported, but CONSORT counts them among those assessed.
 		enrolment
 	};
@@ -137,6 +145,7 @@ export async function studyExport(
 		recommendationsFile(w, db, study.id),
 		messagesFile(w, db, study.id),
 		deviationsFile(w, db, study.id),
+		followUpsFile(w, db, study.id),
 		jsonFile('codebook.json', () => codebookFor(protocol)),
 		jsonFile('export_report.json', () => exportReport(protocol.slug, options, w.report))
 	];

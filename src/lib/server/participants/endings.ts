@@ -1,18 +1,11 @@
+import { ENDINGS } from '../../../../analysis/io/columns.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 
 // How a participant's session ended, in the panel's terms: what the study page and the export list
 // for bulk approval, what decides the code the participant is shown, and what the panel actions
 // (approve, reject, screen out, bonus) act on. One table, so the three never disagree.
 
-export const ENDINGS = [
-	'completed',
-	'failed attention check',
-	'withdrew',
-	'declined consent',
-	'screened out',
-	'excluded',
-	'in progress'
-] as const;
+export { ENDINGS };
 export type Ending = (typeof ENDINGS)[number];
 
 /** The ending of a participant with this status (a completed one who failed a check has its own). */

@@ -1,3 +1,4 @@
+import { redirect } from '@sveltejs/kit';
 import { followUpView, submitFollowUp } from '$lib/server/follow-ups/follow-ups.service';
 import { failFor } from '$lib/server/http-errors';
 import type { Actions, PageServerLoad } from './$types';
@@ -15,9 +16,10 @@ export const actions: Actions = {
 		for (const [k, v] of form) if (typeof v === 'string') raw[k] = v;
 		try {
 			await submitFollowUp(event.locals.app.database.db, event.params.token, raw);
-			return { saved: true };
 		} catch (e) {
 			return failFor(e, { answers: raw });
 		}
+		// Post, then redirect: a reload shows the thanks, and never sends the answers again.
+		redirect(303, event.url.pathname);
 	}
 };
