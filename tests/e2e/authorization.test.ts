@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/lib/server/actor.ts';
 import { createUser } from '../../src/lib/server/auth/auth.service.ts';
+import {
+	createAccessToken,
+	revokeAccessToken
+} from '../../src/lib/server/auth/access-tokens.service.ts';
+import { findUserByEmail } from '../../src/lib/server/auth/users.repository.ts';
+import { ValidationError } from '../../src/lib/server/validation/problems.ts';
+import { documentedStatus, responseSchema, schemaProblems } from '../helpers/openapi-check.ts';
 import { upsertMembership, type StudyRole } from '../../src/lib/server/auth/users.repository.ts';
 import { openDatabase } from '../../src/lib/server/db/index.ts';
 import { migrateToLatest } from '../../src/lib/server/db/migrate.ts';
@@ -17,6 +24,24 @@ const EVERYONE: Who[] = ['anonymous', 'outsider', ...ROLES];
 
 let server: RunningServer;
 const cookies = new Map<Who, string>();
+
+// Personal access tokens, for the API's rows of the matrix: one per role (the member's own role),
+// the outsider's (for its own study), an expired one, a revoked one, an owner's token narrowed to
+// viewer, and one whose owner has since left the study.
+type Bearer =
+	'none' | 'bogus' | 'outsider' | StudyRole | 'expired' | 'revoked' | 'narrowed' | 'left';
+const BEARERS: Bearer[] = [
+	'none',
+	'bogus',
+	'outsider',
+	...ROLES,
+	'expired',
+	'revoked',
+	'narrowed',
+	'left'
+];
+const tokens = new Map<Bearer, string>();
+let tooWide: unknown;
 
 beforeAll(async () => {
 	const dataDir = tempDir('bedside-authz-');
@@ -56,6 +81,53 @@ beforeAll(async () => {
 		CLI_ACTOR
 	);
 	await upsertMembership(db.db, user.id, other.id, 'owner');
+	const userOf = async (email: string) => (await findUserByEmail(db.db, email))!;
+	const token = async (
+		email: string,
+		role: StudyRole,
+		studies = ['authz'],
+		days = 30,
+		now?: Date
+	) =>
+		(
+			await createAccessToken(
+				db.db,
+				await userOf(email),
+				{ name: `t-${role}`, role, studies, expiresInDays: days },
+				now
+			)
+		).secret;
+	for (const role of ROLES) tokens.set(role, await token(`${role}@example.org`, role));
+	tokens.set('outsider', await token('outsider@example.org', 'owner', ['other']));
+	tokens.set(
+		'expired',
+		await token('owner@example.org', 'owner', ['authz'], 1, new Date(Date.now() - 2 * 86_400_000))
+	);
+	tokens.set('narrowed', await token('owner@example.org', 'viewer'));
+	const revoked = await createAccessToken(db.db, await userOf('owner@example.org'), {
+		name: 'to revoke',
+		role: 'owner',
+		studies: ['authz'],
+		expiresInDays: 30
+	});
+	await revokeAccessToken(db.db, await userOf('owner@example.org'), revoked.id);
+	tokens.set('revoked', revoked.secret);
+	const { user: leaver } = await createUser(
+		db.db,
+		{ email: 'leaver@example.org', password: PASSWORD },
+		CLI_ACTOR
+	);
+	await upsertMembership(db.db, leaver.id, study.id, 'analyst');
+	tokens.set('left', await token('leaver@example.org', 'analyst'));
+	await db.db.deleteFrom('memberships').where('user_id', '=', leaver.id).execute();
+	tokens.set('bogus', 'bsd_pat_thisisnotatokenthisisnotatoken0000000');
+	// A researcher may not make an analyst token (an analyst may export; a researcher may not).
+	tooWide = await createAccessToken(db.db, await userOf('researcher@example.org'), {
+		name: 'wider',
+		role: 'analyst',
+		studies: ['authz'],
+		expiresInDays: 30
+	}).catch((e) => e);
 	await db.close();
 	server = await startServer({ dataDir, env: { BEDSIDE_SEED_DEMO: 'false' } });
 	for (const who of ['outsider', ...ROLES] as Who[]) {
@@ -267,5 +339,117 @@ describe('the authorization matrix', () => {
 		form.set('file', new Blob(['x'.repeat(7 * 1024 * 1024)], { type: 'text/csv' }), 'big.csv');
 		const big = await request('analyst', '/studies/authz/outcomes', { method: 'POST', body: form });
 		expect(big.status).toBe(413);
+	});
+
+	it("refuses a token wider than its owner's role", () => {
+		expect(tooWide).toBeInstanceOf(ValidationError);
+		expect((tooWide as ValidationError).problems[0]!.message).toMatch(
+			/an analyst token may do more than your role in "authz" \(researcher\) allows/
+		);
+	});
+});
+
+/** Expected status per bearer: [none, bogus, outsider, owner, researcher, analyst, viewer, expired, revoked, narrowed, left]. */
+const API: [string, string, string, number[]][] = [
+	[
+		'GET',
+		'/api/v1/studies',
+		'/api/v1/studies',
+		[401, 401, 200, 200, 200, 200, 200, 401, 401, 200, 200]
+	],
+	[
+		'GET',
+		'/api/v1/studies/authz',
+		'/api/v1/studies/{slug}',
+		[401, 401, 404, 200, 200, 200, 200, 401, 401, 200, 404]
+	],
+	[
+		'GET',
+		'/api/v1/studies/authz/monitoring',
+		'/api/v1/studies/{slug}/monitoring',
+		[401, 401, 404, 200, 200, 200, 200, 401, 401, 200, 404]
+	],
+	[
+		'GET',
+		'/api/v1/studies/authz/benchmark-runs',
+		'/api/v1/studies/{slug}/benchmark-runs',
+		[401, 401, 404, 200, 200, 200, 200, 401, 401, 200, 404]
+	],
+	[
+		'GET',
+		'/api/v1/studies/authz/export.zip',
+		'/api/v1/studies/{slug}/export.zip',
+		[401, 401, 404, 200, 403, 200, 403, 401, 401, 403, 404]
+	],
+	[
+		'GET',
+		'/api/v1/studies/authz/analysis.json',
+		'/api/v1/studies/{slug}/analysis.json',
+		[401, 401, 404, 200, 403, 200, 403, 401, 401, 403, 404]
+	],
+	[
+		'POST',
+		'/api/v1/studies/authz/outcomes',
+		'/api/v1/studies/{slug}/outcomes',
+		[401, 401, 404, 400, 403, 400, 403, 401, 401, 403, 404]
+	],
+	[
+		'GET',
+		'/api/v1/studies/other',
+		'/api/v1/studies/{slug}',
+		[401, 401, 200, 404, 404, 404, 404, 401, 401, 404, 404]
+	]
+];
+
+describe('the authorization matrix of the HTTP API (personal access tokens)', () => {
+	const call = (bearer: Bearer, method: string, path: string) =>
+		fetch(`${server.url}${path}`, {
+			method,
+			redirect: 'manual',
+			headers: {
+				...(tokens.has(bearer) && { authorization: `Bearer ${tokens.get(bearer)}` }),
+				...(method === 'POST' && { 'content-type': 'text/csv' })
+			},
+			...(method === 'POST' && {
+				body: 'participant_id,episode,measure,value\nnobody,1,hospital_30d,1\n'
+			})
+		});
+
+	it.each(API)('%s %s', async (method, path, described, expected) => {
+		const got: number[] = [];
+		for (const bearer of BEARERS) {
+			const response = await call(bearer, method, path);
+			got.push(response.status);
+			expect(
+				documentedStatus(described, method, response.status),
+				`${bearer}: ${response.status} is documented`
+			).toBe(true);
+			const schema = responseSchema(described, method, response.status);
+			if (schema) expect(schemaProblems(await response.json(), schema), bearer).toEqual([]);
+			else await response.arrayBuffer();
+		}
+		expect(got).toEqual(expected);
+	});
+
+	it('takes no session cookie, audits what a token did, and the description is public', async () => {
+		const withCookie = await request('owner', '/api/v1/studies/authz');
+		expect(withCookie.status).toBe(401);
+		expect(withCookie.headers.get('www-authenticate')).toMatch(/^Bearer/);
+		const wrongType = await fetch(`${server.url}/api/v1/studies/authz/outcomes`, {
+			method: 'POST',
+			headers: {
+				authorization: `Bearer ${tokens.get('owner')}`,
+				'content-type': 'application/json'
+			},
+			body: '{}'
+		});
+		expect(wrongType.status).toBe(415);
+		const audit = await request('owner', '/studies/authz/audit');
+		const text = (await audit.text()).replace(/\s+/g, ' ');
+		expect(text).toMatch(/token/);
+		expect(text).toMatch(/study\.export/);
+		const doc = await fetch(`${server.url}/api/v1/openapi.json`);
+		expect(doc.status).toBe(200);
+		expect((await doc.json()).openapi).toBe('3.1.0');
 	});
 });

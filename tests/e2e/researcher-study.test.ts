@@ -131,4 +131,35 @@ describe('a researcher runs a study (no JavaScript)', () => {
 		await expect(page.locator('main').textContent()).resolves.toMatch(/panel\.match/);
 		await page.context().close();
 	});
+
+	it('makes a personal access token, sees it once, uses it, and revokes it', async () => {
+		const page = await signedIn();
+		await page.getByRole('link', { name: 'Access tokens' }).click();
+		await page.getByLabel('Name').fill('notebook');
+		await page.getByRole('checkbox', { name: /rs/ }).check();
+		await page.getByLabel('Role').selectOption('viewer');
+		await page.getByRole('button', { name: 'Create token' }).click();
+		const secret = (await page
+			.locator('[data-testid="token-created"] code')
+			.first()
+			.textContent())!;
+		expect(secret).toMatch(/^bsd_pat_[A-Za-z0-9_-]{43}$/);
+		const status = () =>
+			fetch(`${server.url}/api/v1/studies/rs/monitoring`, {
+				headers: { authorization: `Bearer ${secret}` }
+			});
+		const ok = await status();
+		expect(ok.status).toBe(200);
+		expect((await ok.json()).slug).toBe('rs');
+		// Shown once: a reload shows the list, not the secret.
+		await page.goto(`${server.url}/account/tokens`);
+		expect(await page.content()).not.toContain(secret);
+		await expect(page.getByTestId('tokens').textContent()).resolves.toMatch(
+			/notebook\s*viewer\s*rs/
+		);
+		await page.getByRole('button', { name: 'Revoke notebook' }).click();
+		await expect(page.getByTestId('tokens').textContent()).resolves.toMatch(/revoked/);
+		expect((await status()).status).toBe(401);
+		await page.context().close();
+	});
 });

@@ -23,3 +23,8 @@ export type StudyAction = keyof typeof MATRIX;
 export function can(role: StudyRole | undefined, action: StudyAction): boolean {
 	return role !== undefined && (MATRIX[action] as readonly StudyRole[]).includes(role);
 }
+
+/** Whether everything `narrower` may do, `wider` may do too (a token's role within its owner's). */
+export function roleWithin(narrower: StudyRole, wider: StudyRole): boolean {
+	return (Object.keys(MATRIX) as StudyAction[]).every((a) => !can(narrower, a) || can(wider, a));
+}

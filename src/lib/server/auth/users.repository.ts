@@ -168,11 +168,14 @@ export async function roleInStudy(
 export async function studiesOfUser(
 	db: Queryable,
 	userId: string
-): Promise<{ slug: string; title: string; status: string; role: StudyRole; updatedAt: Date }[]> {
+): Promise<
+	{ id: string; slug: string; title: string; status: string; role: StudyRole; updatedAt: Date }[]
+> {
 	const rows = await db
 		.selectFrom('memberships')
 		.innerJoin('studies', 'studies.id', 'memberships.study_id')
 		.select([
+			'studies.id',
 			'studies.slug',
 			'studies.title',
 			'studies.status',
@@ -183,6 +186,7 @@ export async function studiesOfUser(
 		.orderBy('studies.updated_at', 'desc')
 		.execute();
 	return rows.map((r) => ({
+		id: r.id,
 		slug: r.slug,
 		title: r.title,
 		status: r.status,
