@@ -195,6 +195,10 @@ const PAGES: [string, number[]][] = [
 	['/studies/authz/coding/00000000-0000-0000-0000-000000000000', [303, 404, 404, 404, 404, 403]],
 	['/studies/nonexistent', [303, 404, 404, 404, 404, 404]],
 	['/admin/users', [303, 403, 403, 403, 403, 403]],
+	// Institutional sign-in is not configured on this instance (tests/e2e/oidc.test.ts has it).
+	['/login/oidc', [404, 404, 404, 404, 404, 404]],
+	['/login/oidc/callback?code=x&state=y', [303, 303, 303, 303, 303, 303]],
+	['/account/tokens', [303, 200, 200, 200, 200, 200]],
 	['/registry', [200, 200, 200, 200, 200, 200]],
 	['/registry/authz', [200, 200, 200, 200, 200, 200]]
 ];

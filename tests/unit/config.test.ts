@@ -33,6 +33,32 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('reads the Prolific token and institutional sign-in, never echoing a secret', () => {
+		expect(loadConfig({}).prolific).toBeNull();
+		expect(loadConfig({}).oidc).toBeNull();
+		const config = loadConfig({
+			BEDSIDE_PROLIFIC_TOKEN: 'prolific-secret-token',
+			BEDSIDE_OIDC_ISSUER: 'https://login.uni.example/',
+			BEDSIDE_OIDC_CLIENT_ID: 'bedside',
+			BEDSIDE_OIDC_CLIENT_SECRET: 'shh-secret'
+		});
+		expect(config.prolific).toEqual({
+			baseUrl: 'https://api.prolific.com',
+			token: 'prolific-secret-token'
+		});
+		expect(config.oidc).toEqual({
+			issuer: 'https://login.uni.example',
+			clientId: 'bedside',
+			clientSecret: 'shh-secret',
+			name: 'your institution'
+		});
+		expect(problemsOf({ BEDSIDE_OIDC_ISSUER: 'https://login.uni.example' })).toEqual([
+			'BEDSIDE_OIDC_ISSUER, BEDSIDE_OIDC_CLIENT_ID and BEDSIDE_OIDC_CLIENT_SECRET: set all three or none'
+		]);
+		const short = problemsOf({ BEDSIDE_PROLIFIC_TOKEN: 'abc' });
+		expect(short).toEqual(['BEDSIDE_PROLIFIC_TOKEN: must be a Prolific API token (got "***")']);
+	});
+
 	it('treats an empty variable as unset', () => {
 		expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
 	});

@@ -4,9 +4,26 @@ import { DEVICE_COOKIE, setDeviceCookie, setSessionCookie } from '$lib/server/au
 import { safeNext } from '$lib/server/auth/guard';
 import type { Actions, PageServerLoad } from './$types';
 
+const OIDC_MESSAGES: Record<string, string> = {
+	no_invitation:
+		'Your institution signed you in, but there is no Bedside account for your email. Ask an administrator to invite you, then sign in again.',
+	unverified_email:
+		'Your institution did not confirm your email address, so Bedside cannot match you to an invitation.',
+	disabled: 'This account is disabled. Ask an administrator.',
+	expired: 'The sign-in took too long or was started elsewhere. Please try again.',
+	cancelled: 'The sign-in was cancelled.',
+	failed: 'Your institution’s answer could not be verified. Please try again.'
+};
+
 export const load: PageServerLoad = ({ locals, url }) => {
 	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
-	return {};
+	const oidc = locals.app.config.oidc;
+	const reason = url.searchParams.get('oidc');
+	return {
+		oidc: oidc ? { name: oidc.name } : null,
+		oidcMessage: reason ? (OIDC_MESSAGES[reason] ?? null) : null,
+		next: safeNext(url.searchParams.get('next'))
+	};
 };
 
 export const actions: Actions = {

@@ -161,7 +161,7 @@ export async function signIn(
 const DUMMY_HASH =
 	'$argon2id$v=19$m=19456,t=2,p=1$SdC7tusfWMYM8T/KAGJwGQ$67pE0N1XLGgfbVPZO3x1DmBpN25EHzQk6MQSUKPj2eE';
 
-async function startSession(
+export async function startSession(
 	db: Queryable,
 	userId: string,
 	now: Date
