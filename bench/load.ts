@@ -324,12 +324,26 @@ async function chatUnderLoad() {
 	const idleRss = rssMb(server.process.pid!);
 	const levels = [];
 	let burst = null;
+	let sent = 0;
+	let stored = 0;
 	try {
 		for (const n of [100, 300, 500]) {
 			const people = await peopleAtTheAssistant(database, server.url, n);
-			levels.push(await chatLevel(people, model.url, server.process.pid!));
-			if (n === 500) burst = await chatBurst(people, model.url);
+			const level = await chatLevel(people, model.url, server.process.pid!);
+			levels.push(level);
+			sent += level.messages;
+			if (n === 500) {
+				burst = await chatBurst(people, model.url);
+				sent += burst.participants;
+			}
 		}
+		// Every message a participant sent is stored, whatever the load (a refused one is sent again).
+		const row = await database.db
+			.selectFrom('messages')
+			.select((eb) => eb.fn.countAll<string>().as('n'))
+			.where('role', '=', 'user')
+			.executeTakeFirstOrThrow();
+		stored = Number(row.n);
 	} finally {
 		await server.stop();
 		model.stop();
@@ -342,7 +356,9 @@ async function chatUnderLoad() {
 		think_seconds: [5, 15],
 		idle_rss_mb: idleRss,
 		levels,
-		burst
+		burst,
+		messages_sent: sent,
+		lost_messages: sent - stored
 	};
 }
 

@@ -1,6 +1,8 @@
 // `npm run bench`: measures and prints one table; writes bench/results.json and bench/results.md.
 // Not part of `npm test`. `npm run bench -- analysis coverage mixed enrollment chat bots export` runs only those parts.
 import fs from 'node:fs';
+import os from 'node:os';
+import { figuresOf } from './figures.ts';
 import { benchAnalysis } from './analysis.ts';
 import { benchCoverage } from './coverage.ts';
 import { benchMixed } from './mixed.ts';
@@ -185,6 +187,8 @@ const table = [
 const results = {
 	measured_at: new Date().toISOString(),
 	node: process.version,
+	cpus: os.availableParallelism(),
+	figures: figuresOf({ analysis, coverage, mixed, load }),
 	analysis,
 	coverage,
 	mixed,
@@ -193,3 +197,9 @@ const results = {
 fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 fs.writeFileSync(new URL('./results.md', import.meta.url), `${table}\n`);
 console.log(table);
+const missed = Object.entries(results.figures).filter(([, f]) => f.ok === false);
+console.log(
+	missed.length === 0
+		? `\nEvery figure meets its target (${Object.keys(results.figures).length} figures).`
+		: `\nBelow target: ${missed.map(([k, f]) => `${k} = ${f.value?.toFixed(3)} ${f.unit}`).join('; ')}`
+);

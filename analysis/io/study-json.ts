@@ -95,8 +95,20 @@ export function readStudyJson(
 		planDefaults,
 		enrolment: { declined: typeof declined === 'number' ? declined : null },
 		followUps: followUpsOf(raw.follow_ups, at),
-		exportedAt: typeof raw.exported_at === 'string' ? raw.exported_at : null
+		exportedAt: exportedAtOf(source)
 	};
+}
+
+/** When the export was made: export_report.json's exported_at (null when it is not there). */
+function exportedAtOf(source: ExportSource): string | null {
+	try {
+		const report = JSON.parse(source.read('export_report.json') ?? 'null') as {
+			exported_at?: unknown;
+		} | null;
+		return typeof report?.exported_at === 'string' ? report.exported_at : null;
+	} catch {
+		return null;
+	}
 }
 
 function followUpsOf(

@@ -121,6 +121,7 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 			'deviations.csv',
 			'episodes.csv',
 			'export_report.json',
+			'follow_ups.csv',
 			'measures.csv',
 			'messages.csv',
 			'participants.csv',

@@ -15,6 +15,8 @@ import {
 } from '../helpers/database.ts';
 
 const DOMAIN_TABLES = [
+	'access_token_studies',
+	'access_tokens',
 	'allocation_slots',
 	'arms',
 	'assistant_calls',
@@ -28,12 +30,15 @@ const DOMAIN_TABLES = [
 	'decisions',
 	'episode_events',
 	'episodes',
+	'follow_up_responses',
 	'initial_decisions',
 	'instance_secrets',
 	'login_attempts',
 	'measures',
 	'memberships',
 	'messages',
+	'panel_actions',
+	'panel_settings',
 	'participants',
 	'preregistrations',
 	'protocol_deviations',
@@ -46,6 +51,7 @@ const DOMAIN_TABLES = [
 	'study_assumptions',
 	'study_secrets',
 	'test_allocations',
+	'user_identities',
 	'users'
 ];
 

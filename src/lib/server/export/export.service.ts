@@ -102,7 +102,6 @@ function studyJson(
 			window_days: f.window_days,
 			questions: f.questions.map((q) => ({ id: q.id, kind: q.kind, type: q.type }))
 		})),
-		exported_at: new Date().toISOString(),
 		// Declining people are not exported, but CONSORT counts them among those assessed.
 		enrolment
 	};
