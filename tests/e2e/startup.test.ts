@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.ts';
@@ -118,4 +119,51 @@ describe('a newcomer on `npm start` (no ORIGIN, embedded database)', () => {
 			expect(spoofed.status).toBe(403);
 		}
 	);
+
+	it.runIf(databaseKinds().includes('pg'))(
+		'on PostgreSQL, serves one port from several workers, and stops them all',
+		async () => {
+			const { url, drop } = await createPgTestDatabase();
+			const server = await startServer({ databaseUrl: url, env: { BEDSIDE_WORKERS: '2' } });
+			try {
+				await expect.poll(() => server.output(), { timeout: 30_000 }).toMatch(/worker 2 ready/);
+				expect(server.output()).toMatch(/2 worker processes/);
+				expect(server.output().match(/Listening on/g)).toHaveLength(1);
+				const pids = new Set<number>();
+				// A new connection each time (fetch would keep one alive, and with it one worker).
+				const healthOnNewConnection = () =>
+					new Promise<{ app: { worker: { pid: number } } }>((resolve, reject) => {
+						http
+							.get(`${server.url}/healthz`, { agent: false }, (res) => {
+								let body = '';
+								res.on('data', (c) => (body += c));
+								res.on('end', () => resolve(JSON.parse(body)));
+							})
+							.on('error', reject);
+					});
+				for (let i = 0; i < 40 && pids.size < 2; i++)
+					pids.add((await healthOnNewConnection()).app.worker.pid);
+				expect(pids.size).toBe(2);
+				expect(pids.has(server.process.pid!)).toBe(false); // the primary only supervises
+				expect(await server.stop('SIGTERM')).toBe(0);
+				for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(); // none left behind
+			} finally {
+				await server.stop('SIGKILL').catch(() => {});
+				await drop();
+			}
+		}
+	);
+
+	it('on the embedded database, says it runs one worker whatever BEDSIDE_WORKERS asks', async () => {
+		const server = await startServer({ env: { BEDSIDE_WORKERS: '4' } });
+		try {
+			expect(server.output()).toMatch(
+				/BEDSIDE_WORKERS=4 ignored: the embedded database is one process's/
+			);
+			const health = await (await fetch(`${server.url}/healthz`)).json();
+			expect(health.app.worker.pid).toBe(server.process.pid);
+		} finally {
+			await server.stop();
+		}
+	});
 });

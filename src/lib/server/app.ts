@@ -60,6 +60,12 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 		const noUsers = !admin && (await countUsers(database.db)) === 0;
 		const url = config.origin ?? `http://localhost:${config.port}`;
 		const proxyWarning = addressHeaderWarning(config.origin, env);
+		// Several workers (bin/serve.js): the first says where to sign in; the others only that they are up.
+		const worker = Number(env.BEDSIDE_WORKER ?? '1');
+		if (worker > 1) {
+			console.log(`  worker ${worker} ready`);
+			return { config, database, startedAt: new Date() };
+		}
 		console.log(
 			[
 				'',

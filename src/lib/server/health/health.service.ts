@@ -4,7 +4,13 @@ import { currentVersion, latestKnownVersion } from '../db/migrate.ts';
 
 export interface Health {
 	status: 'ok' | 'degraded' | 'down';
-	app: { up: true; startedAt: string; uptimeSeconds: number };
+	app: {
+		up: true;
+		startedAt: string;
+		uptimeSeconds: number;
+		/** The worker process that answered (several serve one port on PostgreSQL). */
+		worker: { index: number; pid: number };
+	};
 	database: { up: boolean; kind: 'pg' | 'pglite'; latencyMs: number | null; error?: string };
 	migrations: { current: string | null; latest: string; upToDate: boolean };
 }
@@ -40,7 +46,8 @@ export async function checkHealth(app: App, now: () => number = Date.now): Promi
 		app: {
 			up: true,
 			startedAt: app.startedAt.toISOString(),
-			uptimeSeconds: Math.round((now() - app.startedAt.getTime()) / 1000)
+			uptimeSeconds: Math.round((now() - app.startedAt.getTime()) / 1000),
+			worker: { index: Number(process.env.BEDSIDE_WORKER ?? '1'), pid: process.pid }
 		},
 		database,
 		migrations: { current, latest, upToDate }
