@@ -14,6 +14,7 @@ import * as m0012 from './2026_12_01_0012_participant_identity_and_throttles.ts'
 import * as m0013 from './2026_12_01_0013_design_power.ts';
 import * as m0014 from './2026_12_01_0014_initial_decisions.ts';
 import * as m0015 from './2026_12_01_0015_panel_follow_ups_tokens.ts';
+import * as m0016 from './2026_12_01_0016_episode_events_index.ts';
 
 // Every migration, by name, in order. Listed by hand (not read from the folder at run time) so the
 // same list works in the bundled server, the CLI and the tests; a test checks no file is missing.
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
 	'2026_12_01_0012_participant_identity_and_throttles': m0012,
 	'2026_12_01_0013_design_power': m0013,
 	'2026_12_01_0014_initial_decisions': m0014,
-	'2026_12_01_0015_panel_follow_ups_tokens': m0015
+	'2026_12_01_0015_panel_follow_ups_tokens': m0015,
+	'2026_12_01_0016_episode_events_index': m0016
 };

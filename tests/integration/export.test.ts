@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import { copyOutOf } from '../../src/lib/server/db/copy-out.ts';
 import Papa from 'papaparse';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +17,7 @@ import { runBenchmark } from '../../src/lib/server/assistant/benchmark.service.t
 import { ChatRefusedError, sendChatMessage } from '../../src/lib/server/assistant/chat.service.ts';
 import { codeConversations } from '../../src/lib/server/coding/coding.service.ts';
 import type { LlmConfig } from '../../src/lib/server/config.ts';
-import { studyExport } from '../../src/lib/server/export/export.service.ts';
+import { studyExport, type ExportOptions } from '../../src/lib/server/export/export.service.ts';
 import { exportZipStream, writeExportToDir } from '../../src/lib/server/export/writers.ts';
 import {
 	consent,
@@ -255,6 +257,70 @@ describe.each(databaseKinds())('exporting a study (%s)', (kind) => {
 		expect(text.every((line) => line.split(',')[4] === '')).toBe(true);
 		expect(fs.readFileSync(path.join(bare, 'episodes.csv'), 'utf8')).not.toContain('apendicitis');
 	});
+
+	it.runIf(kind === 'pg')(
+		'formats messages.csv through COPY exactly as the pages of rows do, under every option',
+		async () => {
+			const copySlug = 'copy-pg';
+			await newRecruitingStudy(t.db, copySlug);
+			const session = await consent(t.db, copySlug, { agree: true, params: new URLSearchParams() });
+			await submitScreening(t.db, copySlug, session.participant.id, {
+				adult: 'yes',
+				medical_training: 'none',
+				chatbot_use: 'often'
+			});
+			const episode = await t.db
+				.selectFrom('episodes')
+				.select('id')
+				.where('participant_id', '=', session.participant.id)
+				.where('episode', '=', 1)
+				.executeTakeFirstOrThrow();
+			// Text a CSV writer can get wrong: quotes, commas, line breaks, formulas, multi-byte
+			// characters, a lone quote, an empty message, a timestamp with microseconds.
+			const contents = [
+				'plain',
+				'a, "quoted" word',
+				'two\nlines\r\nand CRLF',
+				'=HYPERLINK("http://evil.example","x")',
+				'+1',
+				'-2 is negative',
+				'@SUM(A1)',
+				'\ttab first',
+				'Ünïcödé ✓ 🩺 日本語',
+				'"',
+				'',
+				'x'.repeat(70_000)
+			];
+			for (const [i, content] of contents.entries())
+				await sql`insert into messages (episode_id, turn, role, content, created_at)
+					values (${episode.id}, ${i + 1}, 'user', ${content}, '2026-12-01 06:00:00.123789+00')`.execute(
+					t.db
+				);
+			expect(copyOutOf(t.db)).toBeDefined(); // the pool has COPY; a transaction does not
+			const both = async (options: ExportOptions) => {
+				const viaCopy = tempDir('bedside-copy-');
+				const copied = await studyExport(t.db, copySlug, options, CLI_ACTOR);
+				await writeExportToDir(copied, viaCopy);
+				// Inside a transaction there is no COPY: the pages of rows, as on PGlite.
+				const viaPages = tempDir('bedside-pages-');
+				const paged = await t.db.transaction().execute(async (trx) => {
+					const handle = await studyExport(trx, copySlug, options, CLI_ACTOR);
+					await writeExportToDir(handle, viaPages);
+					return handle;
+				});
+				const read = (dir: string) => fs.readFileSync(path.join(dir, 'messages.csv'), 'utf8');
+				expect(read(viaCopy)).toBe(read(viaPages));
+				expect(copied.report.rows['messages.csv']).toBe(contents.length);
+				expect(copied.report.formulaCells).toBe(paged.report.formulaCells);
+				return read(viaCopy);
+			};
+			const safe = await both({ freeText: true, scrub: false });
+			expect(safe).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
+			expect(safe).toContain('2026-12-01T06:00:00.123Z');
+			await both({ freeText: true, scrub: false, raw: true });
+			await both({ freeText: false, scrub: false });
+		}
+	);
 
 	it('neutralizes text a spreadsheet would run as a formula, unless asked for a raw export', async () => {
 		const formulaSlug = `formula-${kind}`;

@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { DatabaseTarget } from '../config.ts';
 import { isProcessRunning } from '../process-alive.ts';
 import type { DB } from './schema.ts';
+import { registerCopyOut } from './copy-out.ts';
 
 export type { DB } from './schema.ts';
 
@@ -51,6 +52,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 		client.on('error', (error) => console.error(`[db] connection error: ${error.message}`))
 	);
 	const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+	registerCopyOut(db, pool);
 	return { db, kind: 'pg', close: () => db.destroy() };
 }
 

@@ -6,11 +6,14 @@ import {
 	episodePages,
 	followUpPages,
 	measurePages,
+	messageFormulaCells,
 	messagePages,
+	messagesCopyQuery,
 	participantPages,
 	recommendationPages
 } from './export.repository.ts';
 import type { ExportFile, ExportOptions, ExportReport } from './export.service.ts';
+import { copyOutOf } from '../db/copy-out.ts';
 import { emptyCounts, scrub } from './scrub.ts';
 import { endingOf } from '../participants/endings.ts';
 
@@ -28,6 +31,15 @@ export interface ExportWriter {
 	): ExportFile;
 	/** Free text as the options say: left out, scrubbed, or as stored. */
 	text(value: string | null | undefined): string;
+	/**
+	 * A CSV file whose rows PostgreSQL formats (COPY): the header from the column table, then the
+	 * server's lines; `formulaCells` counts the cells the query neutralized, for the report.
+	 */
+	copied(
+		name: ExportFileName,
+		copy: { chunks: AsyncIterable<string>; rows: () => number },
+		formulaCells: () => Promise<number>
+	): ExportFile;
 }
 
 export function exportWriter(options: ExportOptions): ExportWriter {
@@ -41,6 +53,16 @@ export function exportWriter(options: ExportOptions): ExportWriter {
 		report,
 		text: (value) =>
 			!options.freeText ? '' : options.scrub ? scrub(value ?? '', report.scrubbed) : (value ?? ''),
+		copied: (name, copy, formulaCells) => ({
+			name,
+			content: async function* () {
+				report.rows[name] = 0;
+				yield csvLine(columnNames(name));
+				yield* copy.chunks;
+				report.rows[name] = copy.rows();
+				if (neutralize) report.formulaCells += await formulaCells();
+			}
+		}),
 		csv: (name, pages, toCells) => ({
 			name,
 			content: async function* () {
@@ -178,8 +200,24 @@ export const recommendationsFile = (w: ExportWriter, db: Queryable, studyId: str
 		]
 	);
 
-export const messagesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
-	w.csv(
+export const messagesFile = (
+	w: ExportWriter,
+	db: Queryable,
+	studyId: string,
+	options: ExportOptions
+) => {
+	// On PostgreSQL the server formats the messages (the bulk of an export); scrubbing free text
+	// is Bedside's own, so a scrubbed export reads pages as before.
+	const copy = copyOutOf(db);
+	if (copy && !options.scrub) {
+		const neutralize = options.raw !== true;
+		return w.copied(
+			'messages.csv',
+			copy(messagesCopyQuery(studyId, { freeText: options.freeText, neutralize })),
+			() => messageFormulaCells(db, studyId, options.freeText)
+		);
+	}
+	return w.csv(
 		'messages.csv',
 		() => messagePages(db, studyId),
 		(m) => [
@@ -195,6 +233,7 @@ export const messagesFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 			m.tokens_out
 		]
 	);
+};
 
 export const deviationsFile = (w: ExportWriter, db: Queryable, studyId: string) =>
 	w.csv(

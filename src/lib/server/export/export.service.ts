@@ -142,7 +142,7 @@ export async function studyExport(
 		episodesFile(w, db, study.id),
 		measuresFile(w, db, study.id),
 		recommendationsFile(w, db, study.id),
-		messagesFile(w, db, study.id),
+		messagesFile(w, db, study.id, options),
 		deviationsFile(w, db, study.id),
 		followUpsFile(w, db, study.id),
 		jsonFile('codebook.json', () => codebookFor(protocol)),
