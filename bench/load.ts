@@ -82,9 +82,21 @@ async function doubleAllocations(database: Database): Promise<number> {
 	return row.rows[0]!.taken - row.rows[0]!.people;
 }
 
-const rssMb = (pid: number) => {
-	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-	return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+/** The resident memory of a server: its process and its workers (on PostgreSQL, one per core). */
+const rssMb = (pid: number): number => {
+	let status: string;
+	try {
+		status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	} catch {
+		return 0; // a worker that just exited
+	}
+	const own = Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+	const children = fs
+		.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+		.split(/\s+/)
+		.filter(Boolean)
+		.map(Number);
+	return own + children.reduce((sum, child) => sum + rssMb(child), 0);
 };
 
 // --- Enrollment -----------------------------------------------------------------------------

@@ -40,6 +40,8 @@ export class HttpParticipant {
 	/** From the last page data: the consent form's nonce and the participant's resume code. */
 	nonce = '';
 	resumeCode: string | null = null;
+	/** Chat messages refused as busy and sent again. */
+	busyRetries = 0;
 	readonly timings: Timing[] = [];
 	private readonly baseUrls: string[];
 
@@ -191,11 +193,26 @@ export class HttpParticipant {
 
 	/** Sends one chat message (or, without text, sends the unanswered one again) and reads the streamed answer to its end. */
 	async chat(episode: number, text?: string): Promise<ChatResult> {
-		const { response, started } = await this.request('chat_reply', '/chat', {
+		const first = performance.now();
+		let { response, started } = await this.request('chat_reply', '/chat', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
 			body: JSON.stringify({ episode, text })
 		});
+		// "Busy" (503): nothing was stored; wait as told and send the same message again, as the
+		// page does. The latency counts from the first try.
+		for (let tries = 1; response.status === 503 && tries < 60; tries++) {
+			await response.arrayBuffer();
+			this.busyRetries += 1;
+			const seconds = Number(response.headers.get('retry-after') ?? '1') || 1;
+			await new Promise((r) => setTimeout(r, seconds * 1000 * (1 + Math.random())));
+			({ response } = await this.request('chat_reply', '/chat', {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+				body: JSON.stringify({ episode, text })
+			}));
+		}
+		started = first;
 		if (!response.ok || !response.body) {
 			await response.arrayBuffer();
 			this.record('chat_reply', started, response.status);

@@ -8,12 +8,15 @@ import {
 	type DemoSources
 } from './demo/demo-study.ts';
 import { countUsers } from './auth/users.repository.ts';
+import { Admission } from './assistant/admission.ts';
 
 /** What one running Bedside process holds: its configuration and its database. */
 export interface App {
 	config: AppConfig;
 	database: Database;
 	startedAt: Date;
+	/** This worker's chat admission (its queue is its own; nothing in it is shared). */
+	chatAdmission: Admission;
 }
 
 // The one process-wide resource (the connection pool or the embedded database). Per-request
@@ -64,7 +67,12 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 		const worker = Number(env.BEDSIDE_WORKER ?? '1');
 		if (worker > 1) {
 			console.log(`  worker ${worker} ready`);
-			return { config, database, startedAt: new Date() };
+			return {
+				config,
+				database,
+				startedAt: new Date(),
+				chatAdmission: new Admission(config.chat.maxActive, config.chat.maxQueued)
+			};
 		}
 		console.log(
 			[
@@ -87,7 +95,12 @@ async function boot(demo: DemoSources, env: Record<string, string | undefined>):
 				.filter((line) => line !== null)
 				.join('\n')
 		);
-		return { config, database, startedAt: new Date() };
+		return {
+			config,
+			database,
+			startedAt: new Date(),
+			chatAdmission: new Admission(config.chat.maxActive, config.chat.maxQueued)
+		};
 	} catch (error) {
 		await database.close();
 		throw error;

@@ -18,6 +18,8 @@ export interface AppConfig {
 	prolific: { baseUrl: string; token: string } | null;
 	/** Institutional sign-in by OpenID Connect, beside local accounts, when configured. */
 	oidc: OidcConfig | null;
+	/** Chat admission per worker: messages stored at once, and how many may wait their turn. */
+	chat: { maxActive: number; maxQueued: number };
 }
 
 export interface OidcConfig {
@@ -111,7 +113,19 @@ const schema = z.object({
 	BEDSIDE_OIDC_ISSUER: httpUrl.optional(),
 	BEDSIDE_OIDC_CLIENT_ID: z.string().min(1).optional(),
 	BEDSIDE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
-	BEDSIDE_OIDC_NAME: z.string().min(1).max(60).default('your institution')
+	BEDSIDE_OIDC_NAME: z.string().min(1).max(60).default('your institution'),
+	BEDSIDE_CHAT_CONCURRENCY: z.coerce
+		.number({ error: 'must be a whole number' })
+		.int('must be a whole number')
+		.min(1, 'must be at least 1')
+		.max(1000, 'must be at most 1000')
+		.optional(),
+	BEDSIDE_CHAT_QUEUE: z.coerce
+		.number({ error: 'must be a whole number' })
+		.int('must be a whole number')
+		.min(0, 'must be 0 or more')
+		.max(100_000, 'must be at most 100000')
+		.default(1000)
 });
 
 const ENDPOINT_URL = /^BEDSIDE_LLM_(?:([A-Z0-9_]+)_)?BASE_URL$/;
@@ -190,6 +204,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		prolific: e.BEDSIDE_PROLIFIC_TOKEN
 			? { baseUrl: e.BEDSIDE_PROLIFIC_API_URL, token: e.BEDSIDE_PROLIFIC_TOKEN }
 			: null,
+		// By default as many messages at once as the pool has connections, less two for pages.
+		chat: {
+			maxActive:
+				e.BEDSIDE_CHAT_CONCURRENCY ?? (e.DATABASE_URL ? Math.max(1, e.DATABASE_POOL_SIZE - 2) : 2),
+			maxQueued: e.BEDSIDE_CHAT_QUEUE
+		},
 		oidc:
 			e.BEDSIDE_OIDC_ISSUER && e.BEDSIDE_OIDC_CLIENT_ID && e.BEDSIDE_OIDC_CLIENT_SECRET
 				? {

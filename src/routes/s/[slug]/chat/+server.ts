@@ -5,6 +5,7 @@ import {
 	sendChatMessage,
 	type ChatEvent
 } from '$lib/server/assistant/chat.service';
+import { ChatBusyError } from '$lib/server/assistant/admission';
 import { participantContext } from '$lib/server/participants/context';
 import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
 import type { RequestHandler } from './$types';
@@ -50,8 +51,23 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 	const write = (e: ChatEvent) => {
 		if (open) controller.enqueue(sse(e));
 	};
+	// Admission: a bounded queue per worker; when it is full the message is refused before anything
+	// is stored (503, "busy"), and the page sends it again after Retry-After.
+	let leave: () => void;
+	try {
+		leave = await locals.app.chatAdmission.enter();
+	} catch (e) {
+		if (!(e instanceof ChatBusyError)) throw e;
+		return json(
+			{ code: 'busy', message: e.message, retryAfterSeconds: e.retryAfterSeconds },
+			{ status: 503, headers: { 'retry-after': String(e.retryAfterSeconds) } }
+		);
+	}
 	let started: () => void = () => {};
 	const firstEvent = new Promise<void>((resolve) => (started = resolve));
+	// The slot is held while the message is stored and the reply claimed (the first event), not
+	// while the model streams.
+	void firstEvent.then(() => leave());
 	const work = sendChatMessage(
 		db,
 		{ llm: locals.app.config.llm },
@@ -64,6 +80,10 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 			started();
 			write(e);
 		}
+	);
+	work.then(
+		() => leave(),
+		() => leave()
 	);
 	try {
 		await Promise.race([firstEvent, work]);
