@@ -15,7 +15,7 @@ import {
 import { changeStatus } from '../prereg/prereg.service.ts';
 import { findStudyById } from '../studies/studies.repository.ts';
 import { StudyStateError } from '../studies/studies.service.ts';
-import { armIds } from '../randomization/allocation.repository.ts';
+import { armIdOf } from '../randomization/allocation.repository.ts';
 import { ValidationError } from '../validation/problems.ts';
 import {
 	callInFlight,
@@ -154,7 +154,8 @@ async function prepare(
 	return inTransaction(db, async (trx) => {
 		const p = await lockParticipant(trx, input.participantId);
 		const protocol = await protocolOf(trx, p);
-		const arm = await chattingArm(trx, protocol, p.id);
+		// Locked at the episode step, the participant's allocation is committed: its arm may be kept.
+		const arm = await chattingArm(trx, protocol, p.id, p.step === 'episode');
 		const episode = (await episodesOf(trx, p.id)).find((e) => e.episode === input.episode);
 		if (!arm || !episode || p.step !== 'episode' || p.currentEpisode !== input.episode)
 			throw new ChatRefusedError('not_available', 'This conversation is not open.');
@@ -194,7 +195,7 @@ async function prepare(
 				now
 			}));
 		}
-		const armId = (await armIds(trx, p.studyId)).get(arm.id)!;
+		const armId = await armIdOf(trx, p.studyId, arm.id);
 		const request = chatRequest(arm.assistant, history);
 		const claimId = await insertCall(
 			trx,

@@ -18,9 +18,10 @@ export interface Conversation {
 export async function chattingArm(
 	db: Queryable,
 	protocol: StudyProtocol,
-	participantId: string
+	participantId: string,
+	settled?: boolean
 ): Promise<(Arm & { assistant: AssistantConfig }) | undefined> {
-	const armKey = await armKeyOfParticipant(db, participantId);
+	const armKey = await armKeyOfParticipant(db, participantId, settled);
 	const arm = protocol.arms.find((a) => a.id === armKey);
 	return arm?.kind === 'llm_assisted' && arm.assistant
 		? (arm as Arm & { assistant: AssistantConfig })

@@ -405,11 +405,13 @@ export async function insertMeasures(
 		at: Date;
 	}[]
 ): Promise<void> {
-	for (const m of rows) {
-		// The partial unique indexes make a repeated answer a no-op: the first answer stands.
-		await trx
-			.insertInto('measures')
-			.values({
+	if (rows.length === 0) return;
+	// One statement for all; the partial unique indexes make a repeated answer a no-op (the first
+	// answer stands), row by row.
+	await trx
+		.insertInto('measures')
+		.values(
+			rows.map((m) => ({
 				participant_id: m.participantId,
 				episode_id: m.episodeId,
 				measure: m.measure,
@@ -418,10 +420,10 @@ export async function insertMeasures(
 				value_text: m.valueText ?? null,
 				source: 'questionnaire',
 				recorded_at: m.at
-			})
-			.onConflict((oc) => oc.doNothing())
-			.execute();
-	}
+			}))
+		)
+		.onConflict((oc) => oc.doNothing())
+		.execute();
 }
 
 export async function insertEvents(

@@ -88,6 +88,22 @@ export async function armIds(db: Queryable, studyId: string): Promise<Map<string
 	return new Map(rows.map((r) => [r.key, r.id]));
 }
 
+// Arms are rows made at preregistration and never changed (an amendment may add one): an arm's id
+// by study and key is kept once read, and read again only for a key not seen yet.
+const armIdsByStudy = new Map<string, Map<string, string>>();
+
+export async function armIdOf(db: Queryable, studyId: string, key: string): Promise<string> {
+	let ids = armIdsByStudy.get(studyId);
+	if (!ids?.has(key)) {
+		ids = await armIds(db, studyId);
+		if (armIdsByStudy.size >= 1000) armIdsByStudy.clear();
+		armIdsByStudy.set(studyId, ids);
+	}
+	const id = ids.get(key);
+	if (id === undefined) throw new Error(`study ${studyId} has no arm "${key}"`);
+	return id;
+}
+
 export async function insertSlots(
 	trx: Transaction<DB>,
 	studyId: string,
@@ -186,19 +202,40 @@ export async function slotsOfStudy(db: Queryable, studyId: string): Promise<Slot
 }
 
 /** The arm of a participant: their slot's, or for a test participant the arm chosen for them. */
+// A participant's arm never changes once allocated (slots and test allocations refuse updates), so
+// a worker keeps the answers it has read: every chat message and page asks for it. Only found arms
+// are kept (allocation may come later), and the map is bounded.
+const armKeys = new Map<string, string>();
+const MAX_REMEMBERED = 100_000;
+
+/**
+ * `settled`: the caller knows the allocation is committed (inside a transaction that did not make
+ * it, e.g. one that locked a participant already past screening), so the answer may be kept.
+ */
 export async function armKeyOfParticipant(
 	db: Queryable,
-	participantId: string
+	participantId: string,
+	settled = !db.isTransaction
 ): Promise<string | undefined> {
+	const known = armKeys.get(participantId);
+	if (known !== undefined) return known;
 	const slot = await slotOfParticipant(db, participantId);
-	if (slot) return slot.armKey;
-	const row = await db
-		.selectFrom('test_allocations as t')
-		.innerJoin('arms', 'arms.id', 't.arm_id')
-		.select('arms.key')
-		.where('t.participant_id', '=', participantId)
-		.executeTakeFirst();
-	return row?.key;
+	const key =
+		slot?.armKey ??
+		(
+			await db
+				.selectFrom('test_allocations as t')
+				.innerJoin('arms', 'arms.id', 't.arm_id')
+				.select('arms.key')
+				.where('t.participant_id', '=', participantId)
+				.executeTakeFirst()
+		)?.key;
+	// Inside the transaction that allocates, the answer may yet be rolled back: kept only when settled.
+	if (key !== undefined && settled) {
+		if (armKeys.size >= MAX_REMEMBERED) armKeys.clear();
+		armKeys.set(participantId, key);
+	}
+	return key;
 }
 
 export async function insertTestAllocation(
