@@ -22,12 +22,12 @@ import {
 	insertDecisionCoding,
 	insertDecisionOnce,
 	insertInitialDecisionOnce,
-	insertEpisodes,
 	assistStartedAt,
 	insertEvents,
 	userMessageCount,
 	insertMeasures,
 	failedAttention,
+	recordAllocation,
 	insertParticipant,
 	lockParticipant,
 	setEpisodeStep,
@@ -255,40 +255,20 @@ export async function submitScreening(
 					armIds: running.armIds
 				});
 		const scenarioIds = running.scenarioIds;
-		await insertEpisodes(
-			trx,
-			p.id,
-			allocation.scenarioKeys.map((key, i) => ({
+		// Episodes, covariates and the participant's new state: one statement.
+		return recordAllocation(trx, p.id, {
+			episodes: allocation.scenarioKeys.map((key, i) => ({
 				episode: i + 1,
 				scenarioId: scenarioIds.get(key)!
 			})),
-			now
-		);
-		const covariates = protocol.screening.filter((q) => q.covariate);
-		await insertMeasures(
-			trx,
-			covariates.map((q) => ({
-				participantId: p.id,
-				episodeId: null,
-				measure: q.id,
-				kind: 'covariate' as const,
-				valueText: screening[q.id]!,
-				at: now
-			}))
-		);
-		return updateParticipant(
-			trx,
-			p.id,
-			{
-				status: 'allocated',
-				step: 'episode',
-				currentEpisode: 1,
-				stratum: allocation.stratum,
-				screening,
-				allocatedAt: now
-			},
-			now
-		);
+			covariates: protocol.screening
+				.filter((q) => q.covariate)
+				.map((q) => ({ measure: q.id, valueText: screening[q.id]! })),
+			status: 'allocated',
+			stratum: allocation.stratum,
+			screening,
+			at: now
+		});
 	});
 }
 
