@@ -67,7 +67,28 @@ describe('chat admission under a burst', () => {
 		expect(replies.every((r) => r.reply === 'See a doctor today.')).toBe(true);
 		const refused = people.reduce((n, p) => n + p.busyRetries, 0);
 		expect(refused).toBeGreaterThan(0);
-		// A refusal says so, with when to come back, and stores nothing.
+		// Without JavaScript (the page's chat form): refused as busy, the page comes back with the
+		// text still in the box, and nothing was stored; sent again, it is taken.
+		const post = (token: string, text: string) =>
+			fetch(`${server.url}/s/burst?/chat`, {
+				method: 'POST',
+				redirect: 'manual',
+				headers: {
+					origin: server.url,
+					accept: 'text/html',
+					'content-type': 'application/x-www-form-urlencoded',
+					cookie: `bedside_participant=${token}`
+				},
+				body: new URLSearchParams({ episode: '1', text })
+			});
+		const answers = await Promise.all(tokens.map((t, i) => post(t, `Form message ${i}`)));
+		const refusedForms = answers.flatMap((r, i) => (r.status === 503 ? [i] : []));
+		expect(refusedForms.length).toBeGreaterThan(0);
+		const page = await answers[refusedForms[0]!]!.text();
+		expect(page).toContain(`Form message ${refusedForms[0]}</textarea>`);
+		expect(page).toMatch(/Many people are writing/);
+		for (const i of refusedForms)
+			expect((await post(tokens[i]!, `Form message ${i}`)).status).toBe(303);
 		await server.stop('SIGTERM');
 		const db = await openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
 		try {
@@ -77,7 +98,9 @@ describe('chat admission under a burst', () => {
 				.where('role', '=', 'user')
 				.execute();
 			expect(stored.map((m) => m.content).sort()).toEqual(
-				Array.from({ length: N }, (_, i) => `Burst message ${i}`).sort()
+				Array.from({ length: N }, (_, i) => [`Burst message ${i}`, `Form message ${i}`])
+					.flat()
+					.sort()
 			);
 		} finally {
 			await db.close();

@@ -1,5 +1,6 @@
 import { error, fail, type ActionFailure } from '@sveltejs/kit';
 import { ExportError } from '../../../analysis/io/export-reader.ts';
+import { ChatBusyError } from './assistant/admission.ts';
 import { ChatRefusedError } from './assistant/chat.service.ts';
 import { EndpointNotConfiguredError } from './assistant/providers.ts';
 import { NotAllowedError } from './auth/accounts.service.ts';
@@ -26,6 +27,7 @@ import { ValidationError } from './validation/problems.ts';
 //   not taking participants, a chat message that cannot be taken, an endpoint not configured, a
 //   follow-up link not open yet or expired) → 409
 //   too many attempts (resume codes, enrolments from one address) → 429
+//   too many chat messages at once on this worker (ChatBusyError; the page keeps the text) → 503
 
 /** One thing to tell the person, located by the form field it concerns ('' for the form). */
 export interface FormProblem {
@@ -53,6 +55,7 @@ export function statusOf(e: unknown): number | undefined {
 	)
 		return 409;
 	if (e instanceof ResumeRefusedError || e instanceof EnrolmentThrottledError) return 429;
+	if (e instanceof ChatBusyError) return 503;
 	return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/types.ts';
+import { failedAttentionOf } from '../participants/participants.repository.ts';
 
 // The export's reads, each in pages of PAGE rows by key (keyset pagination): memory stays flat
 // however large the study, on PostgreSQL and PGlite alike.
@@ -46,18 +47,7 @@ export function participantPages(db: Queryable, studyId: string) {
 					'p.completed_at',
 					'p.exclusion_reason'
 				])
-				.select((eb) =>
-					eb
-						.exists(
-							eb
-								.selectFrom('measures as m')
-								.select('m.participant_id')
-								.whereRef('m.participant_id', '=', 'p.id')
-								.where('m.measure', 'like', 'attention\\_%')
-								.where('m.value_numeric', '=', 0)
-						)
-						.as('failed_attention')
-				)
+				.select(failedAttentionOf)
 				.where('p.study_id', '=', studyId)
 				.where('p.is_test', '=', false)
 				.where('p.consented_at', 'is not', null)

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Queryable } from '../db/types.ts';
 
@@ -180,6 +180,22 @@ export async function findParticipantById(
 		.executeTakeFirst();
 	return row && toParticipant(row);
 }
+
+/**
+ * `failed_attention` of the participant aliased `p` in a query: whether they answered an attention
+ * check wrongly (a measure attention_<id> of 0). The panel list and the export both select it.
+ */
+export const failedAttentionOf = (eb: ExpressionBuilder<DB & { p: DB['participants'] }, 'p'>) =>
+	eb
+		.exists(
+			eb
+				.selectFrom('measures as m')
+				.select('m.participant_id')
+				.whereRef('m.participant_id', '=', 'p.id')
+				.where('m.measure', 'like', 'attention\\_%')
+				.where('m.value_numeric', '=', 0)
+		)
+		.as('failed_attention');
 
 /** Whether the participant answered an attention check wrongly (the measures attention_<id> = 0). */
 export async function failedAttention(db: Queryable, participantId: string): Promise<boolean> {
@@ -519,18 +535,7 @@ export async function participantsByExternalHashes(
 			'p.completed_at',
 			'p.protocol_version_id'
 		])
-		.select((eb) =>
-			eb
-				.exists(
-					eb
-						.selectFrom('measures as m')
-						.select('m.participant_id')
-						.whereRef('m.participant_id', '=', 'p.id')
-						.where('m.measure', 'like', 'attention\\_%')
-						.where('m.value_numeric', '=', 0)
-				)
-				.as('failed_attention')
-		)
+		.select(failedAttentionOf)
 		.where('p.study_id', '=', studyId)
 		.where('p.is_test', '=', false)
 		.where('p.external_id_hash', 'in', hashes)

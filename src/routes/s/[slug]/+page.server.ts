@@ -238,16 +238,25 @@ export const actions: Actions = {
 		step(event, async (form) => {
 			const { participant } = await me(event);
 			const text = form.get('text');
-			await sendChatMessage(
-				event.locals.app.database.db,
-				{ llm: event.locals.app.config.llm },
-				{
-					participantId: participant.id,
-					episode: episodeOf(form),
-					text: typeof text === 'string' && text.length > 0 ? text : undefined
-				},
-				() => {}
-			);
+			// The same admission as the streaming endpoint; refused as busy, the page shows the
+			// message again with the text still in the box.
+			const leave = await event.locals.app.chatAdmission.enter();
+			try {
+				await sendChatMessage(
+					event.locals.app.database.db,
+					{ llm: event.locals.app.config.llm },
+					{
+						participantId: participant.id,
+						episode: episodeOf(form),
+						text: typeof text === 'string' && text.length > 0 ? text : undefined
+					},
+					(e) => {
+						if (e.type === 'accepted') leave();
+					}
+				);
+			} finally {
+				leave();
+			}
 		}),
 	ready: (event) =>
 		step(event, async (form) => {
