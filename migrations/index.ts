@@ -15,6 +15,7 @@ import * as m0013 from './2026_12_01_0013_design_power.ts';
 import * as m0014 from './2026_12_01_0014_initial_decisions.ts';
 import * as m0015 from './2026_12_01_0015_panel_follow_ups_tokens.ts';
 import * as m0016 from './2026_12_01_0016_episode_events_index.ts';
+import * as m0017 from './2026_12_01_0017_allocate_function.ts';
 
 // Every migration, by name, in order. Listed by hand (not read from the folder at run time) so the
 // same list works in the bundled server, the CLI and the tests; a test checks no file is missing.
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
 	'2026_12_01_0013_design_power': m0013,
 	'2026_12_01_0014_initial_decisions': m0014,
 	'2026_12_01_0015_panel_follow_ups_tokens': m0015,
-	'2026_12_01_0016_episode_events_index': m0016
+	'2026_12_01_0016_episode_events_index': m0016,
+	'2026_12_01_0017_allocate_function': m0017
 };

@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/types.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import type { StudySummary } from '../studies/studies.repository.ts';
-import { studyAtLink } from './entry.service.ts';
-import { participantFromToken } from './journey.service.ts';
+import { sessionIdOf } from '../auth/tokens.ts';
+import { studyAndParticipantBySession } from './participants.repository.ts';
 import { protocolOf } from './participant-view.ts';
 import type { ParticipantRow } from './participants.repository.ts';
 
@@ -23,9 +23,7 @@ export async function participantContext(
 	token: string | undefined
 ): Promise<ParticipantContext | undefined> {
 	if (!token) return undefined;
-	const study = await studyAtLink(db, slug);
-	if (!study) return undefined;
-	const participant = await participantFromToken(db, study.id, token);
-	if (!participant) return undefined;
-	return { study, participant, protocol: await protocolOf(db, participant) };
+	const found = await studyAndParticipantBySession(db, slug, sessionIdOf(token));
+	if (!found) return undefined;
+	return { ...found, protocol: await protocolOf(db, found.participant) };
 }

@@ -28,6 +28,8 @@ import {
 	insertMeasures,
 	failedAttention,
 	recordAllocation,
+	allocateInOneStatement,
+	findParticipantById,
 	insertParticipant,
 	lockParticipant,
 	setEpisodeStep,
@@ -222,10 +224,14 @@ export async function submitScreening(
 	slug: string,
 	participantId: string,
 	answers: Record<string, string>,
-	now: Date = new Date()
+	now: Date = new Date(),
+	/** The participant as the request already read them (their step is checked again, locked). */
+	known?: ParticipantRow
 ): Promise<ParticipantRow> {
 	const running = await runningConfig(db, slug);
 	const { study } = running;
+	const fast = await allocateFast(db, running, known ?? participantId, answers, now);
+	if (fast) return fast;
 	return inTransaction(db, async (trx) => {
 		const p = await lockParticipant(trx, participantId);
 		if (p.step !== 'screening') return p;
@@ -270,6 +276,46 @@ export async function submitScreening(
 			at: now
 		});
 	});
+}
+
+/**
+ * The common case in one statement: a real participant, eligible, in a study randomized by
+ * blocks, with a free slot whose scenarios are their protocol's. Undefined whenever anything else
+ * holds (then nothing was written, and the transaction below decides): refused input, an
+ * ineligible answer, a test participant, minimization, no free slot, an amendment's scenarios.
+ */
+async function allocateFast(
+	db: Queryable,
+	running: Awaited<ReturnType<typeof runningConfig>>,
+	participant: string | ParticipantRow,
+	answers: Record<string, string>,
+	now: Date
+): Promise<ParticipantRow | undefined> {
+	if (db.isTransaction) return undefined;
+	const p =
+		typeof participant === 'string' ? await findParticipantById(db, participant) : participant;
+	if (!p || p.step !== 'screening' || p.isTest) return undefined;
+	const protocol = await protocolOf(db, p);
+	if (protocol.randomization.method === 'minimization') return undefined;
+	if (checkAnswers(protocol.screening, answers).length > 0) return undefined;
+	const screening = Object.fromEntries(protocol.screening.map((q) => [q.id, answers[q.id]!]));
+	if (protocol.screening.some((q) => q.ineligible_if.includes(screening[q.id]!))) return undefined;
+	const done = await allocateInOneStatement(db, {
+		participantId: p.id,
+		studyId: running.study.id,
+		stratum: stratumOf(protocol, screening),
+		screening,
+		covariates: protocol.screening
+			.filter((q) => q.covariate)
+			.map((q) => ({ measure: q.id, valueText: screening[q.id]! })),
+		// Only the scenarios of the participant's own protocol version: a slot planned with others
+		// (before an amendment) is left to the transaction, which draws from their version.
+		scenarioIds: new Map(
+			[...running.scenarioIds].filter(([key]) => protocol.scenarios.some((s) => s.id === key))
+		),
+		at: now
+	});
+	return done.outcome === 'allocated' ? done.participant : undefined;
 }
 
 /**

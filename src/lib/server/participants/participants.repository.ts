@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Queryable } from '../db/types.ts';
+import type { StudySummary } from '../studies/studies.repository.ts';
 
 export type ParticipantStep =
 	| 'consent'
@@ -571,4 +572,80 @@ export async function userMessageCount(db: Queryable, episodeId: string): Promis
 		.where('role', '=', 'user')
 		.executeTakeFirstOrThrow();
 	return Number(row.n);
+}
+
+export type FastAllocation =
+	| { outcome: 'allocated'; participant: ParticipantRow }
+	| { outcome: 'not_at_screening' | 'no_free_slot' | 'amended' };
+
+/**
+ * The common allocation in one statement (migration 0017's bedside_allocate): the next free slot
+ * of the stratum, its episodes, the covariates and the participant's new state, or, when there is
+ * no free slot or the slot's scenarios are not the participant's protocol's, nothing at all.
+ */
+export async function allocateInOneStatement(
+	db: Queryable,
+	a: {
+		participantId: string;
+		studyId: string;
+		stratum: string;
+		screening: Record<string, string>;
+		covariates: { measure: string; valueText: string }[];
+		scenarioIds: ReadonlyMap<string, string>;
+		at: Date;
+	}
+): Promise<FastAllocation> {
+	try {
+		const { rows } = await sql<{
+			outcome: string;
+			participant: Parameters<typeof toParticipant>[0] | null;
+		}>`
+			select * from bedside_allocate(${a.participantId}, ${a.studyId}, ${a.stratum},
+				${JSON.stringify(a.screening)}::jsonb,
+				${JSON.stringify(a.covariates.map((c) => ({ measure: c.measure, value_text: c.valueText })))}::jsonb,
+				${JSON.stringify(Object.fromEntries(a.scenarioIds))}::jsonb, ${a.at})`.execute(db);
+		const row = rows[0]!;
+		return row.outcome === 'allocated'
+			? { outcome: 'allocated', participant: toParticipant(row.participant!) }
+			: { outcome: row.outcome as 'not_at_screening' | 'no_free_slot' };
+	} catch (error) {
+		if ((error as { code?: string }).code === 'BS002') return { outcome: 'amended' };
+		throw error;
+	}
+}
+
+/**
+ * The study at a link (not a draft) and the participant holding a session in it, in one query:
+ * every participant request starts here. Undefined when either is missing.
+ */
+export async function studyAndParticipantBySession(
+	db: Queryable,
+	slug: string,
+	sessionHash: string
+): Promise<{ study: StudySummary; participant: ParticipantRow } | undefined> {
+	const row = await db
+		.selectFrom('participants')
+		.innerJoin('studies as s', 's.id', 'participants.study_id')
+		.select(COLUMNS.map((c) => `participants.${c}` as const))
+		.select([
+			's.slug as study_slug',
+			's.title as study_title',
+			's.status as study_status',
+			's.created_at as study_created_at'
+		])
+		.where('s.slug', '=', slug)
+		.where('s.status', '!=', 'draft')
+		.where('participants.session_token_hash', '=', sessionHash)
+		.executeTakeFirst();
+	if (!row) return undefined;
+	return {
+		study: {
+			id: row.study_id,
+			slug: row.study_slug,
+			title: row.study_title,
+			status: row.study_status as StudySummary['status'],
+			createdAt: row.study_created_at
+		},
+		participant: toParticipant(row)
+	};
 }

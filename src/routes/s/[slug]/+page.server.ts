@@ -214,7 +214,14 @@ export const actions: Actions = {
 	screening: (event) =>
 		step(event, async (form) => {
 			const { study, participant } = await me(event);
-			await submitScreening(event.locals.app.database.db, study.slug, participant.id, fields(form));
+			await submitScreening(
+				event.locals.app.database.db,
+				study.slug,
+				participant.id,
+				fields(form),
+				new Date(),
+				participant
+			);
 		}),
 	read: (event) =>
 		step(event, async (form) => {
