@@ -179,6 +179,8 @@ describe('a Prolific study with every ending and a follow-up', () => {
 		await page.waitForURL(/\/f\//);
 		const link = page.url();
 		await expect(page.locator('h1').textContent()).resolves.toMatch(/what happened since/);
+		// A participant's page: nothing leads away (no registry, no sign-in).
+		expect(await page.getByRole('link', { name: 'Registry' }).count()).toBe(0);
 		// Without an answer to each question the server records nothing (the browser asks first).
 		const partial = await fetch(link, {
 			method: 'POST',
