@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/types.ts';
+import type { EpisodeRow } from '../participants/participants.repository.ts';
 import type { ChatRequest, ChatResult } from './provider.ts';
 
 // The assistant's tables: the call log (one row per attempt), the append-only conversation, and
@@ -127,21 +128,6 @@ export async function insertMessage(
 
 const tokens = sql<number>`coalesce(sum(coalesce(tokens_in, 0) + coalesce(tokens_out, 0)), 0)::int`;
 
-/** Tokens a participant's conversations have used (every attempt counts: each was paid for). */
-export async function tokensUsedByParticipant(
-	db: Queryable,
-	participantId: string
-): Promise<number> {
-	const row = await db
-		.selectFrom('assistant_calls')
-		.innerJoin('episodes', 'episodes.id', 'assistant_calls.episode_id')
-		.select(tokens.as('used'))
-		.where('episodes.participant_id', '=', participantId)
-		.where('assistant_calls.purpose', '=', 'chat')
-		.executeTakeFirstOrThrow();
-	return Number(row.used);
-}
-
 /** Tokens an arm's conversations have used, for its budget. */
 export async function tokensUsedByArm(db: Queryable, armId: string): Promise<number> {
 	const row = await db
@@ -265,4 +251,59 @@ export async function assistantHealth(
 		medianLatencyMs: r.latency === null ? null : Math.round(Number(r.latency)),
 		medianFirstTokenMs: r.ttft === null ? null : Math.round(Number(r.ttft))
 	}));
+}
+
+/**
+ * What a new chat message needs, in one query: the participant's episode, its conversation so far
+ * (in order: by turn, the participant's message before the reply), and the tokens the
+ * participant's conversations have used. Undefined when the participant has no such episode.
+ */
+export async function conversationState(
+	db: Queryable,
+	participantId: string,
+	episodeNumber: number
+): Promise<{ episode: EpisodeRow; history: MessageRow[]; participantTokens: number } | undefined> {
+	const { rows } = await sql<{
+		id: string;
+		episode: number;
+		scenario_id: string;
+		key: string;
+		step: string;
+		submitted_at: Date | null;
+		history: { id: number; turn: number; role: string; content: string; created_at: string }[];
+		used: number;
+	}>`
+		select e.id, e.episode, e.scenario_id, sc.key, e.step, e.submitted_at,
+			coalesce((
+				select json_agg(json_build_object('id', m.id, 'turn', m.turn, 'role', m.role,
+					'content', m.content, 'created_at', m.created_at) order by m.turn, m.role = 'assistant')
+				from messages m where m.episode_id = e.id
+			), '[]'::json) as history,
+			(
+				select coalesce(sum(coalesce(c.tokens_in, 0) + coalesce(c.tokens_out, 0)), 0)::int
+				from assistant_calls c join episodes e2 on e2.id = c.episode_id
+				where e2.participant_id = ${participantId} and c.purpose = 'chat'
+			) as used
+		from episodes e join scenarios sc on sc.id = e.scenario_id
+		where e.participant_id = ${participantId} and e.episode = ${episodeNumber}`.execute(db);
+	const r = rows[0];
+	if (!r) return undefined;
+	return {
+		episode: {
+			id: r.id,
+			episode: r.episode,
+			scenarioId: r.scenario_id,
+			scenarioKey: r.key,
+			step: r.step as EpisodeRow['step'],
+			submittedAt: r.submitted_at
+		},
+		history: r.history.map((m) => ({
+			id: m.id,
+			turn: m.turn,
+			role: m.role as MessageRow['role'],
+			content: m.content,
+			createdAt: new Date(m.created_at)
+		})),
+		participantTokens: Number(r.used)
+	};
 }

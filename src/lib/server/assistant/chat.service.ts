@@ -7,7 +7,6 @@ import { whenDatabaseAnswers } from '../db/when-back.ts';
 import { protocolOf } from '../participants/participant-view.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
 import {
-	episodesOf,
 	insertEvents,
 	lockParticipant,
 	type EpisodeRow
@@ -19,13 +18,12 @@ import { armIdOf } from '../randomization/allocation.repository.ts';
 import { ValidationError } from '../validation/problems.ts';
 import {
 	callInFlight,
+	conversationState,
 	finishCall,
 	insertCall,
 	insertDeviation,
 	insertMessage,
-	messagesOf,
 	tokensUsedByArm,
-	tokensUsedByParticipant,
 	type MessageRow
 } from './assistant.repository.ts';
 import { callWithRetries, type RetryPolicy } from './calls.ts';
@@ -98,6 +96,8 @@ async function storeMessage(
 		protocol: StudyProtocol;
 		limits: AssistantLimits;
 		history: Prepared['history'];
+		/** Tokens the participant's conversations have used so far. */
+		participantTokens: number;
 		text: string;
 		now: Date;
 	}
@@ -116,7 +116,7 @@ async function storeMessage(
 			'turn_cap',
 			`You have sent the ${m.limits.maxTurns} messages this conversation allows. Please go on to your decision.`
 		);
-	if ((await tokensUsedByParticipant(trx, m.participantId)) >= m.limits.maxParticipantTokens)
+	if (m.participantTokens >= m.limits.maxParticipantTokens)
 		throw new ChatRefusedError(
 			'token_cap',
 			'You have reached the length limit for conversations in this study. Please go on to your decision.'
@@ -156,13 +156,14 @@ async function prepare(
 		const protocol = await protocolOf(trx, p);
 		// Locked at the episode step, the participant's allocation is committed: its arm may be kept.
 		const arm = await chattingArm(trx, protocol, p.id, p.step === 'episode');
-		const episode = (await episodesOf(trx, p.id)).find((e) => e.episode === input.episode);
-		if (!arm || !episode || p.step !== 'episode' || p.currentEpisode !== input.episode)
+		// The episode, its conversation and the participant's tokens: one query.
+		const state = arm ? await conversationState(trx, p.id, input.episode) : undefined;
+		if (!arm || !state || p.step !== 'episode' || p.currentEpisode !== input.episode)
 			throw new ChatRefusedError('not_available', 'This conversation is not open.');
+		const { episode, history, participantTokens } = state;
 		if (episode.step !== 'assist')
 			throw new ChatRefusedError('not_available', 'This conversation has ended.');
 		const limits = limitsOf(arm.assistant);
-		const history = await messagesOf(trx, episode.id);
 		const pending = history.at(-1)?.role === 'user';
 		if (
 			pending &&
@@ -191,6 +192,7 @@ async function prepare(
 				protocol,
 				limits,
 				history,
+				participantTokens,
 				text: input.text,
 				now
 			}));
