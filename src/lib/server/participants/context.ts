@@ -15,6 +15,8 @@ export interface ParticipantContext {
 	study: StudySummary;
 	participant: ParticipantRow;
 	protocol: StudyProtocol;
+	/** The study's preregistration chain when the context was read (for runningConfig). */
+	chain: string;
 }
 
 export async function participantContext(

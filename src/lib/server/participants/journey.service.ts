@@ -1,3 +1,4 @@
+import type { StudySummary } from '../studies/studies.repository.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { generateSessionToken, sessionIdOf } from '../auth/tokens.ts';
@@ -225,12 +226,15 @@ export async function submitScreening(
 	participantId: string,
 	answers: Record<string, string>,
 	now: Date = new Date(),
-	/** The participant as the request already read them (their step is checked again, locked). */
-	known?: ParticipantRow
+	/**
+	 * What the request already read: the participant (their step is checked again, locked), the
+	 * study and its registration chain.
+	 */
+	known?: { participant: ParticipantRow; study: StudySummary; chain: string }
 ): Promise<ParticipantRow> {
-	const running = await runningConfig(db, slug);
+	const running = await runningConfig(db, slug, known);
 	const { study } = running;
-	const fast = await allocateFast(db, running, known ?? participantId, answers, now);
+	const fast = await allocateFast(db, running, known?.participant ?? participantId, answers, now);
 	if (fast) return fast;
 	return inTransaction(db, async (trx) => {
 		const p = await lockParticipant(trx, participantId);

@@ -622,7 +622,7 @@ export async function studyAndParticipantBySession(
 	db: Queryable,
 	slug: string,
 	sessionHash: string
-): Promise<{ study: StudySummary; participant: ParticipantRow } | undefined> {
+): Promise<{ study: StudySummary; participant: ParticipantRow; chain: string } | undefined> {
 	const row = await db
 		.selectFrom('participants')
 		.innerJoin('studies as s', 's.id', 'participants.study_id')
@@ -633,6 +633,11 @@ export async function studyAndParticipantBySession(
 			's.status as study_status',
 			's.created_at as study_created_at'
 		])
+		// The registration chain, as runningConfig compares it (a step then need not read it again).
+		.select(
+			sql<string>`coalesce((select string_agg(r.sha256, ',' order by r.created_at, r.id)
+				from preregistrations r where r.study_id = s.id), '')`.as('chain')
+		)
 		.where('s.slug', '=', slug)
 		.where('s.status', '!=', 'draft')
 		.where('participants.session_token_hash', '=', sessionHash)
@@ -646,6 +651,7 @@ export async function studyAndParticipantBySession(
 			status: row.study_status as StudySummary['status'],
 			createdAt: row.study_created_at
 		},
-		participant: toParticipant(row)
+		participant: toParticipant(row),
+		chain: row.chain
 	};
 }

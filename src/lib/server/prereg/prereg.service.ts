@@ -375,8 +375,13 @@ const verified = new Map<string, { chain: string; at: number; result: RunningStu
  * is for tampering by someone who bypasses the database's own checks. Everything else (launch,
  * export, benchmark runs, coding, imports) calls verifyRunningConfig.
  */
-export async function runningConfig(db: Queryable, slug: string): Promise<RunningStudy> {
-	const found = await findStudyWithChain(db, slug);
+export async function runningConfig(
+	db: Queryable,
+	slug: string,
+	/** The study and its registration chain as this request already read them. */
+	prefetched?: { study: StudySummary; chain: string }
+): Promise<RunningStudy> {
+	const found = prefetched?.study.slug === slug ? prefetched : await findStudyWithChain(db, slug);
 	if (!found) throw new StudyStateError(`no study "${slug}"`, 'not_found');
 	const { study, chain } = found;
 	const hit = verified.get(study.id);

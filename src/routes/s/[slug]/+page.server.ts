@@ -213,14 +213,14 @@ export const actions: Actions = {
 		}),
 	screening: (event) =>
 		step(event, async (form) => {
-			const { study, participant } = await me(event);
+			const context = await me(event);
 			await submitScreening(
 				event.locals.app.database.db,
-				study.slug,
-				participant.id,
+				context.study.slug,
+				context.participant.id,
 				fields(form),
 				new Date(),
-				participant
+				context
 			);
 		}),
 	read: (event) =>
