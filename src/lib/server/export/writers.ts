@@ -7,25 +7,11 @@ import type { StudyExportHandle } from './export.service.ts';
 // Where an export goes: a folder (the CLI) or a zip streamed as it is made (the download), in
 // both cases one page of rows at a time.
 
-/**
- * The export as a folder. The files are written side by side (each reads its own pages, or its
- * own COPY, on its own connection, so the database formats one while Bedside writes another);
- * export_report.json, which counts what the others wrote, comes last.
- */
 export async function writeExportToDir(handle: StudyExportHandle, dir: string): Promise<void> {
 	fs.mkdirSync(dir, { recursive: true });
-	const last = handle.files.filter((f) => f.name === REPORT);
-	await Promise.all(handle.files.filter((f) => f.name !== REPORT).map((f) => writeFile(dir, f)));
-	for (const file of last) await writeFile(dir, file);
-}
-
-const REPORT = 'export_report.json';
-
-async function writeFile(dir: string, file: StudyExportHandle['files'][number]): Promise<void> {
-	const out = fs.createWriteStream(path.join(dir, file.name));
-	try {
+	for (const file of handle.files) {
+		const out = fs.createWriteStream(path.join(dir, file.name));
 		for await (const chunk of file.content()) if (!out.write(chunk)) await once(out, 'drain');
-	} finally {
 		out.end();
 		await once(out, 'finish');
 	}
