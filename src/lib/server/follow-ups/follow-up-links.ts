@@ -60,11 +60,15 @@ export function followUpWindow(
 export async function followUpLinksOf(
 	db: Queryable,
 	protocol: StudyProtocol,
-	participant: { id: string; status: string; isTest?: boolean }
+	participant: { id: string; status: string; completedAt?: Date | null }
 ): Promise<FollowUpLink[]> {
 	const followUps = protocol.follow_ups ?? [];
 	if (followUps.length === 0 || participant.status !== 'completed') return [];
-	const completedAt = await completionOf(db, participant.id);
+	// A caller that read the completion time (the panel list) passes it; a page reads it here.
+	const completedAt =
+		participant.completedAt !== undefined
+			? participant.completedAt
+			: await completionOf(db, participant.id);
 	if (!completedAt) return [];
 	return Promise.all(
 		followUps.map(async (f) => {

@@ -97,15 +97,6 @@ export interface ParticipantSession {
 	token?: string;
 }
 
-/** The participant behind a session token, if any. */
-export async function participantFromToken(
-	db: Queryable,
-	studyId: string,
-	token: string | undefined
-): Promise<ParticipantRow | undefined> {
-	return token ? findBySessionHash(db, studyId, sessionIdOf(token)) : undefined;
-}
-
 /**
  * Consent: creates the participant (recruiting studies only) or answers for one that exists.
  * A panel id that has a participant already is never given a session here (that would hand
