@@ -1,17 +1,11 @@
 import { problemsOf, statusOf } from '$lib/server/http-errors';
 import { error, json } from '@sveltejs/kit';
-import {
-	ChatRefusedError,
-	sendChatMessage,
-	type ChatEvent
-} from '$lib/server/assistant/chat.service';
+import { ChatRefusedError, sendChatMessage } from '$lib/server/assistant/chat.service';
+import { chatEventStream } from '$lib/server/assistant/chat-stream';
 import { ChatBusyError } from '$lib/server/assistant/admission';
 import { participantContext } from '$lib/server/participants/context';
 import { PARTICIPANT_COOKIE } from '$lib/server/participants/entry.service';
 import type { RequestHandler } from './$types';
-
-const encoder = new TextEncoder();
-const sse = (e: ChatEvent) => encoder.encode(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
 
 /**
  * A participant's chat message, answered as a stream of server-sent events (accepted, safety,
@@ -37,20 +31,8 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 		error(400, 'episode must be a whole number');
 	if (body.text !== undefined && typeof body.text !== 'string') error(400, 'text must be a string');
 
-	let controller!: ReadableStreamDefaultController<Uint8Array>;
-	let open = true;
-	const stream = new ReadableStream<Uint8Array>({
-		start: (c) => {
-			controller = c;
-		},
-		cancel: () => {
-			// The page went away; the reply is still generated and stored.
-			open = false;
-		}
-	});
-	const write = (e: ChatEvent) => {
-		if (open) controller.enqueue(sse(e));
-	};
+	// The page may go away mid-stream; the reply is still generated and stored.
+	const events = chatEventStream();
 	// Admission: a bounded queue per worker; when it is full the message is refused before anything
 	// is stored (503, "busy"), and the page sends it again after Retry-After.
 	let leave: () => void;
@@ -78,7 +60,7 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 		},
 		(e) => {
 			started();
-			write(e);
+			events.write(e);
 		}
 	);
 	work.then(
@@ -94,16 +76,17 @@ export const POST: RequestHandler = async ({ request, params, cookies, locals, u
 		return json({ code, problems: problemsOf(e as Error) }, { status });
 	}
 	work.then(
-		() => {
-			if (open) controller.close();
-		},
+		() => events.close(),
 		(e: unknown) => {
 			console.error(e);
-			write({ type: 'failed', message: 'Something went wrong on our side. Please try again.' });
-			if (open) controller.close();
+			events.write({
+				type: 'failed',
+				message: 'Something went wrong on our side. Please try again.'
+			});
+			events.close();
 		}
 	);
-	return new Response(stream, {
+	return new Response(events.body, {
 		headers: {
 			'content-type': 'text/event-stream; charset=utf-8',
 			'cache-control': 'no-cache, no-transform',
