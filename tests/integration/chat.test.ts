@@ -1,7 +1,7 @@
 import { maxReplyChars } from '../../src/lib/server/assistant/openai-provider.ts';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { conversationOf } from '../../src/lib/server/assistant/conversation.ts';
+import { participantView } from '../../src/lib/server/participants/participant-view.ts';
 import {
 	ChatRefusedError,
 	sendChatMessage,
@@ -15,7 +15,10 @@ import {
 	readyToDecide,
 	submitScreening
 } from '../../src/lib/server/participants/journey.service.ts';
-import { episodesOf } from '../../src/lib/server/participants/participants.repository.ts';
+import {
+	episodesOf,
+	findParticipantById
+} from '../../src/lib/server/participants/participants.repository.ts';
 import type { StudyProtocol } from '../../src/lib/server/protocols/study-schema.ts';
 import { findStudyBySlug } from '../../src/lib/server/studies/studies.repository.ts';
 import { ValidationError } from '../../src/lib/server/validation/problems.ts';
@@ -245,7 +248,13 @@ describe.each(databaseKinds())('chatting with the assistant (%s)', (kind) => {
 		).rejects.toThrow(/append-only/);
 
 		const episode = (await episodesOf(t.db, participantId))[0]!;
-		const before = await conversationOf(t.db, protocol, participantId, episode);
+		// What the participant's page shows after a reload.
+		const page = await participantView(
+			t.db,
+			protocol,
+			(await findParticipantById(t.db, participantId))!
+		);
+		const before = page.kind === 'episode' ? page.conversation : undefined;
 		expect(before).toMatchObject({
 			awaitingReply: true,
 			messages: [{ role: 'user', content: 'Is this serious?' }]

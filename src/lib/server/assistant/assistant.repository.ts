@@ -24,50 +24,116 @@ export interface MessageRow {
 	createdAt: Date;
 }
 
+export interface CallStart {
+	provider: string;
+	endpoint: string;
+	request: ChatRequest;
+	attempt: number;
+}
+
+const callValues = (ctx: CallContext, call: CallStart) => ({
+	study_id: ctx.studyId,
+	arm_id: ctx.armId,
+	episode_id: ctx.episodeId ?? null,
+	run_id: ctx.runId ?? null,
+	purpose: ctx.purpose,
+	provider: call.provider,
+	// The endpoint is a base URL; keys never reach this object.
+	request: JSON.stringify({ endpoint: call.endpoint, ...call.request }),
+	attempt: call.attempt
+});
+
 /** Logs the start of one attempt; the row is finished by finishCall. */
 export async function insertCall(
 	db: Queryable,
 	ctx: CallContext,
-	call: { provider: string; endpoint: string; request: ChatRequest; attempt: number }
+	call: CallStart
 ): Promise<number> {
 	const row = await db
 		.insertInto('assistant_calls')
-		.values({
-			study_id: ctx.studyId,
-			arm_id: ctx.armId,
-			episode_id: ctx.episodeId ?? null,
-			run_id: ctx.runId ?? null,
-			purpose: ctx.purpose,
-			provider: call.provider,
-			// The endpoint is a base URL; keys never reach this object.
-			request: JSON.stringify({ endpoint: call.endpoint, ...call.request }),
-			attempt: call.attempt
-		})
+		.values(callValues(ctx, call))
 		.returning('id')
 		.executeTakeFirstOrThrow();
 	return row.id;
 }
 
-export async function finishCall(
+/**
+ * A participant's message and the first attempt at its reply, in one statement (one round trip
+ * on the chat's hot path instead of two). Returns the attempt's id.
+ */
+export async function insertMessageAndCall(
 	db: Queryable,
-	id: number,
-	outcome: { result?: ChatResult; error?: string; latencyMs: number }
-): Promise<void> {
+	message: { episodeId: string; turn: number; content: string },
+	ctx: CallContext,
+	call: CallStart
+): Promise<number> {
+	const row = await db
+		.with('message', (q) =>
+			q.insertInto('messages').values({
+				episode_id: message.episodeId,
+				turn: message.turn,
+				role: 'user',
+				content: message.content
+			})
+		)
+		.insertInto('assistant_calls')
+		.values(callValues(ctx, call))
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	return row.id;
+}
+
+export interface CallEnd {
+	result?: ChatResult;
+	error?: string;
+	latencyMs: number;
+}
+
+const finishedValues = (outcome: CallEnd) => {
 	const r = outcome.result;
+	return {
+		model_returned: r?.modelReturned ?? null,
+		system_fingerprint: r?.systemFingerprint ?? null,
+		tokens_in: r?.tokensIn ?? null,
+		tokens_out: r?.tokensOut ?? null,
+		time_to_first_token_ms: r?.timeToFirstTokenMs ?? null,
+		finish_reason: r?.finishReason ?? null,
+		error: outcome.error ?? null,
+		latency_ms: Math.round(outcome.latencyMs),
+		finished_at: new Date()
+	};
+};
+
+export async function finishCall(db: Queryable, id: number, outcome: CallEnd): Promise<void> {
 	await db
 		.updateTable('assistant_calls')
-		.set({
-			model_returned: r?.modelReturned ?? null,
-			system_fingerprint: r?.systemFingerprint ?? null,
-			tokens_in: r?.tokensIn ?? null,
-			tokens_out: r?.tokensOut ?? null,
-			time_to_first_token_ms: r?.timeToFirstTokenMs ?? null,
-			finish_reason: r?.finishReason ?? null,
-			error: outcome.error ?? null,
-			latency_ms: Math.round(outcome.latencyMs),
-			finished_at: new Date()
-		})
+		.set(finishedValues(outcome))
 		.where('id', '=', id)
+		.execute();
+}
+
+/**
+ * A finished attempt and the reply it produced, stored together: one statement, so the reply is
+ * never logged without its call (or the call finished without its reply).
+ */
+export async function finishCallWithReply(
+	db: Queryable,
+	id: number,
+	outcome: CallEnd & { result: ChatResult },
+	reply: { episodeId: string; turn: number }
+): Promise<void> {
+	await db
+		.with('call', (q) =>
+			q.updateTable('assistant_calls').set(finishedValues(outcome)).where('id', '=', id)
+		)
+		.insertInto('messages')
+		.values({
+			episode_id: reply.episodeId,
+			turn: reply.turn,
+			role: 'assistant',
+			content: outcome.result.content,
+			assistant_call_id: id
+		})
 		.execute();
 }
 
@@ -85,45 +151,6 @@ export async function callInFlight(
 		.where('started_at', '>', since)
 		.executeTakeFirst();
 	return row !== undefined;
-}
-
-export async function messagesOf(db: Queryable, episodeId: string): Promise<MessageRow[]> {
-	const rows = await db
-		.selectFrom('messages')
-		.select(['id', 'turn', 'role', 'content', 'created_at'])
-		.where('episode_id', '=', episodeId)
-		.orderBy('turn')
-		.orderBy(sql`role = 'assistant'`)
-		.execute();
-	return rows.map((r) => ({
-		id: r.id,
-		turn: r.turn,
-		role: r.role as MessageRow['role'],
-		content: r.content,
-		createdAt: new Date(r.created_at)
-	}));
-}
-
-export async function insertMessage(
-	db: Queryable,
-	m: {
-		episodeId: string;
-		turn: number;
-		role: 'user' | 'assistant';
-		content: string;
-		callId?: number;
-	}
-): Promise<void> {
-	await db
-		.insertInto('messages')
-		.values({
-			episode_id: m.episodeId,
-			turn: m.turn,
-			role: m.role,
-			content: m.content,
-			assistant_call_id: m.callId ?? null
-		})
-		.execute();
 }
 
 const tokens = sql<number>`coalesce(sum(coalesce(tokens_in, 0) + coalesce(tokens_out, 0)), 0)::int`;

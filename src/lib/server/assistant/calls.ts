@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/types.ts';
 import { whenDatabaseAnswers } from '../db/when-back.ts';
-import { finishCall, insertCall, type CallContext } from './assistant.repository.ts';
+import { finishCall, insertCall, type CallContext, type CallEnd } from './assistant.repository.ts';
 import { ProviderError, type ChatRequest, type ChatResult, type Provider } from './provider.ts';
 
 // One reply, with retries: every attempt is a row in assistant_calls (parameters sent, what came
@@ -26,6 +26,11 @@ export interface CallHooks {
 	onRetry?: (attempt: number, error: ProviderError) => void;
 	/** The row of the first attempt when the caller already logged it (the in-flight claim). */
 	firstCallId?: number;
+	/**
+	 * Records a successful attempt in place of finishCall, so a caller can store what the reply
+	 * produced in the same statement (the chat stores the message with it).
+	 */
+	finishSuccess?: (callId: number, end: CallEnd & { result: ChatResult }) => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,8 +63,9 @@ export async function callWithRetries(
 				onDelta: hooks.onDelta
 			});
 			// The reply exists now: a database outage at this moment must not lose it.
-			const latencyMs = performance.now() - started;
-			await whenDatabaseAnswers(() => finishCall(db, callId, { result, latencyMs }));
+			const end = { result, latencyMs: performance.now() - started };
+			const finish = hooks.finishSuccess ?? ((id, e) => finishCall(db, id, e));
+			await whenDatabaseAnswers(() => finish(callId, end));
 			return { ok: true, result, callId, attempts: attempt };
 		} catch (e) {
 			const error =

@@ -20,9 +20,10 @@ import {
 	callInFlight,
 	conversationState,
 	finishCall,
+	finishCallWithReply,
 	insertCall,
 	insertDeviation,
-	insertMessage,
+	insertMessageAndCall,
 	tokensUsedByArm,
 	type MessageRow
 } from './assistant.repository.ts';
@@ -85,10 +86,11 @@ function inFlightWindowMs(deps: ChatDeps, limits: AssistantLimits): number {
 }
 
 /**
- * A new message: checked (not empty, not too long, within the turn and token caps), stored, and
- * matched against the study's emergency patterns (a match is recorded and its notice returned).
+ * A new message: checked (not empty, not too long, within the turn and token caps), added to the
+ * history (the caller stores it with the claim on its reply), and matched against the study's
+ * emergency patterns (a match is recorded and its notice returned).
  */
-async function storeMessage(
+async function acceptMessage(
 	trx: Queryable,
 	m: {
 		participantId: string;
@@ -101,7 +103,7 @@ async function storeMessage(
 		text: string;
 		now: Date;
 	}
-): Promise<{ turn: number; safetyNotice: string | null }> {
+): Promise<{ turn: number; content: string; safetyNotice: string | null }> {
 	let safetyNotice: string | null = null;
 	const text = m.text.trim();
 	if (text.length === 0)
@@ -122,7 +124,6 @@ async function storeMessage(
 			'You have reached the length limit for conversations in this study. Please go on to your decision.'
 		);
 	const turn = (m.history.at(-1)?.turn ?? 0) + 1;
-	await insertMessage(trx, { episodeId: m.episodeId, turn, role: 'user', content: text });
 	m.history.push({ id: 0, turn, role: 'user', content: text, createdAt: m.now });
 	const matched = emergencyMatches(m.protocol.safety, text);
 	if (matched.length > 0 && m.protocol.safety) {
@@ -138,7 +139,7 @@ async function storeMessage(
 		]);
 		safetyNotice = m.protocol.safety.notice;
 	}
-	return { turn, safetyNotice };
+	return { turn, content: text, safetyNotice };
 }
 
 /**
@@ -176,6 +177,7 @@ async function prepare(
 			throw new ChatRefusedError('busy', 'The assistant is still answering your last message.');
 		let turn: number;
 		let safetyNotice: string | null = null;
+		let newMessage: string | null = null;
 		if (input.text === undefined) {
 			if (!pending)
 				throw new ChatRefusedError('nothing_to_resend', 'There is no message to resend.');
@@ -186,7 +188,8 @@ async function prepare(
 					'busy',
 					'Your last message has no reply yet: send it again before writing a new one.'
 				);
-			({ turn, safetyNotice } = await storeMessage(trx, {
+			let content: string;
+			({ turn, content, safetyNotice } = await acceptMessage(trx, {
 				participantId: p.id,
 				episodeId: episode.id,
 				protocol,
@@ -196,22 +199,30 @@ async function prepare(
 				text: input.text,
 				now
 			}));
+			newMessage = content;
 		}
 		const armId = await armIdOf(trx, p.studyId, arm.id);
 		const request = chatRequest(arm.assistant, history);
-		const claimId = await insertCall(
-			trx,
-			{ studyId: p.studyId, armId, episodeId: episode.id, purpose: 'chat' },
-			{
-				provider: arm.assistant.provider,
-				endpoint:
-					arm.assistant.provider === 'scripted'
-						? 'scripted'
-						: `endpoint:${arm.assistant.endpoint ?? 'default'}`,
-				request,
-				attempt: 1
-			}
-		);
+		const ctx = { studyId: p.studyId, armId, episodeId: episode.id, purpose: 'chat' as const };
+		const call = {
+			provider: arm.assistant.provider,
+			endpoint:
+				arm.assistant.provider === 'scripted'
+					? 'scripted'
+					: `endpoint:${arm.assistant.endpoint ?? 'default'}`,
+			request,
+			attempt: 1
+		};
+		// The message and the claim on its reply are written in one statement.
+		const claimId =
+			newMessage === null
+				? await insertCall(trx, ctx, call)
+				: await insertMessageAndCall(
+						trx,
+						{ episodeId: episode.id, turn, content: newMessage },
+						ctx,
+						call
+					);
 		return {
 			studyId: p.studyId,
 			armId,
@@ -260,7 +271,13 @@ export async function sendChatMessage(
 		outcome = await callWithRetries(db, provider, prepared.request, ctx, policy, {
 			firstCallId: prepared.claimId,
 			onDelta: (text) => emit({ type: 'delta', text }),
-			onRetry: () => emit({ type: 'reset' })
+			onRetry: () => emit({ type: 'reset' }),
+			// The call is finished and its reply stored in one statement.
+			finishSuccess: (callId, end) =>
+				finishCallWithReply(db, callId, end, {
+					episodeId: prepared.episode.id,
+					turn: prepared.turn
+				})
 		});
 	} catch (e) {
 		// No provider could be made (an endpoint that is not configured): the claim records why.
@@ -283,16 +300,6 @@ export async function sendChatMessage(
 		emit({ type: 'failed', message: FAILED_REPLY_MESSAGE });
 		return;
 	}
-	const reply = outcome;
-	await whenDatabaseAnswers(() =>
-		insertMessage(db, {
-			episodeId: prepared.episode.id,
-			turn: prepared.turn,
-			role: 'assistant',
-			content: reply.result.content,
-			callId: reply.callId
-		})
-	);
 	if (outcome.result.finishReason === TRUNCATED)
 		await insertDeviation(db, {
 			...ctx,

@@ -1,8 +1,6 @@
 import type { Queryable } from '../db/types.ts';
-import { hasEpisodeEvent, type EpisodeRow } from '../participants/participants.repository.ts';
 import type { Arm, StudyProtocol } from '../protocols/study-schema.ts';
 import { armKeyOfParticipant } from '../randomization/allocation.repository.ts';
-import { messagesOf } from './assistant.repository.ts';
 import type { AssistantConfig } from './provider.ts';
 
 /** What the page needs to show an episode's conversation. */
@@ -28,15 +26,11 @@ export async function chattingArm(
 		: undefined;
 }
 
-export async function conversationOf(
-	db: Queryable,
-	protocol: StudyProtocol,
-	participantId: string,
-	episode: EpisodeRow
-): Promise<Conversation | undefined> {
-	const arm = await chattingArm(db, protocol, participantId);
-	if (!arm) return undefined;
-	const messages = await messagesOf(db, episode.id);
+/** The conversation the page shows, from the arm that chats and the episode's messages. */
+export function conversationFrom(
+	arm: Arm & { assistant: AssistantConfig },
+	messages: readonly { turn: number; role: 'user' | 'assistant'; content: string }[]
+): Conversation {
 	const used = messages.filter((m) => m.role === 'user').length;
 	return {
 		messages: messages.map(({ turn, role, content }) => ({ turn, role, content })),
@@ -44,14 +38,4 @@ export async function conversationOf(
 		turnsLeft: Math.max(0, arm.assistant.max_turns - used),
 		scripted: arm.assistant.provider === 'scripted'
 	};
-}
-
-/** The emergency notice shown in this episode, if a message matched (shown again on reload). */
-export async function safetyNoticeShown(
-	db: Queryable,
-	protocol: StudyProtocol,
-	episodeId: string
-): Promise<string | null> {
-	if (!protocol.safety) return null;
-	return (await hasEpisodeEvent(db, episodeId, 'safety_notice')) ? protocol.safety.notice : null;
 }

@@ -136,11 +136,16 @@ const FINISHED = ['complete', 'declined', 'ineligible', 'withdrawn'];
 export async function resolveEntry(
 	db: Queryable,
 	study: StudySummary,
-	input: { token: string | undefined; externalId: string | null }
+	input: {
+		token: string | undefined;
+		externalId: string | null;
+		/** The participant behind the token, when the caller has already looked them up. */
+		own?: ParticipantRow;
+	}
 ): Promise<Entry> {
-	const own = input.token
-		? await findBySessionHash(db, study.id, sessionIdOf(input.token))
-		: undefined;
+	const own =
+		input.own ??
+		(input.token ? await findBySessionHash(db, study.id, sessionIdOf(input.token)) : undefined);
 	if (!input.externalId) {
 		if (own) return { kind: 'participant', participant: own };
 		return input.token ? { kind: 'moved' } : { kind: 'new', forgetCookie: false };

@@ -3,11 +3,15 @@ import { deepFreeze } from '../deep-freeze.ts';
 import { protocolVersionById } from '../protocols/protocols.repository.ts';
 import { validateProtocol } from '../protocols/study-file.ts';
 import type { StudyProtocol } from '../protocols/study-schema.ts';
-import { conversationOf, safetyNoticeShown, type Conversation } from '../assistant/conversation.ts';
+import { chattingArm, conversationFrom, type Conversation } from '../assistant/conversation.ts';
 import { MAX_MESSAGE_CHARS } from '../assistant/limits.ts';
 import { endingCode, endingOf, returnUrl } from './endings.ts';
 import { followUpLinksOf, type FollowUpLink } from '../follow-ups/follow-up-links.ts';
-import { episodesOf, initialDecisionOf, type ParticipantRow } from './participants.repository.ts';
+import {
+	episodePageState,
+	initialDecisionOf,
+	type ParticipantRow
+} from './participants.repository.ts';
 
 // What a participant's page shows at their current step, and nothing more: no arm id or label,
 // no scenario key, nothing about what comes next for anyone else.
@@ -121,10 +125,13 @@ export async function participantView(
 				}))
 			};
 		case 'episode': {
-			const episodes = await episodesOf(db, p.id);
+			// The episodes, the current one's conversation and its emergency notice: one query.
+			const state = await episodePageState(db, p.id, p.currentEpisode);
+			const { episodes } = state;
 			const current = episodes.find((e) => e.episode === p.currentEpisode)!;
 			const scenario = protocol.scenarios.find((s) => s.id === current.scenarioKey)!;
-			const conversation = await conversationOf(db, protocol, p.id, current);
+			const arm = await chattingArm(db, protocol, p.id);
+			const conversation = arm ? conversationFrom(arm, state.messages) : undefined;
 			const showChat = conversation !== undefined && current.step === 'assist';
 			return {
 				kind: 'episode',
@@ -134,7 +141,8 @@ export async function participantView(
 				scenarioText: scenario.participant_text,
 				assistant: conversation !== undefined,
 				conversation: showChat ? { ...conversation, maxChars: MAX_MESSAGE_CHARS } : null,
-				safetyNotice: showChat ? await safetyNoticeShown(db, protocol, current.id) : null,
+				safetyNotice:
+					showChat && state.safetyShown && protocol.safety ? protocol.safety.notice : null,
 				initialReminder:
 					current.step === 'decision' && protocol.initial_decision?.show_on_final === 'remind'
 						? await initialLabel(db, protocol, current.id)

@@ -349,6 +349,60 @@ export async function episodesOf(db: Queryable, participantId: string): Promise<
 	}));
 }
 
+/** A message of the conversation as the participant's page shows it. */
+export interface ShownMessage {
+	turn: number;
+	role: 'user' | 'assistant';
+	content: string;
+}
+
+/**
+ * What the episode page needs, in one query: the participant's episodes in order and, for the
+ * current one, its conversation (by turn, the participant's message before the reply) and whether
+ * the study's emergency notice was shown in it.
+ */
+export async function episodePageState(
+	db: Queryable,
+	participantId: string,
+	current: number
+): Promise<{ episodes: EpisodeRow[]; messages: ShownMessage[]; safetyShown: boolean }> {
+	const { rows } = await sql<{
+		id: string;
+		episode: number;
+		scenario_id: string;
+		key: string;
+		step: string;
+		submitted_at: Date | null;
+		messages: ShownMessage[] | null;
+		safety: boolean | null;
+	}>`
+		select e.id, e.episode, e.scenario_id, sc.key, e.step, e.submitted_at,
+			case when e.episode = ${current} then coalesce((
+				select json_agg(json_build_object('turn', m.turn, 'role', m.role, 'content', m.content)
+					order by m.turn, m.role = 'assistant')
+				from messages m where m.episode_id = e.id
+			), '[]'::json) end as messages,
+			case when e.episode = ${current} then exists (
+				select 1 from episode_events ev where ev.episode_id = e.id and ev.kind = 'safety_notice'
+			) end as safety
+		from episodes e join scenarios sc on sc.id = e.scenario_id
+		where e.participant_id = ${participantId}
+		order by e.episode`.execute(db);
+	const mine = rows.find((r) => r.episode === current);
+	return {
+		episodes: rows.map((r) => ({
+			id: r.id,
+			episode: r.episode,
+			scenarioId: r.scenario_id,
+			scenarioKey: r.key,
+			step: r.step as EpisodeStep,
+			submittedAt: r.submitted_at
+		})),
+		messages: mine?.messages ?? [],
+		safetyShown: mine?.safety === true
+	};
+}
+
 export async function setEpisodeStep(
 	trx: Transaction<DB>,
 	id: string,
@@ -492,21 +546,6 @@ export async function insertEvents(
 			}))
 		)
 		.execute();
-}
-
-/** Whether an event of this kind was recorded for the episode. */
-export async function hasEpisodeEvent(
-	db: Queryable,
-	episodeId: string,
-	kind: string
-): Promise<boolean> {
-	const row = await db
-		.selectFrom('episode_events')
-		.select('id')
-		.where('episode_id', '=', episodeId)
-		.where('kind', '=', kind)
-		.executeTakeFirst();
-	return row !== undefined;
 }
 
 /** The (non-test) participants of a study whose panel-id hashes are given, with their ending. */

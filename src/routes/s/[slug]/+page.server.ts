@@ -58,7 +58,13 @@ export const load: PageServerLoad = async (event) => {
 	const db = event.locals.app.database.db;
 	// Participant pages are personal: never kept by a shared computer's cache or a proxy.
 	event.setHeaders({ 'cache-control': 'no-store' });
-	const study = await studyOr404(event);
+	// A participant's own page, the common case: the study and the participant in one query.
+	const context = await participantContext(
+		db,
+		event.params.slug,
+		event.cookies.get(PARTICIPANT_COOKIE)
+	);
+	const study = context?.study ?? (await studyOr404(event));
 	if (!event.cookies.get(PARTICIPANT_COOKIE)) {
 		const recovered = await recoverConsentSession(
 			db,
@@ -72,11 +78,12 @@ export const load: PageServerLoad = async (event) => {
 	}
 	const entry = await resolveEntry(db, study, {
 		token: event.cookies.get(PARTICIPANT_COOKIE),
-		externalId: externalIdOf(event.url.searchParams)
+		externalId: externalIdOf(event.url.searchParams),
+		own: context?.participant
 	});
 	const base = { slug: study.slug, entry: '', nonce: '', resumeCode: null, test: false };
 	if (entry.kind === 'participant') {
-		const protocol = await protocolOf(db, entry.participant);
+		const protocol = context?.protocol ?? (await protocolOf(db, entry.participant));
 		const view = await participantView(db, protocol, entry.participant);
 		return {
 			...base,
