@@ -60,7 +60,9 @@ export function exportWriter(options: ExportOptions): ExportWriter {
 				yield csvLine(columnNames(name));
 				yield* copy.chunks;
 				report.rows[name] = copy.rows();
-				if (neutralize) report.formulaCells += await formulaCells();
+				// Awaited before the sum is read: files written side by side add to it meanwhile.
+				const quoted = neutralize ? await formulaCells() : 0;
+				report.formulaCells += quoted;
 			}
 		}),
 		csv: (name, pages, toCells) => ({

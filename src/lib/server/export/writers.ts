@@ -7,11 +7,29 @@ import type { StudyExportHandle } from './export.service.ts';
 // Where an export goes: a folder (the CLI) or a zip streamed as it is made (the download), in
 // both cases one page of rows at a time.
 
+const REPORT = 'export_report.json';
+
+/**
+ * The export as a folder. The files are written side by side (each reads its own pages, or its
+ * own COPY, on its own connection, so the database formats one while Bedside writes another);
+ * export_report.json, which counts what the others wrote, comes last. When one file fails, the
+ * others are let finish before the failure is thrown, so nothing is still writing afterwards.
+ */
 export async function writeExportToDir(handle: StudyExportHandle, dir: string): Promise<void> {
 	fs.mkdirSync(dir, { recursive: true });
-	for (const file of handle.files) {
-		const out = fs.createWriteStream(path.join(dir, file.name));
+	const outcomes = await Promise.allSettled(
+		handle.files.filter((f) => f.name !== REPORT).map((f) => writeFile(dir, f))
+	);
+	const failed = outcomes.find((o) => o.status === 'rejected');
+	if (failed) throw failed.reason;
+	for (const file of handle.files.filter((f) => f.name === REPORT)) await writeFile(dir, file);
+}
+
+async function writeFile(dir: string, file: StudyExportHandle['files'][number]): Promise<void> {
+	const out = fs.createWriteStream(path.join(dir, file.name));
+	try {
 		for await (const chunk of file.content()) if (!out.write(chunk)) await once(out, 'drain');
+	} finally {
 		out.end();
 		await once(out, 'finish');
 	}
