@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import seedrandom from 'seedrandom';
@@ -193,10 +194,22 @@ async function callModelDirectly(url: string): Promise<StreamTiming> {
 			messages: [{ role: 'user', content: 'What should I do?' }]
 		})
 	});
+	// The first token is the first chunk with text in it, as the platform counts it (a model's
+	// opening chunk carries the role and an empty content: that is not a token).
 	let first: number | null = null;
+	const decoder = new TextDecoder();
+	let buffer = '';
 	for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-		if (first === null && new TextDecoder().decode(chunk).includes('"content"'))
-			first = performance.now() - started;
+		if (first !== null) continue;
+		buffer += decoder.decode(chunk, { stream: true });
+		let end: number;
+		while (first === null && (end = buffer.indexOf('\n\n')) >= 0) {
+			const data = buffer.slice(0, end).replace(/^data: /, '');
+			buffer = buffer.slice(end + 2);
+			if (data === '[DONE]') continue;
+			const parsed = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
+			if (parsed.choices?.[0]?.delta?.content) first = performance.now() - started;
+		}
 	}
 	return { firstTokenMs: first ?? NaN, totalMs: performance.now() - started };
 }
@@ -207,6 +220,8 @@ const summary = (xs: number[]) => {
 };
 
 const MESSAGES_EACH = 3;
+/** Participants in conversation at each level; the burst runs at 500. BENCH_CHAT_LEVELS=500 when profiling. */
+const CHAT_LEVELS = (process.env.BENCH_CHAT_LEVELS ?? '100,300,500').split(',').map(Number);
 /** Seconds a participant reads and types between messages: uniform 5–15 s, seeded per person. */
 const thinkTimes = (n: number) => {
 	const random = seedrandom('bench-think');
@@ -268,6 +283,13 @@ async function chatLevel(people: HttpParticipant[], modelUrl: string, serverPid:
 		peakRss = Math.max(peakRss, rssMb(serverPid));
 	}, 100);
 	const failures: string[] = [];
+	// The benchmark's own clients share the machine: how late their event loop ran says how much of
+	// a latency is theirs rather than the server's.
+	// Pages count from here: the ones opened while the participants were being prepared are not
+	// pages "with n in conversation".
+	for (const p of people) p.timings.length = 0;
+	const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+	clientLoop.enable();
 	const platform = await conversations(n, async (person, m) => {
 		const p = people[person]!;
 		const reply = await p.chat(1, `Message ${m + 1}: what should I do?`);
@@ -277,6 +299,7 @@ async function chatLevel(people: HttpParticipant[], modelUrl: string, serverPid:
 		return { firstTokenMs: reply.firstTokenMs ?? NaN, totalMs: reply.totalMs };
 	});
 	clearInterval(sampler);
+	clientLoop.disable();
 	const timings = people.flatMap((p) => p.timings);
 	const platformFirst = summary(platform.map((r) => r.firstTokenMs));
 	const platformTotal = summary(platform.map((r) => r.totalMs));
@@ -300,7 +323,11 @@ async function chatLevel(people: HttpParticipant[], modelUrl: string, serverPid:
 		},
 		pages_ms: summary(timings.filter((t) => t.kind === 'page').map((t) => t.ms)),
 		page_data_ms: summary(timings.filter((t) => t.kind === 'data').map((t) => t.ms)),
-		server_peak_rss_mb: peakRss
+		server_peak_rss_mb: peakRss,
+		client_loop_delay_ms: {
+			p99: clientLoop.percentile(99) / 1e6,
+			max: clientLoop.max / 1e6
+		}
 	};
 }
 
@@ -329,6 +356,7 @@ async function chatUnderLoad() {
 		env: {
 			BEDSIDE_LLM_BASE_URL: model.url,
 			DATABASE_POOL_SIZE: '20',
+			...(process.env.BENCH_WORKERS ? { BEDSIDE_WORKERS: process.env.BENCH_WORKERS } : {}),
 			BEDSIDE_ENROL_PER_ADDRESS: '0'
 		},
 		nodeArgs: NODE_ARGS
@@ -339,7 +367,7 @@ async function chatUnderLoad() {
 	let sent = 0;
 	let stored = 0;
 	try {
-		for (const n of [100, 300, 500]) {
+		for (const n of CHAT_LEVELS) {
 			const people = await peopleAtTheAssistant(database, server.url, n);
 			const level = await chatLevel(people, model.url, server.process.pid!);
 			levels.push(level);
@@ -458,6 +486,7 @@ async function botsThroughTheFlow() {
 		env: {
 			BEDSIDE_LLM_BASE_URL: model.url,
 			DATABASE_POOL_SIZE: '20',
+			...(process.env.BENCH_WORKERS ? { BEDSIDE_WORKERS: process.env.BENCH_WORKERS } : {}),
 			BEDSIDE_ENROL_PER_ADDRESS: '0'
 		},
 		nodeArgs: NODE_ARGS

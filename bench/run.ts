@@ -135,6 +135,14 @@ if (load?.chat) {
 				'—'
 			]
 		);
+		// Older results.json files lack it.
+		if (level.client_loop_delay_ms)
+			rows.push([
+				`the benchmark's own clients at ${level.participants}: event-loop delay (p99 / max)`,
+				`${f1(level.client_loop_delay_ms.p99)} / ${f1(level.client_loop_delay_ms.max)} ms`,
+				'—',
+				'a latency above this is not the clients’'
+			]);
 	}
 	if (c.burst) {
 		const b = c.burst;
