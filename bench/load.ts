@@ -100,6 +100,46 @@ const rssMb = (pid: number): number => {
 	return own + children.reduce((sum, child) => sum + rssMb(child), 0);
 };
 
+/** CPU seconds (user + system) a process and its children have used so far. */
+const cpuSeconds = (pid: number): number => {
+	let stat: string;
+	try {
+		stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+	} catch {
+		return 0;
+	}
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	const own = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+	const children = fs
+		.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+		.split(/\s+/)
+		.filter(Boolean)
+		.map(Number);
+	return own + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
+};
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds each PostgreSQL process on this machine has used so far, by pid. */
+const postgresCpu = (): Map<string, number> => {
+	const used = new Map<string, number>();
+	for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+		try {
+			const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+			if (!stat.includes('(postgres)')) continue;
+			const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+			used.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+		} catch {
+			// a process that just ended
+		}
+	}
+	return used;
+};
+
+/** PostgreSQL's CPU seconds since `before` (a process that ended meanwhile is not counted). */
+const postgresCpuSince = (before: Map<string, number>): number =>
+	[...postgresCpu()].reduce((sum, [pid, now]) => sum + now - (before.get(pid) ?? 0), 0);
+
 // --- Enrollment -----------------------------------------------------------------------------
 
 async function enrollment() {
@@ -221,7 +261,10 @@ const summary = (xs: number[]) => {
 
 const MESSAGES_EACH = 3;
 /** Participants in conversation at each level; the burst runs at 500. BENCH_CHAT_LEVELS=500 when profiling. */
-const CHAT_LEVELS = (process.env.BENCH_CHAT_LEVELS ?? '100,300,500').split(',').map(Number);
+const CHAT_LEVELS = (process.env.BENCH_CHAT_LEVELS ?? '100,300,500')
+	.split(',')
+	.filter(Boolean)
+	.map(Number);
 /** Seconds a participant reads and types between messages: uniform 5–15 s, seeded per person. */
 const thinkTimes = (n: number) => {
 	const random = seedrandom('bench-think');
@@ -331,6 +374,35 @@ async function chatLevel(people: HttpParticipant[], modelUrl: string, serverPid:
 	};
 }
 
+/**
+ * What one chat message and one page cost the server and PostgreSQL in CPU, measured one request at
+ * a time (nothing else running): the figure that decides how many the two cores can carry.
+ */
+async function chatCost(people: HttpParticipant[], serverPid: number) {
+	const measure = async (work: (p: HttpParticipant) => Promise<unknown>) => {
+		const server = cpuSeconds(serverPid);
+		const postgres = postgresCpu();
+		const started = performance.now();
+		for (const p of people) await work(p);
+		return {
+			server_cpu_ms: (1000 * (cpuSeconds(serverPid) - server)) / people.length,
+			postgres_cpu_ms: (1000 * postgresCpuSince(postgres)) / people.length,
+			wall_ms: (performance.now() - started) / people.length
+		};
+	};
+	const firstMessage = await measure((p) => p.chat(1, 'What should I do?'));
+	const laterMessage = await measure((p) => p.chat(1, 'And what else?'));
+	const page = await measure((p) => p.openPage());
+	const pageData = await measure((p) => p.view());
+	return {
+		requests_each: people.length,
+		first_message: firstMessage,
+		later_message: laterMessage,
+		page,
+		page_data: pageData
+	};
+}
+
 /** A burst: everyone sends a message in the same instant (worst case, not a pace people keep). */
 async function chatBurst(people: HttpParticipant[], modelUrl: string) {
 	const burstDirect = await Promise.all(people.map(() => callModelDirectly(modelUrl)));
@@ -364,9 +436,13 @@ async function chatUnderLoad() {
 	const idleRss = rssMb(server.process.pid!);
 	const levels = [];
 	let burst = null;
+	let cost = null;
 	let sent = 0;
 	let stored = 0;
 	try {
+		const alone = await peopleAtTheAssistant(database, server.url, 100);
+		cost = await chatCost(alone, server.process.pid!);
+		sent += 2 * alone.length;
 		for (const n of CHAT_LEVELS) {
 			const people = await peopleAtTheAssistant(database, server.url, n);
 			const level = await chatLevel(people, model.url, server.process.pid!);
@@ -395,6 +471,7 @@ async function chatUnderLoad() {
 		messages_each: MESSAGES_EACH,
 		think_seconds: [5, 15],
 		idle_rss_mb: idleRss,
+		cost,
 		levels,
 		burst,
 		messages_sent: sent,

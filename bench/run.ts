@@ -112,6 +112,22 @@ if (load?.enrollment) {
 }
 if (load?.chat) {
 	const c = load.chat;
+	// Older results.json files lack it.
+	if (c.cost) {
+		const cost = c.cost;
+		for (const [what, x] of [
+			['a first chat message', cost.first_message],
+			['a later chat message', cost.later_message],
+			['a participant page (HTML)', cost.page],
+			['its page data', cost.page_data]
+		] as const)
+			rows.push([
+				`CPU for ${what}, one at a time (${cost.requests_each} of them): server, PostgreSQL`,
+				`${f1(x.server_cpu_ms)} ms, ${f1(x.postgres_cpu_ms)} ms (${f1(x.wall_ms)} ms each)`,
+				'—',
+				'—'
+			]);
+	}
 	for (const level of c.levels) {
 		const o = level.overhead_ms;
 		const who = `chat, ${level.participants} participants in conversation (${level.messages} messages, ${c.think_seconds[0]}–${c.think_seconds[1]} s between)`;
@@ -153,13 +169,14 @@ if (load?.chat) {
 			'—'
 		]);
 	}
-	const top = c.levels.at(-1)!;
-	rows.push([
-		`server memory (RSS): idle, and peak with ${top.participants} participants in conversation`,
-		`${f0(c.idle_rss_mb)} MB, ${f0(top.server_peak_rss_mb)} MB`,
-		'—',
-		'—'
-	]);
+	const top = c.levels.at(-1);
+	if (top)
+		rows.push([
+			`server memory (RSS): idle, and peak with ${top.participants} participants in conversation`,
+			`${f0(c.idle_rss_mb)} MB, ${f0(top.server_peak_rss_mb)} MB`,
+			'—',
+			'—'
+		]);
 }
 if (load?.bots) {
 	const b = load.bots;
